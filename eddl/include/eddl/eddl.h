@@ -1,0 +1,207 @@
+// EDDL: the Keras-like facade. This umbrella header is all a user includes.
+//
+//   #include <eddl/eddl.h>
+//   using namespace eddl;
+//   layer in = Input({784});
+//   layer l = LeakyReLu(Dense(in, 1024));
+//   layer out = Softmax(Dense(l, 10));
+//   model net = Model({in}, {out});
+//   build(net, sgd(0.01f, 0.9f), {"soft_cross_entropy"}, {"categorical_accuracy"}, CS_CPU());
+//   fit(net, {x_train}, {y_train}, 100, 5);
+//
+// Handles (layer, model, tensor, optimizer, compserv) are shared pointers: nothing to delete.
+// Every error is an eddl::Error whose message names the layer, shape or file involved.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "eddl/error.h"
+#include "eddl/layer.h"
+#include "eddl/net.h"
+#include "eddl/tensor.h"
+
+namespace eddl {
+
+// ============================== layers =======================================================
+
+/// Network input; `shape` excludes the batch dimension ({784}, {3, 32, 32}).
+layer Input(const Shape& shape, const std::string& name = "");
+/// Fully connected: y = x W + b, W of shape {in, ndim}. Input must be 1-D per sample.
+layer Dense(layer parent, int ndim, bool use_bias = true, const std::string& name = "");
+/// Randomly zeroes a fraction `rate` of values in training. With iw=true (EDDL's default) the
+/// kept values are not rescaled in training and outputs are scaled by (1-rate) in inference;
+/// with iw=false it is inverted dropout (PyTorch/Keras): kept values scaled by 1/(1-rate).
+layer Dropout(layer parent, float rate, bool iw = true, const std::string& name = "");
+layer Reshape(layer parent, const Shape& shape, const std::string& name = "");  ///< one dim may be -1
+layer Flatten(layer parent, const std::string& name = "");
+
+/// Activation by name: relu, leaky_relu, sigmoid, hard_sigmoid, tanh, elu, selu, softplus,
+/// softsign, thresholded_relu, exponential, linear, gelu, swish, softmax. params[0] is alpha
+/// where the activation has one (leaky_relu 0.01, elu 1, thresholded_relu 1, linear 1).
+layer Activation(layer parent, const std::string& activation, const std::vector<float>& params = {},
+                 const std::string& name = "");
+layer ReLu(layer parent, const std::string& name = "");
+layer LeakyReLu(layer parent, float alpha = 0.01f, const std::string& name = "");
+layer Sigmoid(layer parent, const std::string& name = "");
+layer HardSigmoid(layer parent, const std::string& name = "");  ///< clip(0.2x + 0.5, 0, 1)
+layer Tanh(layer parent, const std::string& name = "");
+layer Softmax(layer parent, int axis = -1, const std::string& name = "");
+layer Elu(layer parent, float alpha = 1.0f, const std::string& name = "");
+layer Selu(layer parent, const std::string& name = "");
+layer Softplus(layer parent, const std::string& name = "");
+layer Softsign(layer parent, const std::string& name = "");
+layer ThresholdedReLu(layer parent, float alpha = 1.0f, const std::string& name = "");
+layer Exponential(layer parent, const std::string& name = "");
+layer Linear(layer parent, float alpha = 1.0f, const std::string& name = "");
+layer GELU(layer parent, const std::string& name = "");   ///< exact: x * Phi(x)
+layer Swish(layer parent, const std::string& name = "");  ///< x * sigmoid(x)
+
+// merges: all inputs have the same shape (Concat: all but `axis`, which excludes the batch)
+layer Add(const vlayer& layers, const std::string& name = "");
+layer Subtract(const vlayer& layers, const std::string& name = "");  ///< exactly two: a - b
+layer Multiply(const vlayer& layers, const std::string& name = "");  ///< element-wise product
+layer Mult(layer a, layer b, const std::string& name = "");          ///< EDDL's operator form
+layer Average(const vlayer& layers, const std::string& name = "");
+layer Maximum(const vlayer& layers, const std::string& name = "");
+layer Minimum(const vlayer& layers, const std::string& name = "");
+layer Concat(const vlayer& layers, int axis = 0, const std::string& name = "");
+
+// initializers wrap a layer and return it; seed -1 derives the seed from the network's
+layer GlorotUniform(layer l, int seed = -1);  ///< the default for Dense
+layer GlorotNormal(layer l, int seed = -1);
+layer HeUniform(layer l, int seed = -1);
+layer HeNormal(layer l, int seed = -1);
+layer RandomNormal(layer l, float m = 0.0f, float s = 0.1f, int seed = -1);
+layer RandomUniform(layer l, float min = 0.0f, float max = 0.1f, int seed = -1);
+layer Constant(layer l, float v = 0.1f);
+layer Orthogonal(layer l, float gain = 1.0f, int seed = -1);
+
+// regularizers wrap a layer: its weights' gradient gets d/dw of l1*|w|_1 + l2*|w|_2^2
+layer L1(layer l, float l1);
+layer L2(layer l, float l2);
+layer L1L2(layer l, float l1, float l2);
+
+// ============================== models ========================================================
+
+/// A network from its input and output layers. Throws if an output depends on an Input that
+/// is not listed, or if a listed input is not an Input layer.
+model Model(const vlayer& in, const vlayer& out);
+
+/// Prepares `net` to run: one loss per output (names: mse, mae, categorical_cross_entropy/cce,
+/// binary_cross_entropy/bce, soft_cross_entropy/sce), one metric per output (categorical_accuracy
+/// /accuracy, binary_accuracy, mse, mae), the computing service (CS_CPU() when null), and weight
+/// initialization unless init_weights is false (keeps loaded or imported weights).
+/// soft_cross_entropy on a Softmax output is fused with it: the gradient (y - t)/batch goes to
+/// the logits, computed stably; on any other output, that output is taken as logits.
+void build(model net, optimizer o, const std::vector<std::string>& losses, const std::vector<std::string>& metrics,
+           compserv cs = nullptr, bool init_weights = true);
+void build(model net, optimizer o = nullptr, compserv cs = nullptr, bool init_weights = true);
+
+/// Seed of every random draw of `net` (initialization, shuffling, dropout); default 1234.
+/// Call before build. Same seed, machine and thread count give bit-identical training.
+void set_seed(model net, uint64_t seed);
+
+// ---- computing services ----
+/// CPU with `th` threads (-1: all cores). mem: "full_mem", "mid_mem" or "low_mem".
+compserv CS_CPU(int th = -1, const std::string& mem = "full_mem");
+/// GPUs by mask ({1} = GPU0). Throws in a build without CUDA: it never falls back to the CPU.
+compserv CS_GPU(const std::vector<int>& g, const std::string& mem = "full_mem");
+compserv CS_GPU(const std::vector<int>& g, int lsb, const std::string& mem = "full_mem");
+/// A computing service from a YAML file, e.g.
+///   device: cpu        # or gpu
+///   threads: 4         # cpu only; -1 = all cores
+///   gpus: [1]          # gpu only, EDDL mask
+///   lsb: 1
+///   mem: full_mem
+/// Unknown keys, bad values and asking for hardware the build lacks throw, naming file and line.
+compserv CS_from_file(const std::string& path);
+
+// ---- optimizers (PyTorch's update formulas) ----
+optimizer sgd(float lr = 0.01f, float momentum = 0.0f, float weight_decay = 0.0f, bool nesterov = false);
+optimizer adam(float lr = 0.01f, float beta_1 = 0.9f, float beta_2 = 0.999f, float epsilon = 1e-6f,
+               float weight_decay = 0.0f, bool amsgrad = false);
+optimizer adamw(float lr = 0.001f, float beta_1 = 0.9f, float beta_2 = 0.999f, float epsilon = 1e-8f,
+                float weight_decay = 0.01f, bool amsgrad = false);  ///< decoupled weight decay
+optimizer rmsprop(float lr = 0.01f, float rho = 0.9f, float epsilon = 1e-5f, float weight_decay = 0.0f);
+optimizer adagrad(float lr = 0.01f, float epsilon = 1e-10f, float weight_decay = 0.0f);
+optimizer adadelta(float lr = 1.0f, float rho = 0.9f, float epsilon = 1e-6f, float weight_decay = 0.0f);
+optimizer adamax(float lr = 0.002f, float beta_1 = 0.9f, float beta_2 = 0.999f, float epsilon = 1e-8f,
+                 float weight_decay = 0.0f);
+optimizer nadam(float lr = 0.002f, float beta_1 = 0.9f, float beta_2 = 0.999f, float epsilon = 1e-8f,
+                float schedule_decay = 0.004f);
+
+// ---- learning-rate schedules: (epoch, current lr) -> new lr, for LearningRateScheduler ----
+using Schedule = std::function<float(int epoch, float lr)>;
+Schedule StepDecay(float initial_lr, float drop, int every_epochs);    ///< lr0 * drop^floor(e/every)
+Schedule ExponentialDecay(float initial_lr, float gamma);             ///< lr0 * gamma^e
+Schedule CosineDecay(float initial_lr, int total_epochs, float min_lr = 0.0f);
+
+// ---- callbacks for fit ----
+/// Stops when `monitor` ("val_loss", "loss", "val_categorical_accuracy"...) has not improved by
+/// min_delta for `patience` epochs; mode "auto" minimizes losses and maximizes accuracies.
+callback EarlyStopping(const std::string& monitor = "val_loss", int patience = 0, float min_delta = 0.0f,
+                       const std::string& mode = "auto", bool restore_best_weights = false);
+/// Writes a whole-model checkpoint (see save_checkpoint) after each epoch, or only when
+/// `monitor` improves with save_best_only. "{epoch}" in the path is replaced by the epoch.
+callback ModelCheckpoint(const std::string& path, const std::string& monitor = "val_loss", bool save_best_only = false);
+callback LearningRateScheduler(Schedule schedule, bool verbose = false);
+callback ReduceLROnPlateau(const std::string& monitor = "val_loss", float factor = 0.1f, int patience = 10,
+                           float min_delta = 1e-4f, float min_lr = 0.0f);
+callback CSVLogger(const std::string& path, bool append = false);  ///< one row per epoch
+callback TerminateOnNaN();
+
+// ---- training and inference ----
+struct FitOptions {
+    vtensor validation_x, validation_y;  ///< evaluated after each epoch into val_* logs
+    std::vector<callback> callbacks;
+    bool shuffle = true;                 ///< reshuffle every epoch (seeded by net seed and epoch)
+    int verbose = 1;                     ///< 0 silent, 1 one progress line per epoch
+};
+/// Trains `epochs` more epochs with mini-batches of `batch_size` (the last may be smaller).
+/// Epochs are numbered from net->epochs_done, so a resumed checkpoint continues its sequence.
+void fit(model net, const vtensor& in, const vtensor& out, int batch_size, int epochs, const FitOptions& opts = {});
+/// Loss and metrics over a dataset (inference mode); prints them unless verbose is 0.
+Logs evaluate(model net, const vtensor& in, const vtensor& out, int bs = -1, int verbose = 1);
+/// Outputs for a dataset, one tensor per network output.
+vtensor predict(model net, const vtensor& in, int bs = -1);
+
+// fine-grained API
+std::vector<int> random_indices(int batch_size, int num_samples, uint64_t seed = 1234);
+/// One optimization step on rows `indices` of in/out (all rows when indices is empty).
+void train_batch(model net, const vtensor& in, const vtensor& out, const std::vector<int>& indices = {});
+/// Adds rows `indices` (all when empty) to the running loss/metrics in inference mode.
+void eval_batch(model net, const vtensor& in, const vtensor& out, const std::vector<int>& indices = {});
+/// Fills each dst[i] with the same random rows of src[i] (a random mini-batch).
+void next_batch(const vtensor& src, const vtensor& dst);
+void forward(model net, const vtensor& in);
+void backward(model net, const vtensor& targets);  ///< loss deltas then layer gradients
+void update(model net);                            ///< one optimizer step with current gradients
+void zeroGrads(model net);
+void reset_loss(model net);
+void set_mode(model net, int mode);  ///< TRMODE or TSMODE
+void print_loss(model net, int batch);
+std::vector<float> get_losses(model net);   ///< running mean loss per output
+std::vector<float> get_metrics(model net);  ///< running mean metric per output
+void setlr(model net, const std::vector<float>& p);  ///< p[0] = new learning rate
+
+// ---- inspection ----
+std::string summary(model net);  ///< printed too: layer, output shape, parameters
+layer getLayer(model net, const std::string& name);
+tensor getOutput(layer l);       ///< a copy of the layer's last output
+vlayer getOut(model net);        ///< the output layers
+vtensor getParams(layer l);      ///< the layer's parameter tensors (shared, not copies)
+vtensor getGradients(layer l);
+void setParams(layer l, const vtensor& params);  ///< copies values; shapes must match
+void setTrainable(model net, const std::string& layer_name, bool trainable);
+
+// ---- files (all written atomically: a crash mid-save keeps the previous file) ----
+/// Weights only, EDDL layout: for each parameter, int32 ndim, int32 shape[ndim], float32 data.
+void save(model net, const std::string& path, const std::string& format = "bin");
+void load(model net, const std::string& path, const std::string& format = "bin");
+/// Whole model: graph, weights, optimizer and its state, losses, metrics, seed, epoch count.
+void save_checkpoint(model net, const std::string& path);
+/// Rebuilds and builds the saved network (on `cs`, CS_CPU() when null), ready to resume fit.
+model load_checkpoint(const std::string& path, compserv cs = nullptr);
+
+}  // namespace eddl

@@ -1,0 +1,129 @@
+// eddl::Net (a Model), its computing service, optimizers and callbacks.
+#pragma once
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eddl/layer.h"
+#include "eddl/tensor.h"
+
+namespace eddl {
+
+// ---- computing service ---------------------------------------------------------------------
+
+/// Memory level: how much a network keeps between forward and backward.
+enum class MemLevel { full_mem = 0, mid_mem = 1, low_mem = 2 };
+MemLevel parse_mem_level(const std::string& s);  ///< "full_mem", "mid_mem", "low_mem"; else throws
+
+/// Where and how a network runs. Created by CS_CPU, CS_GPU or CS_from_file.
+struct CompServ {
+    DeviceType type = DeviceType::CPU;
+    int threads = -1;            ///< CPU threads; -1 = all cores
+    std::vector<int> gpus;       ///< GPU mask as in EDDL: {1} = GPU0, {0,1} = GPU1, {1,1} = GPU0+GPU1
+    int lsb = 1;                 ///< local sync batches (multi-GPU)
+    MemLevel mem = MemLevel::full_mem;
+    std::string str() const;
+};
+using compserv = std::shared_ptr<CompServ>;
+
+// ---- optimizers ----------------------------------------------------------------------------
+
+/// One optimizer for every rule (sgd, adam, ...). Created by the facade functions in eddl.h.
+class Optimizer {
+public:
+    struct Hyper {
+        int rule = 0;  // OptimRule
+        float lr = 0.01f, momentum = 0, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, rho = 0.9f, weight_decay = 0;
+        float schedule_decay = 0.004f;  // Nadam
+        bool nesterov = false, amsgrad = false;
+    } hp;
+    float clip_value = 0;   ///< > 0: clamp every gradient element to [-v, v]
+    float clip_norm = 0;    ///< > 0: rescale all gradients so their global L2 norm is at most this
+
+    std::string name() const;                 ///< "sgd", "adam", ...
+    void set_clip_value(float v) { clip_value = v; }
+    void set_clip_norm(float n) { clip_norm = n; }
+    void setlr(float lr) { hp.lr = lr; }
+    float getlr() const { return hp.lr; }
+
+    /// Applies one update to params from gradients (both of Net's trainable layers).
+    void step(const vtensor& params, const vtensor& grads);
+    int num_slots() const;     ///< state tensors per parameter for this rule (0..3)
+    int64_t t = 0;             ///< steps taken
+    double mu_prod = 1.0;      ///< Nadam's running momentum product
+    /// Per-parameter state (momentum, moments...): 3 tensors each, zero until the first step.
+    std::map<const Tensor*, std::array<tensor, 3>> slots;
+};
+using optimizer = std::shared_ptr<Optimizer>;
+
+// ---- callbacks -------------------------------------------------------------------------------
+
+class Net;
+using Logs = std::map<std::string, double>;  ///< "loss", "categorical_accuracy", "val_loss", ...
+
+/// Hooks into fit(). Set net.stop_training to end training after the current epoch.
+class Callback {
+public:
+    virtual ~Callback() = default;
+    virtual void on_train_begin(Net&) {}
+    virtual void on_epoch_begin(Net&, int /*epoch*/) {}
+    virtual void on_batch_end(Net&, int /*batch*/, const Logs&) {}
+    virtual void on_epoch_end(Net&, int /*epoch*/, Logs&) {}
+    virtual void on_train_end(Net&) {}
+};
+using callback = std::shared_ptr<Callback>;
+
+// ---- the network ------------------------------------------------------------------------------
+
+struct LossFn;
+struct MetricFn;
+
+class Net {
+public:
+    Net(const vlayer& in, const vlayer& out);
+    ~Net();
+
+    std::string name = "model";
+    vlayer inputs, outputs;
+    vlayer layers;            ///< every layer, in forward (topological) order
+    optimizer opt;
+    compserv cs;
+    std::vector<std::shared_ptr<LossFn>> losses;    ///< one per output
+    std::vector<std::shared_ptr<MetricFn>> metrics; ///< one per output
+    uint64_t seed = 1234;     ///< root of every random draw: init, shuffling, dropout
+    bool built = false;
+    bool stop_training = false;
+    int64_t epochs_done = 0;  ///< completed fit epochs (checkpoints resume from here)
+    int64_t steps_done = 0;   ///< optimizer steps (dropout streams are derived from it)
+
+    // running sums since reset_loss(), per output
+    std::vector<double> loss_sum, metric_sum;
+    int64_t samples_seen = 0;
+
+    void build(optimizer o, const std::vector<std::string>& losses, const std::vector<std::string>& metrics,
+               compserv cs, bool init_weights);
+    void resize(int batch);
+    void set_mode(int mode);
+    void forward(const vtensor& in);
+    void compute_loss(const vtensor& targets);  ///< adds to the running loss and metric sums
+    void backward(const vtensor& targets);      ///< loss deltas, then layer backward in reverse
+    void update();
+    void zero_grads();
+    void reset_loss();
+    Logs logs(const std::string& prefix = "") const;
+    vtensor trainable_params() const;
+    vtensor trainable_grads() const;
+    layer get_layer(const std::string& name) const;
+    std::string summary() const;
+    int batch_size() const { return batch_; }
+
+private:
+    int batch_ = 0;
+    std::vector<layer> fused_softmax_;  // per output: the Softmax whose logits feed SCE, or null
+};
+using model = std::shared_ptr<Net>;
+
+}  // namespace eddl

@@ -1,0 +1,60 @@
+// CPU kernels, one file per op family; register.cpp puts them in the dispatch table.
+#pragma once
+#include "tensor/dispatch.h"
+
+namespace eddl::cpu {
+
+// Below this many elements an op runs on one thread: spawning costs more than it saves.
+constexpr int64_t kParallelGrain = 1 << 15;
+
+void unary(UnaryOp op, const float* src, float* dst, int64_t n, float a, float b);
+void unary_backward(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
+                    float a, float b, bool accumulate);
+void binary(BinaryOp op, const float* A, const float* B, float* C, const BroadcastPlan& p);
+void fill(float* dst, int64_t n, float v);
+void axpby(float a, const float* x, float b, float* y, int64_t n);
+void copy(const float* src, float* dst, int64_t n);
+void add_rowwise(float* C, const float* bias, int64_t rows, int64_t cols);
+
+void reduce(ReduceOp op, const float* src, float* dst, int64_t outer, int64_t r, int64_t inner);
+void sum_rows(const float* src, float* dst, int64_t rows, int64_t cols, bool accumulate);
+
+void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
+          int ldb, float beta, float* C, int ldc);
+
+void permute(const float* src, float* dst, int ndim, const int64_t* src_dims, const int* perm);
+void gather_rows(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len);
+void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, const int64_t* starts,
+           const int64_t* out_dims);
+
+void softmax(const float* src, float* dst, int64_t rows, int64_t cols);
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool accumulate);
+
+double loss(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols, float scale,
+            bool accumulate);
+void optim_update(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3, int64_t n);
+
+}  // namespace eddl::cpu
+
+#include <omp.h>
+#include <algorithm>
+
+namespace eddl::cpu {
+
+/// Splits [0, n) into one contiguous chunk per OpenMP thread; small n runs inline.
+template <class F>
+void parallel_chunks(int64_t n, F&& f, int64_t grain = kParallelGrain) {
+    if (n < grain || omp_get_max_threads() == 1 || omp_in_parallel()) {
+        if (n > 0) f(int64_t{0}, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+        const int64_t chunk = (n + nt - 1) / nt;
+        const int64_t lo = t * chunk, hi = std::min(n, lo + chunk);
+        if (lo < hi) f(lo, hi);
+    }
+}
+
+}  // namespace eddl::cpu

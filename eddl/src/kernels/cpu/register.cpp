@@ -1,0 +1,25 @@
+#include "kernels/cpu/cpu_kernels.h"
+
+namespace eddl::cpu {
+
+void register_kernels(KernelTable& t) {
+    t.unary = unary;
+    t.unary_backward = unary_backward;
+    t.binary = binary;
+    t.reduce = reduce;
+    t.gemm = gemm;
+    t.permute = permute;
+    t.gather_rows = gather_rows;
+    t.slice = slice;
+    t.add_rowwise = add_rowwise;
+    t.sum_rows = sum_rows;
+    t.fill = fill;
+    t.axpby = axpby;
+    t.copy = copy;
+    t.softmax = softmax;
+    t.softmax_backward = softmax_backward;
+    t.optim_update = optim_update;
+    t.loss = loss;
+}
+
+}  // namespace eddl::cpu

@@ -1,0 +1,273 @@
+// Layer plumbing, Input, Dense, Dropout, Reshape, and rebuilding layers from their config.
+#include <map>
+#include <mutex>
+
+#include "init/init.h"
+#include "layers/layers.h"
+#include "tensor/random.h"
+
+namespace eddl {
+
+std::string auto_name(const std::string& type) {
+    static std::mutex m;
+    static std::map<std::string, int> counts;
+    std::lock_guard<std::mutex> lock(m);
+    std::string base;
+    for (char c : type) base += char(std::tolower(static_cast<unsigned char>(c)));
+    return base + std::to_string(++counts[base]);
+}
+
+void Layer::resize(int batch) {
+    Shape s{batch};
+    s.insert(s.end(), out_shape.begin(), out_shape.end());
+    if (!output || output->shape != s) {
+        output = Tensor::empty(s);
+        delta = Tensor::zeros(s);
+    }
+}
+
+void Layer::init_params(uint64_t) {}
+
+int64_t Layer::num_params() const {
+    int64_t n = 0;
+    for (const auto& p : params) n += p->size;
+    return n;
+}
+
+bool Layer::take_parent_delta(int p) {
+    const bool acc = parents[p]->delta_written;
+    parents[p]->delta_written = true;
+    return acc;
+}
+
+bool Layer::take_grads() {
+    const bool acc = !grads_fresh;
+    grads_fresh = false;
+    return acc;
+}
+
+static int64_t numel(const Shape& s) {
+    int64_t n = 1;
+    for (int d : s) n *= d;
+    return n;
+}
+
+// ---- Input ----
+
+LInput::LInput(const Shape& shape, const std::string& n) {
+    EDDL_CHECK(!shape.empty(), "Input: shape must have at least one dimension (batch excluded)");
+    for (int d : shape) EDDL_CHECK(d > 0, "Input: invalid shape " << shape_str(shape));
+    out_shape = shape;
+    name = n.empty() ? auto_name("input") : n;
+}
+
+LayerConfig LInput::config() const {
+    std::string s;
+    for (int d : out_shape) s += (s.empty() ? "" : ",") + std::to_string(d);
+    return {{"shape", s}};
+}
+
+// ---- Dense ----
+
+LDense::LDense(layer parent, int u, bool bias, const std::string& n) : units(u), use_bias(bias) {
+    name = n.empty() ? auto_name("dense") : n;
+    EDDL_CHECK(parent, "Dense '" << name << "': parent layer is null");
+    EDDL_CHECK(units > 0, "Dense '" << name << "': units must be > 0, got " << units);
+    EDDL_CHECK(parent->out_shape.size() == 1, "Dense '" << name << "': input from '" << parent->name << "' has shape "
+                                                        << shape_str(parent->out_shape)
+                                                        << " (batch excluded); Dense needs 1-D input, add a Flatten");
+    parents = {parent};
+    out_shape = {units};
+    const int in = parent->out_shape[0];
+    params = {Tensor::zeros({in, units})};
+    gradients = {Tensor::zeros({in, units})};
+    if (use_bias) {
+        params.push_back(Tensor::zeros({units}));
+        gradients.push_back(Tensor::zeros({units}));
+    }
+}
+
+void LDense::init_params(uint64_t s) {
+    const Initializer def;
+    const Initializer& init = initializer ? *initializer : def;
+    const uint64_t ws = init.seed >= 0 ? uint64_t(init.seed) : s;
+    init.apply(*params[0], params[0]->shape[0], units, ws);
+    if (use_bias) params[1]->fill_(0.0f);  // biases start at zero, as in Keras and EDDL
+}
+
+void LDense::forward() {
+    const Tensor& x = *parents[0]->output;
+    const int b = x.shape[0], in = x.shape[1];
+    const auto& k = kernels(x.device);
+    k.gemm(false, false, b, units, in, 1.0f, x.ptr, in, params[0]->ptr, units, 0.0f, output->ptr, units);
+    if (use_bias) k.add_rowwise(output->ptr, params[1]->ptr, b, units);
+}
+
+void LDense::backward() {
+    const Tensor& x = *parents[0]->output;
+    const int b = x.shape[0], in = x.shape[1];
+    const auto& k = kernels(x.device);
+    if (trainable) {
+        const bool acc = take_grads();
+        k.gemm(true, false, in, units, b, 1.0f, x.ptr, in, delta->ptr, units, acc ? 1.0f : 0.0f, gradients[0]->ptr,
+               units);
+        if (use_bias) k.sum_rows(delta->ptr, gradients[1]->ptr, b, units, acc);
+    }
+    if (parents[0]->needs_delta) {
+        const bool acc = take_parent_delta(0);
+        k.gemm(false, true, b, in, units, 1.0f, delta->ptr, units, params[0]->ptr, units, acc ? 1.0f : 0.0f,
+               parents[0]->delta->ptr, in);
+    }
+}
+
+LayerConfig LDense::config() const { return {{"units", std::to_string(units)}, {"use_bias", use_bias ? "1" : "0"}}; }
+
+// ---- Dropout ----
+
+LDropout::LDropout(layer parent, float r, bool i, const std::string& n) : rate(r), iw(i) {
+    name = n.empty() ? auto_name("dropout") : n;
+    EDDL_CHECK(parent, "Dropout '" << name << "': parent layer is null");
+    EDDL_CHECK(rate >= 0.0f && rate < 1.0f, "Dropout '" << name << "': rate must be in [0, 1), got " << rate);
+    parents = {parent};
+    out_shape = parent->out_shape;
+}
+
+void LDropout::resize(int batch) {
+    Layer::resize(batch);
+    if (!mask || mask->shape != output->shape) mask = Tensor::empty(output->shape);
+}
+
+void LDropout::forward() {
+    const Tensor& x = *parents[0]->output;
+    const auto& k = kernels(x.device);
+    if (mode == TRMODE) {
+        // The mask's stream depends on (net seed, layer, step) only: repeatable at any thread count.
+        Rng rng(derive_seed(seed, step));
+        const float keep = iw ? 1.0f : 1.0f / (1.0f - rate);
+        for (int64_t i = 0; i < mask->size; ++i) mask->ptr[i] = rng.uniform() < rate ? 0.0f : keep;
+        BroadcastPlan p;
+        p.ndim = 1; p.dims[0] = x.size; p.sa[0] = 1; p.sb[0] = 1; p.n = x.size;
+        k.binary(BinaryOp::Mul, x.ptr, mask->ptr, output->ptr, p);
+    } else {
+        k.unary(UnaryOp::MulScalar, x.ptr, output->ptr, x.size, iw ? 1.0f - rate : 1.0f, 0);
+    }
+}
+
+void LDropout::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    const auto& k = kernels(delta->device);
+    Tensor& dx = *parents[0]->delta;
+    if (mode == TRMODE) {
+        // dx (+)= delta * mask; the mask as the "x" of the Linear-free product rule
+        if (acc) {
+            for (int64_t i = 0; i < dx.size; ++i) dx.ptr[i] += delta->ptr[i] * mask->ptr[i];
+        } else {
+            BroadcastPlan p;
+            p.ndim = 1; p.dims[0] = dx.size; p.sa[0] = 1; p.sb[0] = 1; p.n = dx.size;
+            k.binary(BinaryOp::Mul, delta->ptr, mask->ptr, dx.ptr, p);
+        }
+    } else {
+        k.unary_backward(UnaryOp::MulScalar, nullptr, nullptr, delta->ptr, dx.ptr, dx.size, iw ? 1.0f - rate : 1.0f,
+                         0, acc);
+    }
+}
+
+LayerConfig LDropout::config() const { return {{"rate", std::to_string(rate)}, {"iw", iw ? "1" : "0"}}; }
+
+// ---- Reshape / Flatten ----
+
+LReshape::LReshape(layer parent, const Shape& shape, const std::string& n, const std::string& tn)
+    : target(shape), type_name(tn) {
+    name = n.empty() ? auto_name(tn) : n;
+    EDDL_CHECK(parent, type_name << " '" << name << "': parent layer is null");
+    parents = {parent};
+    const int64_t in = numel(parent->out_shape);
+    Shape s = shape;
+    int64_t known = 1;
+    int infer = -1;
+    for (int i = 0; i < int(s.size()); ++i) {
+        if (s[i] == -1 && infer < 0) infer = i;
+        else {
+            EDDL_CHECK(s[i] > 0, type_name << " '" << name << "': invalid target shape " << shape_str(shape));
+            known *= s[i];
+        }
+    }
+    if (infer >= 0) {
+        EDDL_CHECK(in % known == 0, type_name << " '" << name << "': cannot reshape " << shape_str(parent->out_shape)
+                                              << " to " << shape_str(shape));
+        s[infer] = int(in / known);
+        known *= s[infer];
+    }
+    EDDL_CHECK(known == in, type_name << " '" << name << "': cannot reshape " << shape_str(parent->out_shape) << " ("
+                                      << in << " values) to " << shape_str(shape) << " (" << known << " values)");
+    out_shape = s;
+}
+
+void LReshape::resize(int batch) {
+    Shape s{batch};
+    s.insert(s.end(), out_shape.begin(), out_shape.end());
+    output = parents[0]->output->reshape(s);  // a view: no copy in forward
+    if (!delta || delta->shape != s) delta = Tensor::zeros(s);
+}
+
+void LReshape::forward() {
+    if (output->ptr != parents[0]->output->ptr) resize(parents[0]->output->shape[0]);
+}
+
+void LReshape::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    kernels(delta->device).axpby(1.0f, delta->ptr, acc ? 1.0f : 0.0f, parents[0]->delta->ptr, delta->size);
+}
+
+LayerConfig LReshape::config() const {
+    std::string s;
+    for (int d : target) s += (s.empty() ? "" : ",") + std::to_string(d);
+    return {{"shape", s}};
+}
+
+// ---- rebuilding from config ----
+
+namespace {
+const std::string& need(const LayerConfig& c, const std::string& k, const std::string& type) {
+    auto it = c.find(k);
+    EDDL_CHECK(it != c.end(), "layer of type " << type << ": configuration lacks '" << k << "'");
+    return it->second;
+}
+Shape shape_of(const std::string& s) {
+    Shape r;
+    size_t p = 0;
+    while (p < s.size()) {
+        size_t e = s.find(',', p);
+        if (e == std::string::npos) e = s.size();
+        r.push_back(std::stoi(s.substr(p, e - p)));
+        p = e + 1;
+    }
+    return r;
+}
+}  // namespace
+
+layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg) {
+    auto one = [&]() -> layer {
+        EDDL_CHECK(parents.size() == 1, "layer '" << name << "' of type " << type << " needs one parent, has "
+                                                  << parents.size());
+        return parents[0];
+    };
+    if (type == "Input") return std::make_shared<LInput>(shape_of(need(cfg, "shape", type)), name);
+    if (type == "Dense")
+        return std::make_shared<LDense>(one(), std::stoi(need(cfg, "units", type)), need(cfg, "use_bias", type) == "1",
+                                        name);
+    if (type == "Dropout")
+        return std::make_shared<LDropout>(one(), std::stof(need(cfg, "rate", type)), need(cfg, "iw", type) == "1", name);
+    if (type == "Reshape" || type == "Flatten")
+        return std::make_shared<LReshape>(one(), shape_of(need(cfg, "shape", type)), name, type);
+    if (type == "Softmax") return std::make_shared<LSoftmax>(one(), std::stoi(need(cfg, "axis", type)), name);
+    if (type == "Concat") return std::make_shared<LConcat>(parents, std::stoi(need(cfg, "axis", type)), name);
+    if (cfg.count("merge")) return std::make_shared<LMerge>(parents, MergeOp(std::stoi(cfg.at("merge"))), name);
+    if (cfg.count("act"))
+        return std::make_shared<LActivation>(one(), cfg.at("act"), std::stof(need(cfg, "alpha", type)), name);
+    EDDL_FAIL("cannot rebuild layer '" << name << "': unknown layer type '" << type << "'");
+}
+
+}  // namespace eddl

@@ -1,0 +1,106 @@
+// Concrete layer classes. Shape logic runs in constructors, so a mismatch is reported when the
+// graph is written, naming the layer and the shapes.
+#pragma once
+#include "eddl/layer.h"
+#include "tensor/dispatch.h"
+
+namespace eddl {
+
+/// "dense3": a fresh default name for a layer of this type.
+std::string auto_name(const std::string& type);
+
+class LInput : public Layer {
+public:
+    LInput(const Shape& shape, const std::string& name);
+    std::string type() const override { return "Input"; }
+    void forward() override {}
+    void backward() override {}
+    LayerConfig config() const override;
+};
+
+class LDense : public Layer {
+public:
+    LDense(layer parent, int units, bool use_bias, const std::string& name);
+    std::string type() const override { return "Dense"; }
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    int units;
+    bool use_bias;
+};
+
+/// Element-wise activations; `type_name` is the facade name (ReLu, LeakyReLu, ...).
+class LActivation : public Layer {
+public:
+    LActivation(layer parent, const std::string& act, float alpha, const std::string& name);
+    std::string type() const override { return type_name; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    std::string act, type_name;
+    UnaryOp op;
+    float alpha;
+};
+
+class LSoftmax : public Layer {
+public:
+    LSoftmax(layer parent, int axis, const std::string& name);
+    std::string type() const override { return "Softmax"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    int axis;
+};
+
+class LDropout : public Layer {
+public:
+    LDropout(layer parent, float rate, bool iw, const std::string& name);
+    std::string type() const override { return "Dropout"; }
+    void forward() override;
+    void backward() override;
+    void resize(int batch) override;
+    LayerConfig config() const override;
+    float rate;
+    bool iw;  // EDDL's inference weighting: train with a plain mask, scale by (1-rate) at inference
+    tensor mask;
+};
+
+class LReshape : public Layer {
+public:
+    LReshape(layer parent, const Shape& shape, const std::string& name, const std::string& type_name = "Reshape");
+    std::string type() const override { return type_name; }
+    void forward() override;
+    void backward() override;
+    void resize(int batch) override;
+    LayerConfig config() const override;
+    Shape target;
+    std::string type_name;
+};
+
+enum class MergeOp { Add, Subtract, Multiply, Average, Maximum, Minimum };
+
+class LMerge : public Layer {
+public:
+    LMerge(const vlayer& parents, MergeOp op, const std::string& name);
+    std::string type() const override;
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    MergeOp op;
+};
+
+class LConcat : public Layer {
+public:
+    LConcat(const vlayer& parents, int axis, const std::string& name);
+    std::string type() const override { return "Concat"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    int axis;  // excludes the batch dimension, as in EDDL
+};
+
+/// Rebuilds a layer from type(), name, parents and config() (checkpoint loading).
+layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg);
+
+}  // namespace eddl

@@ -1,0 +1,266 @@
+// The graph: construction, build, forward/backward order, update, summary.
+#include <omp.h>
+
+#include <algorithm>
+#include <functional>
+#include <iomanip>
+#include <set>
+#include <sstream>
+
+#include "eddl/net.h"
+#include "init/init.h"
+#include "layers/layers.h"
+#include "losses/loss.h"
+#include "metrics/metric.h"
+#include "tensor/random.h"
+
+namespace eddl {
+
+Net::Net(const vlayer& in, const vlayer& out) : inputs(in), outputs(out) {
+    EDDL_CHECK(!in.empty() && !out.empty(), "Model: needs at least one input and one output layer");
+    for (const auto& l : in) {
+        EDDL_CHECK(l, "Model: an input layer is null");
+        EDDL_CHECK(dynamic_cast<LInput*>(l.get()),
+                   "Model: input '" << l->name << "' is a " << l->type()
+                                    << " layer, not an Input (was the variable holding Input(...) reassigned?)");
+    }
+    // Depth-first from the outputs gives a topological order in which parents come first.
+    std::set<Layer*> done, active;
+    std::function<void(const layer&)> visit = [&](const layer& l) {
+        EDDL_CHECK(l, "Model: an output layer is null");
+        if (done.count(l.get())) return;
+        EDDL_CHECK(!active.count(l.get()), "Model: cycle through layer '" << l->name << "'");
+        active.insert(l.get());
+        for (const auto& p : l->parents) visit(p);
+        active.erase(l.get());
+        done.insert(l.get());
+        layers.push_back(l);
+    };
+    for (const auto& o : out) visit(o);
+    std::set<std::string> names;
+    for (const auto& l : layers) {
+        EDDL_CHECK(names.insert(l->name).second, "Model: two layers are named '" << l->name << "'");
+        if (dynamic_cast<LInput*>(l.get()))
+            EDDL_CHECK(std::find(in.begin(), in.end(), l) != in.end(),
+                       "Model: the outputs depend on Input '" << l->name << "', which is not among the model's inputs");
+    }
+    for (const auto& l : in)
+        EDDL_CHECK(done.count(l.get()), "Model: input '" << l->name << "' does not reach any output");
+}
+
+Net::~Net() = default;
+
+MemLevel parse_mem_level(const std::string& s) {
+    if (s == "full_mem") return MemLevel::full_mem;
+    if (s == "mid_mem") return MemLevel::mid_mem;
+    if (s == "low_mem") return MemLevel::low_mem;
+    EDDL_FAIL("unknown memory level '" << s << "' (use full_mem, mid_mem or low_mem)");
+}
+
+std::string CompServ::str() const {
+    static const char* mems[] = {"full_mem", "mid_mem", "low_mem"};
+    std::ostringstream os;
+    if (type == DeviceType::CPU) os << "CPU, " << threads << " threads, " << mems[int(mem)];
+    else os << "GPU mask " << shape_str(gpus) << ", lsb " << lsb << ", " << mems[int(mem)];
+    return os.str();
+}
+
+namespace {
+void mark_needs_delta(const vlayer& layers) {
+    for (const auto& l : layers) {  // topological order: parents already decided
+        l->needs_delta = false;
+        if (l->trainable && !l->params.empty()) l->needs_delta = true;
+        for (const auto& p : l->parents) l->needs_delta = l->needs_delta || p->needs_delta;
+    }
+}
+}  // namespace
+
+void Net::build(optimizer o, const std::vector<std::string>& loss_names, const std::vector<std::string>& metric_names,
+                compserv c, bool init_weights) {
+    EDDL_CHECK(loss_names.empty() || loss_names.size() == outputs.size(),
+               "build: " << loss_names.size() << " losses given for " << outputs.size() << " outputs");
+    EDDL_CHECK(metric_names.empty() || metric_names.size() == outputs.size(),
+               "build: " << metric_names.size() << " metrics given for " << outputs.size() << " outputs");
+    opt = o;
+    cs = c ? c : std::make_shared<CompServ>();
+    EDDL_CHECK(cs->type == DeviceType::CPU, "build: computing service " << cs->str()
+                                                                        << " needs CUDA, which this build lacks");
+    if (cs->threads > 0) omp_set_num_threads(cs->threads);
+    losses.clear();
+    metrics.clear();
+    fused_softmax_.assign(outputs.size(), nullptr);
+    for (size_t i = 0; i < loss_names.size(); ++i) {
+        losses.push_back(std::make_shared<LossFn>(make_loss(loss_names[i])));
+        if (losses.back()->kind == LossKind::SCE && dynamic_cast<LSoftmax*>(outputs[i].get()))
+            fused_softmax_[i] = outputs[i];
+    }
+    for (const auto& m : metric_names) metrics.push_back(std::make_shared<MetricFn>(make_metric(m)));
+    mark_needs_delta(layers);
+    for (size_t i = 0; i < layers.size(); ++i) {
+        layers[i]->seed = derive_seed(seed, 2, i);
+        if (init_weights) layers[i]->init_params(derive_seed(seed, 1, i));
+        layers[i]->grads_fresh = true;
+    }
+    built = true;
+    reset_loss();
+}
+
+void Net::resize(int b) {
+    EDDL_CHECK(b > 0, "batch size must be > 0, got " << b);
+    if (b == batch_) return;
+    for (const auto& l : layers) l->resize(b);
+    batch_ = b;
+}
+
+void Net::set_mode(int m) {
+    for (const auto& l : layers) l->mode = m;
+}
+
+void Net::forward(const vtensor& in) {
+    EDDL_CHECK(built, "model '" << name << "' is not built; call build() first");
+    EDDL_CHECK(in.size() == inputs.size(), "forward: " << in.size() << " tensors for " << inputs.size() << " inputs");
+    for (size_t i = 0; i < in.size(); ++i) {
+        EDDL_CHECK(in[i] && in[i]->ndim >= 1, "forward: input " << i << " is empty");
+        Shape want{in[0]->shape[0]};
+        want.insert(want.end(), inputs[i]->out_shape.begin(), inputs[i]->out_shape.end());
+        EDDL_CHECK(in[i]->shape == want, "forward: tensor of shape " << shape_str(in[i]->shape) << " given to Input '"
+                                                                     << inputs[i]->name << "', which expects "
+                                                                     << shape_str(want));
+    }
+    resize(in[0]->shape[0]);
+    for (size_t i = 0; i < in.size(); ++i) inputs[i]->output->copy_from(*in[i]);
+    for (const auto& l : layers) {
+        l->step = uint64_t(steps_done);
+        l->forward();
+    }
+}
+
+void Net::compute_loss(const vtensor& targets) {
+    EDDL_CHECK(targets.size() == outputs.size(), "loss: " << targets.size() << " targets for " << outputs.size()
+                                                          << " outputs");
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const Tensor& y = *outputs[i]->output;
+        EDDL_CHECK(targets[i]->shape == y.shape, "target " << i << " has shape " << shape_str(targets[i]->shape)
+                                                           << " but output '" << outputs[i]->name << "' has "
+                                                           << shape_str(y.shape));
+        if (i < losses.size()) {
+            const Tensor& z = fused_softmax_[i] ? *fused_softmax_[i]->parents[0]->output : y;
+            Tensor scratch(z.shape, z.device);
+            loss_sum[i] += losses[i]->compute(z, *targets[i], scratch, false) * y.shape[0];
+        }
+        if (i < metrics.size()) metric_sum[i] += metrics[i]->batch_sum(y, *targets[i]);
+    }
+    samples_seen += outputs[0]->output->shape[0];
+}
+
+void Net::backward(const vtensor& targets) {
+    EDDL_CHECK(!losses.empty(), "backward: model '" << name << "' was built without losses");
+    EDDL_CHECK(targets.size() == outputs.size(), "backward: " << targets.size() << " targets for " << outputs.size()
+                                                              << " outputs");
+    for (const auto& l : layers) l->delta_written = false;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const layer& out = outputs[i];
+        EDDL_CHECK(targets[i]->shape == out->output->shape,
+                   "target " << i << " has shape " << shape_str(targets[i]->shape) << " but output '" << out->name
+                             << "' has " << shape_str(out->output->shape));
+        // SCE fused with Softmax: the gradient (p - t)/batch goes straight to the logits.
+        Layer& dst = fused_softmax_[i] ? *fused_softmax_[i]->parents[0] : *out;
+        const bool acc = dst.delta_written;
+        dst.delta_written = true;
+        const double l = losses[i]->compute(*dst.output, *targets[i], *dst.delta, acc);
+        loss_sum[i] += l * out->output->shape[0];
+        if (i < metrics.size()) metric_sum[i] += metrics[i]->batch_sum(*out->output, *targets[i]);
+    }
+    samples_seen += outputs[0]->output->shape[0];
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it)
+        if ((*it)->delta_written) (*it)->backward();
+    for (const auto& l : layers)
+        if (l->regularizer && l->trainable && !l->grads_fresh) l->regularizer->add_gradient(*l->params[0], *l->gradients[0]);
+}
+
+void Net::update() {
+    EDDL_CHECK(opt, "update: model '" << name << "' was built without an optimizer");
+    vtensor ps, gs;
+    for (const auto& l : layers)
+        if (l->trainable && !l->grads_fresh)
+            for (size_t j = 0; j < l->params.size(); ++j) {
+                ps.push_back(l->params[j]);
+                gs.push_back(l->gradients[j]);
+            }
+    opt->step(ps, gs);
+    ++steps_done;
+}
+
+void Net::zero_grads() {
+    for (const auto& l : layers) l->grads_fresh = true;  // the next backward overwrites instead of adding
+}
+
+void Net::reset_loss() {
+    loss_sum.assign(outputs.size(), 0.0);
+    metric_sum.assign(outputs.size(), 0.0);
+    samples_seen = 0;
+}
+
+Logs Net::logs(const std::string& prefix) const {
+    Logs lg;
+    const double n = double(std::max<int64_t>(samples_seen, 1));
+    double total = 0;
+    for (size_t i = 0; i < losses.size(); ++i) {
+        total += loss_sum[i] / n;
+        if (outputs.size() > 1) lg[prefix + outputs[i]->name + "_loss"] = loss_sum[i] / n;
+    }
+    if (!losses.empty()) lg[prefix + "loss"] = total;
+    for (size_t i = 0; i < metrics.size(); ++i) {
+        const std::string key = outputs.size() > 1 ? outputs[i]->name + "_" + metrics[i]->name : metrics[i]->name;
+        lg[prefix + key] = metric_sum[i] / n;
+    }
+    return lg;
+}
+
+vtensor Net::trainable_params() const {
+    vtensor r;
+    for (const auto& l : layers)
+        if (l->trainable) r.insert(r.end(), l->params.begin(), l->params.end());
+    return r;
+}
+
+vtensor Net::trainable_grads() const {
+    vtensor r;
+    for (const auto& l : layers)
+        if (l->trainable) r.insert(r.end(), l->gradients.begin(), l->gradients.end());
+    return r;
+}
+
+layer Net::get_layer(const std::string& n) const {
+    for (const auto& l : layers)
+        if (l->name == n) return l;
+    EDDL_FAIL("model '" << name << "' has no layer named '" << n << "'");
+}
+
+void set_trainable_marks(Net& net) { mark_needs_delta(net.layers); }
+
+std::string Net::summary() const {
+    std::ostringstream os;
+    const int w1 = 34, w2 = 22, w3 = 12;
+    const std::string rule(w1 + w2 + w3 + 2, '-');
+    os << "Model: " << name << "\n" << rule << "\n"
+       << std::left << std::setw(w1) << "Layer (type)" << std::setw(w2) << "Output Shape" << std::right << std::setw(w3)
+       << "Param #" << "\n" << rule << "\n";
+    int64_t total = 0, trainable_total = 0;
+    for (const auto& l : layers) {
+        Shape s{-1};
+        s.insert(s.end(), l->out_shape.begin(), l->out_shape.end());
+        std::string sh = shape_str(s);
+        sh.replace(1, 2, "None");
+        const int64_t n = l->num_params();
+        total += n;
+        if (l->trainable) trainable_total += n;
+        os << std::left << std::setw(w1) << (l->name + " (" + l->type() + ")") << std::setw(w2) << sh << std::right
+           << std::setw(w3) << n << "\n";
+    }
+    os << rule << "\nTotal params: " << total << "\nTrainable params: " << trainable_total
+       << "\nNon-trainable params: " << total - trainable_total << "\n";
+    return os.str();
+}
+
+}  // namespace eddl

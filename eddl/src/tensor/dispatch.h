@@ -1,0 +1,103 @@
+// The op dispatch table: one slot per op family and device, filled by each backend's own
+// register function. Op code calls kernels(dev).<op>(...) and never tests the device itself.
+#pragma once
+#include <cstdint>
+
+#include "eddl/tensor.h"
+
+namespace eddl {
+
+/// Element-wise unary ops; `a`, `b` are the op's scalar parameters where it has them.
+enum class UnaryOp {
+    Copy, Abs, Neg, Exp, Log, Log2, Log10, Sqrt, Rsqrt, Sqr, Inv, Sin, Cos, Tan, Asin, Acos, Atan,
+    Sinh, Cosh, Tanh, Sigmoid, Relu, Ceil, Floor, Round, Trunc, Sign,
+    Clamp,          // clamp(x, a, b)
+    Pow,            // x^a
+    AddScalar,      // x + a
+    MulScalar,      // x * a
+    Affine,         // a*x + b
+    // activations (also differentiable through unary_backward)
+    LeakyRelu,      // alpha = a
+    Elu,            // alpha = a
+    Selu,
+    Softplus,
+    Softsign,
+    HardSigmoid,    // clip(0.2x + 0.5, 0, 1), as EDDL and Keras
+    ThresholdedRelu,// x > a ? x : 0
+    Exponential,    // e^x
+    Linear,         // a * x
+    Gelu,           // exact, x * Phi(x)
+    Swish,          // x * sigmoid(x)
+};
+
+enum class BinaryOp { Add, Sub, Mul, Div, Max, Min };
+enum class ReduceOp { Sum, Mean, Max, Min, Var, ArgMax };
+
+/// Broadcast geometry: output dims and the element strides of A and B (0 where broadcast).
+struct BroadcastPlan {
+    int ndim = 0;
+    int64_t dims[8];
+    int64_t sa[8];
+    int64_t sb[8];
+    int64_t n = 0;
+};
+
+/// Per-element update rules of the optimizers; hyper-parameters travel in OptimStep.
+enum class OptimRule { SGD, Adam, AdamW, RMSProp, Adagrad, Adadelta, Adamax, Nadam };
+struct OptimStep {
+    OptimRule rule;
+    float lr, momentum, beta1, beta2, eps, rho, weight_decay;
+    bool nesterov, amsgrad;
+    int64_t t;           // step count, 1-based, for bias corrections
+    double mu_t, mu_t1, mu_prod, mu_prod1;  // Nadam momentum schedule terms
+};
+
+/// Losses computed over a [rows, cols] batch. Each returns the summed loss over the batch and
+/// writes (or adds, when accumulate) d(loss/scale)/dy into delta.
+enum class LossKind { MSE, MAE, CCE, BCE, SCE };
+
+struct KernelTable {
+    // dst[i] = f(src[i])
+    void (*unary)(UnaryOp op, const float* src, float* dst, int64_t n, float a, float b) = nullptr;
+    // dx[i] (+)= f'(x[i], y[i]) * dy[i]; y = f(x) as computed by unary
+    void (*unary_backward)(UnaryOp op, const float* x, const float* y, const float* dy, float* dx,
+                           int64_t n, float a, float b, bool accumulate) = nullptr;
+    void (*binary)(BinaryOp op, const float* A, const float* B, float* C, const BroadcastPlan& p) = nullptr;
+    // src viewed as [outer, r, inner]; dst is [outer, inner]
+    void (*reduce)(ReduceOp op, const float* src, float* dst, int64_t outer, int64_t r, int64_t inner) = nullptr;
+    // row-major C = alpha*op(A)*op(B) + beta*C, A is m x k after op, B is k x n after op
+    void (*gemm)(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda,
+                 const float* B, int ldb, float beta, float* C, int ldc) = nullptr;
+    // dst = permutation of src: dst dims are src dims[perm[i]]
+    void (*permute)(const float* src, float* dst, int ndim, const int64_t* src_dims, const int* perm) = nullptr;
+    // dst = src[starts[d] : starts[d] + out_dims[d]] along every dimension d
+    void (*slice)(const float* src, float* dst, int ndim, const int64_t* src_dims, const int64_t* starts,
+                  const int64_t* out_dims) = nullptr;
+    // copies rows: dst[r + dst_off] = src[idx[r]], row_len floats each
+    void (*gather_rows)(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len) = nullptr;
+    // C[i, :] += bias ; rows x cols
+    void (*add_rowwise)(float* C, const float* bias, int64_t rows, int64_t cols) = nullptr;
+    // dst[c] (+)= sum_r src[r, c]
+    void (*sum_rows)(const float* src, float* dst, int64_t rows, int64_t cols, bool accumulate) = nullptr;
+    void (*fill)(float* dst, int64_t n, float v) = nullptr;
+    void (*axpby)(float a, const float* x, float b, float* y, int64_t n) = nullptr;  // y = a*x + b*y
+    void (*copy)(const float* src, float* dst, int64_t n) = nullptr;
+    void (*softmax)(const float* src, float* dst, int64_t rows, int64_t cols) = nullptr;
+    void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols,
+                             bool accumulate) = nullptr;
+    // w -= update(g) with per-parameter state s1, s2, s3 (zero-initialized, same size as w)
+    void (*optim_update)(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3,
+                         int64_t n) = nullptr;
+    // returns sum of per-element losses; delta = dloss/dy / scale (accumulate: delta +=)
+    double (*loss)(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols,
+                   float scale, bool accumulate) = nullptr;
+};
+
+/// The table of `dev`; throws eddl::Error if this build has no backend for that device.
+const KernelTable& kernels(Device dev);
+
+namespace cpu {
+void register_kernels(KernelTable& t);
+}
+
+}  // namespace eddl

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the toolkit builds and tests with. Idempotent: when every
+# package is already present it changes nothing and touches no network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libopenblas-openmp-dev   # tuned BLAS built with OpenMP: one thread pool with our own loops
+  libeigen3-dev            # vectorized element-wise math
+  libgtest-dev libgmock-dev
+  libyaml-cpp-dev          # computing-service files
+  zlib1g-dev               # gzipped IDX files
+  dataset-fashion-mnist    # the examples' and tests' real data
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install_deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install_deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
