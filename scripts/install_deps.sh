@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config ninja-build
-  libopenblas-openmp-dev   # tuned BLAS built with OpenMP: one thread pool with our own loops
+  libdnnl-dev              # oneDNN: JIT sgemm (and later conv/pool/norm), OpenMP-threaded like our loops
   libeigen3-dev            # vectorized element-wise math
   libgtest-dev libgmock-dev
   libyaml-cpp-dev          # computing-service files

@@ -4,6 +4,14 @@
 
 namespace eddl::cpu {
 
+// Hot element-wise loops are compiled for AVX-512, AVX2 and baseline x86-64; the loader picks
+// the best for the running CPU (GCC function multi-versioning), so binaries stay portable.
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define EDDL_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EDDL_MULTIVERSION
+#endif
+
 // Below this many elements an op runs on one thread: spawning costs more than it saves.
 constexpr int64_t kParallelGrain = 1 << 15;
 

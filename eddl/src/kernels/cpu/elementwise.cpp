@@ -17,7 +17,7 @@ constexpr float kSeluScale = 1.0507009873554805f;
 inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline float softplusf(float x) { return x > 20.f ? x : std::log1p(std::exp(x)); }
 
-void unary_chunk(UnaryOp op, const float* s, float* d, int64_t n, float a, float b) {
+EDDL_MULTIVERSION void unary_chunk(UnaryOp op, const float* s, float* d, int64_t n, float a, float b) {
     CArr X(s, n);
     Arr Y(d, n);
     switch (op) {
@@ -53,7 +53,9 @@ void unary_chunk(UnaryOp op, const float* s, float* d, int64_t n, float a, float
         case UnaryOp::AddScalar: Y = X + a; break;
         case UnaryOp::MulScalar: Y = X * a; break;
         case UnaryOp::Affine: Y = X * a + b; break;
-        case UnaryOp::LeakyRelu: Y = (X > 0.0f).select(X, X * a); break;
+        case UnaryOp::LeakyRelu:
+            for (int64_t i = 0; i < n; ++i) d[i] = s[i] * (s[i] > 0 ? 1.0f : a);
+            break;
         case UnaryOp::Elu: for (int64_t i = 0; i < n; ++i) d[i] = s[i] > 0 ? s[i] : a * std::expm1(s[i]); break;
         case UnaryOp::Selu:
             for (int64_t i = 0; i < n; ++i)
@@ -73,15 +75,17 @@ void unary_chunk(UnaryOp op, const float* s, float* d, int64_t n, float a, float
 
 // f'(x) * dy, given x and y = f(x)
 template <bool Acc>
-void unary_backward_chunk(UnaryOp op, const float* x, const float* y, const float* dy, float* dx, int64_t n,
-                          float a, float b) {
+EDDL_MULTIVERSION void unary_backward_chunk(UnaryOp op, const float* __restrict x, const float* __restrict y,
+                          const float* __restrict dy, float* __restrict dx, int64_t n, float a, float b) {
     auto put = [dx](int64_t i, float v) {
         if constexpr (Acc) dx[i] += v; else dx[i] = v;
     };
     switch (op) {
         case UnaryOp::Copy: for (int64_t i = 0; i < n; ++i) put(i, dy[i]); break;
         case UnaryOp::Relu: for (int64_t i = 0; i < n; ++i) put(i, x[i] > 0 ? dy[i] : 0.0f); break;
-        case UnaryOp::LeakyRelu: for (int64_t i = 0; i < n; ++i) put(i, x[i] > 0 ? dy[i] : a * dy[i]); break;
+        case UnaryOp::LeakyRelu:
+            for (int64_t i = 0; i < n; ++i) put(i, dy[i] * (x[i] > 0 ? 1.0f : a));
+            break;
         case UnaryOp::Elu: for (int64_t i = 0; i < n; ++i) put(i, x[i] > 0 ? dy[i] : dy[i] * (y[i] + a)); break;
         case UnaryOp::Selu:
             for (int64_t i = 0; i < n; ++i)

@@ -1,5 +1,6 @@
-// Matrix products through the OpenMP build of OpenBLAS, which shares our thread pool.
-#include <cblas.h>
+// Matrix products through oneDNN's sgemm: JIT kernels picked at run time for the CPU's ISA
+// (AVX-512 where present), threaded with the same OpenMP pool as our own loops.
+#include <dnnl.h>
 
 #include "kernels/cpu/cpu_kernels.h"
 
@@ -7,8 +8,9 @@ namespace eddl::cpu {
 
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
           float beta, float* C, int ldc) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A,
-                lda, B, ldb, beta, C, ldc);
+    if (m == 0 || n == 0) return;
+    const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    EDDL_CHECK(st == dnnl_success, "gemm " << m << "x" << n << "x" << k << " failed in oneDNN (status " << int(st) << ")");
 }
 
 }  // namespace eddl::cpu

@@ -6,7 +6,37 @@
 
 namespace eddl::cpu {
 
+namespace {
+
+// SGD is the hot case (one pass over every weight per step): a branch-free loop on restrict
+// pointers that the compiler vectorizes, instead of the generic switch below.
+template <bool Momentum, bool Nesterov>
+EDDL_MULTIVERSION void sgd_chunk(float lr, float m, float wd, float* __restrict w, const float* __restrict g, float* __restrict v,
+               int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float gi = g[i] + wd * w[i];
+        if constexpr (Momentum) {
+            const float vi = m * v[i] + gi;
+            v[i] = vi;
+            w[i] -= lr * (Nesterov ? gi + m * vi : vi);
+        } else {
+            w[i] -= lr * gi;
+        }
+    }
+}
+
+}  // namespace
+
 void optim_update(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3, int64_t n) {
+    if (st.rule == OptimRule::SGD) {
+        parallel_chunks(n, [&](int64_t lo, int64_t hi) {
+            const float lr = st.lr, m = st.momentum, wd = st.weight_decay;
+            if (m == 0.0f) sgd_chunk<false, false>(lr, m, wd, w + lo, g + lo, nullptr, hi - lo);
+            else if (st.nesterov) sgd_chunk<true, true>(lr, m, wd, w + lo, g + lo, s1 + lo, hi - lo);
+            else sgd_chunk<true, false>(lr, m, wd, w + lo, g + lo, s1 + lo, hi - lo);
+        });
+        return;
+    }
     const float lr = st.lr, wd = st.weight_decay, eps = st.eps;
     const float bc1 = 1.0f - float(std::pow(double(st.beta1), double(st.t)));
     const float bc2 = 1.0f - float(std::pow(double(st.beta2), double(st.t)));
