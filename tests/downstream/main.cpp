@@ -1,0 +1,18 @@
+#include <eddl/eddl.h>
+
+#include <iostream>
+
+using namespace eddl;
+
+int main() {
+    layer in = Input({4});
+    layer out = Softmax(Dense(ReLu(Dense(in, 8)), 3));
+    model net = Model({in}, {out});
+    build(net, adam(0.01f), {"soft_cross_entropy"}, {"categorical_accuracy"}, CS_CPU(1));
+    tensor x = Tensor::randn({32, 4}, 7);
+    tensor y = Tensor::zeros({32, 3});
+    for (int i = 0; i < 32; ++i) y->set({i, i % 3}, 1.0f);
+    fit(net, {x}, {y}, 8, 2, FitOptions{.verbose = 0});
+    std::cout << "downstream ok, loss " << get_losses(net)[0] << "\n";
+    return 0;
+}

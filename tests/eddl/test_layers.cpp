@@ -1,0 +1,146 @@
+// Every layer's backward against finite differences, and shape errors that name the layer.
+#include <gtest/gtest.h>
+
+#include "gradcheck.h"
+
+using namespace eddl;
+using gradcheck::away_from;
+
+namespace {
+
+const int B = 3;  // batch
+
+model single(const Shape& in_shape, std::function<layer(layer)> f, const std::string& loss = "mse") {
+    layer in = Input(in_shape);
+    layer out = f(in);
+    model net = Model({in}, {out});
+    build(net, sgd(0.1f), {loss}, {}, CS_CPU(1));
+    return net;
+}
+
+void check_single(const Shape& in_shape, std::function<layer(layer)> f, std::vector<float> kinks = {}) {
+    model net = single(in_shape, f);
+    Shape xs{B};
+    xs.insert(xs.end(), in_shape.begin(), in_shape.end());
+    auto x = away_from(xs, 11, kinks);
+    Shape ys{B};
+    ys.insert(ys.end(), net->outputs[0]->out_shape.begin(), net->outputs[0]->out_shape.end());
+    auto y = Tensor::randn(ys, 12);
+    gradcheck::check(net, {x}, {y});
+}
+
+void expect_error(const std::function<void()>& f, const std::string& needle) {
+    try {
+        f();
+        FAIL() << "expected eddl::Error containing '" << needle << "'";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+
+TEST(LayerGrad, Dense) {
+    check_single({5}, [](layer l) { return Dense(l, 4); });
+    check_single({5}, [](layer l) { return Dense(l, 3, false); });
+}
+
+TEST(LayerGrad, Activations) {
+    check_single({6}, [](layer l) { return ReLu(l); }, {0});
+    check_single({6}, [](layer l) { return LeakyReLu(l, 0.1f); }, {0});
+    check_single({6}, [](layer l) { return Sigmoid(l); });
+    check_single({6}, [](layer l) { return HardSigmoid(l); }, {-2.5f, 2.5f});
+    check_single({6}, [](layer l) { return Tanh(l); });
+    check_single({6}, [](layer l) { return Elu(l, 0.7f); }, {0});
+    check_single({6}, [](layer l) { return Selu(l); }, {0});
+    check_single({6}, [](layer l) { return Softplus(l); });
+    check_single({6}, [](layer l) { return Softsign(l); }, {0});
+    check_single({6}, [](layer l) { return ThresholdedReLu(l, 0.5f); }, {0.5f});
+    check_single({6}, [](layer l) { return Exponential(l); });
+    check_single({6}, [](layer l) { return Linear(l, 1.7f); });
+    check_single({6}, [](layer l) { return GELU(l); });
+    check_single({6}, [](layer l) { return Swish(l); });
+    check_single({6}, [](layer l) { return Activation(l, "leaky_relu", {0.2f}); }, {0});
+    check_single({6}, [](layer l) { return Softmax(l); });
+    check_single({2, 4}, [](layer l) { return Softmax(l, -1); });
+}
+
+TEST(LayerGrad, ShapeLayers) {
+    check_single({12}, [](layer l) { return Dense(Flatten(Reshape(Dense(l, 12), {3, -1})), 2); });
+    check_single({2, 3}, [](layer l) { return Flatten(l); });
+    check_single({2, 3}, [](layer l) { return Reshape(l, {3, 2}); });
+}
+
+TEST(LayerGrad, DropoutInTrainingAndInference) {
+    for (bool iw : {true, false}) {
+        model net = single({20}, [&](layer l) { return Dropout(Dense(l, 20), 0.4f, iw); });
+        auto x = Tensor::randn({B, 20}, 1), y = Tensor::randn({B, 20}, 2);
+        gradcheck::check(net, {x}, {y});  // training: a fixed mask per step
+        net->set_mode(TSMODE);
+        gradcheck::check(net, {x}, {y});
+    }
+    // the mask drops about `rate` of the values, and inference scales as documented
+    layer in = Input({1000});
+    layer d = Dropout(in, 0.3f);
+    model net = Model({in}, {d});
+    build(net);
+    auto x = Tensor::ones({1, 1000});
+    forward(net, {x});
+    const float kept = getOutput(d)->sum() / 1000.0f;
+    EXPECT_NEAR(kept, 0.7f, 0.05f);
+    set_mode(net, TSMODE);
+    forward(net, {x});
+    EXPECT_NEAR(getOutput(d)->mean(), 0.7f, 1e-6f);
+}
+
+TEST(LayerGrad, Merges) {
+    auto two = [](std::function<layer(layer, layer)> f, const Shape& sa, const Shape& sb, bool distinct = false) {
+        layer a = Input(sa), b = Input(sb);
+        layer out = f(a, b);
+        model net = Model({a, b}, {out});
+        build(net, sgd(0.1f), {"mse"}, {}, CS_CPU(1));
+        Shape xa{B}, xb{B}, ys{B};
+        xa.insert(xa.end(), sa.begin(), sa.end());
+        xb.insert(xb.end(), sb.begin(), sb.end());
+        ys.insert(ys.end(), out->out_shape.begin(), out->out_shape.end());
+        auto x0 = Tensor::randn(xa, 1), x1 = Tensor::randn(xb, 2);
+        if (distinct)  // keep max/min away from ties
+            for (int64_t i = 0; i < x1->size; ++i) x1->ptr[i] = x0->ptr[i] + (i % 2 ? 0.5f : -0.5f);
+        gradcheck::check(net, {x0, x1}, {Tensor::randn(ys, 3)});
+    };
+    two([](layer a, layer b) { return Add({a, b}); }, {4}, {4});
+    two([](layer a, layer b) { return Subtract({a, b}); }, {4}, {4});
+    two([](layer a, layer b) { return Multiply({a, b, a}); }, {4}, {4});
+    two([](layer a, layer b) { return Mult(a, b); }, {4}, {4});
+    two([](layer a, layer b) { return Average({a, b}); }, {4}, {4});
+    two([](layer a, layer b) { return Maximum({a, b}); }, {4}, {4}, true);
+    two([](layer a, layer b) { return Minimum({a, b}); }, {4}, {4}, true);
+    two([](layer a, layer b) { return Concat({a, b}); }, {3}, {5});
+    two([](layer a, layer b) { return Concat({a, b, a}, 1); }, {2, 3}, {2, 4});
+    two([](layer a, layer b) { return Concat({a, b}, 0); }, {2, 3}, {1, 3});
+}
+
+TEST(LayerGrad, SharedParentAndMultipleOutputs) {
+    // one layer feeding three: deltas from every child add up
+    layer in = Input({5});
+    layer h = Tanh(Dense(in, 6));
+    layer o1 = Dense(h, 2), o2 = Sigmoid(Dense(Add({h, ReLu(h)}), 3));
+    model net = Model({in}, {o1, o2});
+    build(net, sgd(0.1f), {"mse", "bce"}, {"mse", "binary_accuracy"}, CS_CPU(1));
+    auto y2 = Tensor::randu({B, 3}, 4);
+    gradcheck::check(net, {away_from({B, 5}, 1, {})}, {Tensor::randn({B, 2}, 2), y2});
+}
+
+TEST(LayerErrors, ShapesNameTheLayer) {
+    layer in = Input({4, 4});
+    expect_error([&] { Dense(in, 3, true, "fc"); }, "Dense 'fc': input from");
+    expect_error([&] { Dense(in, 3, true, "fc"); }, "(4, 4)");
+    layer a = Input({3}), b = Input({4});
+    expect_error([&] { Add({a, b}, "sum"); }, "Add 'sum': input");
+    expect_error([&] { Concat({Input({2, 3}), Input({3, 3})}, 1, "cat"); }, "Concat 'cat'");
+    expect_error([&] { Reshape(a, {2, 2}, "rs"); }, "Reshape 'rs': cannot reshape (3)");
+    expect_error([&] { Activation(a, "relux"); }, "unknown activation 'relux'");
+    expect_error([&] { Dropout(a, 1.5f); }, "rate must be in [0, 1)");
+    expect_error([&] { Softmax(Input({2, 3}), 0); }, "only the last axis");
+    expect_error([&] { Input({0}); }, "Input: invalid shape");
+}
