@@ -1,6 +1,7 @@
 // Layer plumbing, Input, Dense, Dropout, Reshape, and rebuilding layers from their config.
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include "init/init.h"
 #include "layers/layers.h"
@@ -61,11 +62,14 @@ LInput::LInput(const Shape& shape, const std::string& n) {
     name = n.empty() ? auto_name("input") : n;
 }
 
-LayerConfig LInput::config() const {
-    std::string s;
-    for (int d : out_shape) s += (s.empty() ? "" : ",") + std::to_string(d);
-    return {{"shape", s}};
+// "2,3,4": shapes in layer configurations
+static std::string join_shape(const Shape& s) {
+    std::ostringstream os;
+    for (size_t i = 0; i < s.size(); ++i) os << (i ? "," : "") << s[i];
+    return os.str();
 }
+
+LayerConfig LInput::config() const { return {{"shape", join_shape(out_shape)}}; }
 
 // ---- Dense ----
 
@@ -221,11 +225,7 @@ void LReshape::backward() {
     kernels(delta->device).axpby(1.0f, delta->ptr, acc ? 1.0f : 0.0f, parents[0]->delta->ptr, delta->size);
 }
 
-LayerConfig LReshape::config() const {
-    std::string s;
-    for (int d : target) s += (s.empty() ? "" : ",") + std::to_string(d);
-    return {{"shape", s}};
-}
+LayerConfig LReshape::config() const { return {{"shape", join_shape(target)}}; }
 
 // ---- rebuilding from config ----
 

@@ -548,7 +548,8 @@ tensor Tensor::matmul(const Tensor& A, const Tensor& B, bool ta, bool tb) {
     out.push_back(m);
     out.push_back(n);
     auto C = empty(out, A.device);
-    const int64_t batch = C->size / (int64_t(m) * n ? int64_t(m) * n : 1);
+    const int64_t mn = int64_t(m) * n;
+    const int64_t batch = mn != 0 ? C->size / mn : 0;
     const int lda = A.shape[nd - 1], ldb = B.shape[nd - 1];
     for (int64_t b = 0; b < batch && m && n; ++b)
         kernels(A.device).gemm(ta, tb, m, n, k, 1.0f, A.ptr + b * int64_t(m) * k, lda, B.ptr + b * int64_t(k) * n, ldb,
