@@ -1,0 +1,91 @@
+// Numerical parity with PyTorch: the same small MLPs, weights and batch give the same outputs,
+// losses and weights after three optimizer steps. Reference files come from
+// scripts/make_pytorch_reference.py (run once with torch; CI only reads them).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "eddl/eddl.h"
+
+using namespace eddl;
+
+namespace {
+
+const std::string kDir = std::string(EDDL_TEST_DATA_DIR) + "/pytorch/";
+
+tensor ref(const std::string& c, const std::string& f) { return Tensor::load(kDir + c + "/" + f + ".npy"); }
+
+optimizer make_opt(const std::string& o) {
+    if (o == "sgd") return sgd(0.1f);
+    if (o == "sgd_momentum") return sgd(0.05f, 0.9f, 0.01f);
+    if (o == "sgd_nesterov") return sgd(0.05f, 0.9f, 0.0f, true);
+    if (o == "adam") return adam(0.01f, 0.9f, 0.999f, 1e-8f, 0.01f);
+    if (o == "adam_amsgrad") return adam(0.01f, 0.9f, 0.999f, 1e-8f, 0.0f, true);
+    if (o == "adamw") return adamw(0.01f, 0.9f, 0.999f, 1e-8f, 0.1f);
+    if (o == "rmsprop") return rmsprop(0.01f, 0.9f, 1e-5f);
+    if (o == "adagrad") return adagrad(0.1f, 1e-10f);
+    if (o == "adadelta") return adadelta(1.0f, 0.9f, 1e-6f);
+    if (o == "adamax") return adamax(0.002f, 0.9f, 0.999f, 1e-8f);
+    if (o == "nadam") return nadam(0.002f, 0.9f, 0.999f, 1e-8f, 0.004f);
+    throw std::invalid_argument(o);
+}
+
+void expect_close(const Tensor& got, const Tensor& want, const std::string& what, float atol = 1e-5f,
+                  float rtol = 1e-4f) {
+    ASSERT_EQ(got.size, want.size) << what;
+    for (int64_t i = 0; i < got.size; ++i)
+        ASSERT_NEAR(got.ptr[i], want.ptr[i], atol + rtol * std::fabs(want.ptr[i])) << what << " element " << i;
+}
+
+void run_case(const std::string& name, const std::string& act, const std::string& opt, const std::string& loss) {
+    SCOPED_TRACE(name);
+    layer in = Input({6});
+    layer l = in;
+    vlayer dense;
+    for (int i = 0; i < 3; ++i) {
+        dense.push_back(Dense(l, i < 2 ? 16 : 4));
+        l = i < 2 ? Activation(dense.back(), act) : dense.back();
+    }
+    if (loss == "sce" || loss == "sce_clip") l = Softmax(l);
+    if (loss == "bce") l = Sigmoid(l);
+    model net = Model({in}, {l});
+    optimizer o = make_opt(opt);
+    if (loss == "sce_clip") o->set_clip_norm(0.5f);
+    const std::string lname = loss == "sce_clip" ? "soft_cross_entropy" : loss;
+    build(net, o, {lname == "sce" ? "soft_cross_entropy" : lname}, {}, CS_CPU(1));
+    for (int i = 0; i < 3; ++i)
+        setParams(dense[i], {ref(name, "w" + std::to_string(i)), ref(name, "b" + std::to_string(i))});
+    auto x = ref(name, "x"), y = ref(name, "y");
+    forward(net, {x});
+    expect_close(*net->outputs[0]->output, *ref(name, "out0"), "first forward output");
+    auto losses = ref(name, "losses");
+    for (int step = 0; step < 3; ++step) {
+        reset_loss(net);
+        train_batch(net, {x}, {y});
+        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step]))
+            << "loss of step " << step;
+    }
+    for (int i = 0; i < 3; ++i) {
+        expect_close(*getParams(dense[i])[0], *ref(name, "w" + std::to_string(i) + "_final"), "final W" + std::to_string(i));
+        expect_close(*getParams(dense[i])[1], *ref(name, "b" + std::to_string(i) + "_final"), "final b" + std::to_string(i));
+    }
+}
+
+}  // namespace
+
+TEST(PyTorchParity, Activations) {
+    for (std::string a : {"relu", "leaky_relu", "sigmoid", "tanh", "elu", "selu", "softplus", "softsign", "gelu", "swish"})
+        run_case("act_" + a, a, "sgd_momentum", "sce");
+}
+
+TEST(PyTorchParity, Optimizers) {
+    for (std::string o : {"sgd", "sgd_momentum", "sgd_nesterov", "adam", "adam_amsgrad", "adamw", "rmsprop", "adagrad",
+                          "adadelta", "adamax", "nadam"})
+        run_case("opt_" + o, "leaky_relu", o, "sce");
+}
+
+TEST(PyTorchParity, LossesAndClipping) {
+    run_case("loss_mse", "tanh", "sgd", "mse");
+    run_case("loss_bce", "relu", "adam", "bce");
+    run_case("clip_norm", "relu", "sgd_momentum", "sce_clip");
+}
