@@ -1,6 +1,8 @@
 // Every layer's backward against finite differences, and shape errors that name the layer.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include "gradcheck.h"
 
 using namespace eddl;
@@ -29,14 +31,6 @@ void check_single(const Shape& in_shape, std::function<layer(layer)> f, std::vec
     gradcheck::check(net, {x}, {y});
 }
 
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-    try {
-        f();
-        FAIL() << "expected eddl::Error containing '" << needle << "'";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-}
 
 }  // namespace
 

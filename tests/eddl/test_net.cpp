@@ -2,6 +2,8 @@
 // computing services and the errors users hit.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -14,14 +16,6 @@ namespace {
 
 std::string tmp(const std::string& n) { return (fs::temp_directory_path() / ("eddl_net_" + n)).string(); }
 
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-    try {
-        f();
-        FAIL() << "expected eddl::Error containing '" << needle << "'";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-}
 
 // 3 classes, label = argmax of a fixed linear map: learnable by a small MLP.
 void make_data(int n, uint64_t seed, tensor& x, tensor& y) {

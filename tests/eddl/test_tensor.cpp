@@ -1,6 +1,8 @@
 // Tensor ops checked against plain reference loops kept here (the oracle for the fast kernels).
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
+
 #include <cmath>
 #include <numeric>
 
@@ -10,14 +12,6 @@ using namespace eddl;
 
 namespace {
 
-void expect_error(const std::function<void()>& f, const std::string& needle) {
-    try {
-        f();
-        FAIL() << "expected eddl::Error containing '" << needle << "'";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-}
 
 // Reference broadcasting: index each operand by the output's multi-index.
 std::vector<float> ref_broadcast(const Tensor& a, const Tensor& b, const Shape& out, float (*f)(float, float)) {
