@@ -4,10 +4,10 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake ninja-build
   libdnnl-dev              # oneDNN: JIT sgemm (and later conv/pool/norm), OpenMP-threaded like our loops
   libeigen3-dev            # vectorized element-wise math
-  libgtest-dev libgmock-dev
+  libgtest-dev
   libyaml-cpp-dev          # computing-service files
   zlib1g-dev               # gzipped IDX files
   dataset-fashion-mnist    # the examples' and tests' real data

@@ -310,3 +310,22 @@ TEST(ComputingService, FromYamlAndErrors) {
     expect_error([&] { CS_from_file(tmp("missing.yml")); }, "cannot open");
     expect_error([] { CS_CPU(0); }, "threads must be");
 }
+
+TEST(Net, KerasStyleProgressLine) {
+    tensor x, y;
+    make_data(64, 8, x, y);
+    model net = mlp();
+    testing::internal::CaptureStdout();
+    fit(net, {x}, {y}, 16, 2);
+    evaluate(net, {x}, {y});
+    const std::string out = testing::internal::GetCapturedStdout();
+    EXPECT_NE(out.find("Epoch 1 (1/2)"), std::string::npos) << out;
+    EXPECT_NE(out.find("Epoch 2 (2/2)"), std::string::npos) << out;
+    EXPECT_NE(out.find("4/4 [==============================]"), std::string::npos) << out;
+    EXPECT_NE(out.find(" - loss: "), std::string::npos) << out;
+    EXPECT_NE(out.find(" - categorical_accuracy: "), std::string::npos) << out;
+    EXPECT_NE(out.find("Evaluate: - loss: "), std::string::npos) << out;
+    testing::internal::CaptureStdout();
+    fit(net, {x}, {y}, 16, 1, FitOptions{.verbose = 0});
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
+}

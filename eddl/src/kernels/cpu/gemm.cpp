@@ -13,7 +13,9 @@
 namespace eddl::cpu {
 namespace {
 
-using Key = std::tuple<bool, bool, int, int, int, int, int, int, bool>;  // ta tb m n k lda ldb ldc acc
+// ta tb m n k lda ldb ldc acc threads: oneDNN sizes a primitive's work split for the thread
+// count at creation, so a change of computing service gets its own primitives.
+using Key = std::tuple<bool, bool, int, int, int, int, int, int, bool, int>;
 
 struct Matmul {
     dnnl::matmul prim;
@@ -31,7 +33,7 @@ const Matmul& primitive(const Key& key) {
     std::lock_guard<std::mutex> lock(m);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
-    const auto [ta, tb, M, N, K, lda, ldb, ldc, acc] = key;
+    const auto [ta, tb, M, N, K, lda, ldb, ldc, acc, threads] = key;
     using dims = dnnl::memory::dims;
     const auto f32 = dnnl::memory::data_type::f32;
     Matmul mm;
@@ -56,7 +58,7 @@ void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, in
     if (m == 0 || n == 0) return;
     try {
         if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f) && k > 0) {
-            const Matmul& mm = primitive(Key{ta, tb, m, n, k, lda, ldb, ldc, beta == 1.0f});
+            const Matmul& mm = primitive(Key{ta, tb, m, n, k, lda, ldb, ldc, beta == 1.0f, omp_get_max_threads()});
             dnnl::memory ma(mm.a, engine(), const_cast<float*>(A)), mb(mm.b, engine(), const_cast<float*>(B)),
                 mc(mm.c, engine(), C);
             thread_local dnnl::stream s(engine());
