@@ -291,6 +291,7 @@ TEST(Net, ModelAndBuildErrors) {
     expect_error([&] { forward(net, {Tensor::ones({2, 7})}); }, "shape (2, 7) given to Input");
     expect_error([&] { fit(net, {Tensor::ones({4, 8})}, {Tensor::ones({5, 3})}, 2, 1); }, "inputs have 4 samples");
     expect_error([&] { fit(net, {Tensor::ones({4, 8})}, {Tensor::ones({4, 2})}, 2, 1); }, "target 0 has shape (2, 2)");
+    expect_error([&] { fit(net, {Tensor::ones({4, 8})}, {Tensor::ones({4})}, 2, 1); }, "Tensor::onehot(labels, 3)");
 }
 
 TEST(ComputingService, FromYamlAndErrors) {

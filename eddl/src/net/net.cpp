@@ -135,14 +135,23 @@ void Net::forward(const vtensor& in) {
     }
 }
 
+namespace {
+void check_target(const Tensor& t, const Layer& out, size_t i) {
+    const Shape& y = out.output->shape;
+    const bool labels = t.ndim == 1 && y.size() == 2 && t.shape[0] == y[0];
+    EDDL_CHECK(t.shape == y, "target " << i << " has shape " << shape_str(t.shape) << " but output '" << out.name
+                                       << "' has " << shape_str(y)
+                                       << (labels ? "; class ids need one-hot encoding: Tensor::onehot(labels, "
+                                                    + std::to_string(y[1]) + ")" : ""));
+}
+}  // namespace
+
 void Net::compute_loss(const vtensor& targets) {
     EDDL_CHECK(targets.size() == outputs.size(), "loss: " << targets.size() << " targets for " << outputs.size()
                                                           << " outputs");
     for (size_t i = 0; i < outputs.size(); ++i) {
         const Tensor& y = *outputs[i]->output;
-        EDDL_CHECK(targets[i]->shape == y.shape, "target " << i << " has shape " << shape_str(targets[i]->shape)
-                                                           << " but output '" << outputs[i]->name << "' has "
-                                                           << shape_str(y.shape));
+        check_target(*targets[i], *outputs[i], i);
         if (i < losses.size()) {
             const Tensor& z = fused_softmax_[i] ? *fused_softmax_[i]->parents[0]->output : y;
             Tensor scratch(z.shape, z.device);
@@ -160,9 +169,7 @@ void Net::backward(const vtensor& targets) {
     for (const auto& l : layers) l->delta_written = false;
     for (size_t i = 0; i < outputs.size(); ++i) {
         const layer& out = outputs[i];
-        EDDL_CHECK(targets[i]->shape == out->output->shape,
-                   "target " << i << " has shape " << shape_str(targets[i]->shape) << " but output '" << out->name
-                             << "' has " << shape_str(out->output->shape));
+        check_target(*targets[i], *out, i);
         // SCE fused with Softmax: the gradient (p - t)/batch goes straight to the logits.
         Layer& dst = fused_softmax_[i] ? *fused_softmax_[i]->parents[0] : *out;
         const bool acc = dst.delta_written;
