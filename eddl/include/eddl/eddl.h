@@ -57,6 +57,29 @@ layer Linear(layer parent, float alpha = 1.0f, const std::string& name = "");
 layer GELU(layer parent, const std::string& name = "");   ///< exact: x * Phi(x)
 layer Swish(layer parent, const std::string& name = "");  ///< x * sigmoid(x)
 
+// ---- convolution and pooling, NCHW: input shape {channels, height, width} ----
+/// 2-D convolution, weights {filters, channels/groups, kh, kw}. padding "same" (output size
+/// ceil(in/stride); odd padding goes to the bottom/right, as Keras), "valid" or "none".
+layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
+             const std::string& padding = "same", bool use_bias = true, int groups = 1,
+             const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// Conv2D with explicit padding: {ph, pw} on both sides, or {top, bottom, left, right}.
+layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
+             const std::vector<int>& padding, bool use_bias = true, int groups = 1,
+             const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// Pooling windows; padding "none"/"valid" or "same". Averages exclude padded positions.
+layer MaxPool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
+                const std::string& padding = "none", const std::string& name = "");
+layer AveragePool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
+                    const std::string& padding = "none", const std::string& name = "");
+layer AvgPool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
+                const std::string& padding = "none", const std::string& name = "");
+layer GlobalMaxPool2D(layer parent, const std::string& name = "");      ///< {C, H, W} -> {C, 1, 1}
+layer GlobalAveragePool2D(layer parent, const std::string& name = "");  ///< {C, H, W} -> {C, 1, 1}
+layer GlobalMaxPool(layer parent, const std::string& name = "");
+layer GlobalAveragePool(layer parent, const std::string& name = "");
+layer GlobalAvgPool(layer parent, const std::string& name = "");
+
 // merges: all inputs have the same shape (Concat: all but `axis`, which excludes the batch)
 layer Add(const vlayer& layers, const std::string& name = "");
 layer Subtract(const vlayer& layers, const std::string& name = "");  ///< exactly two: a - b

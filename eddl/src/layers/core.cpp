@@ -262,6 +262,17 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
         return std::make_shared<LDropout>(one(), std::stof(need(cfg, "rate", type)), need(cfg, "iw", type) == "1", name);
     if (type == "Reshape" || type == "Flatten")
         return std::make_shared<LReshape>(one(), shape_of(need(cfg, "shape", type)), name, type);
+    if (type == "Conv2D") {
+        const Shape k = shape_of(need(cfg, "kernel", type)), st = shape_of(need(cfg, "strides", type));
+        const Shape pads = shape_of(need(cfg, "pads", type)), dil = shape_of(need(cfg, "dilation", type));
+        return std::make_shared<LConv2D>(one(), std::stoi(need(cfg, "filters", type)), k, st, "", pads,
+                                         need(cfg, "use_bias", type) == "1", std::stoi(need(cfg, "groups", type)), dil,
+                                         name);
+    }
+    if (cfg.count("pool_kind"))
+        return std::make_shared<LPool2D>(one(), cfg.at("pool_kind") == "max" ? PoolKind::Max : PoolKind::Avg,
+                                         shape_of(need(cfg, "pool", type)), shape_of(need(cfg, "strides", type)),
+                                         need(cfg, "padding", type), need(cfg, "global", type) == "1", name);
     if (type == "Softmax") return std::make_shared<LSoftmax>(one(), std::stoi(need(cfg, "axis", type)), name);
     if (type == "Concat") return std::make_shared<LConcat>(parents, std::stoi(need(cfg, "axis", type)), name);
     if (cfg.count("merge")) return std::make_shared<LMerge>(parents, MergeOp(std::stoi(cfg.at("merge"))), name);

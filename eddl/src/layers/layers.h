@@ -100,6 +100,50 @@ public:
     int axis;  // excludes the batch dimension, as in EDDL
 };
 
+/// Output size and (begin, end) padding of one spatial dimension. padding: "same" (output =
+/// ceil(in / stride), extra padding at the end as in Keras), "valid"/"none" (no padding), or
+/// explicit when `explicit_pad` >= 0 (that many on both sides).
+struct Pad1D {
+    int out, begin, end;
+};
+Pad1D pad_1d(const std::string& who, int in, int k, int stride, int dilation, const std::string& padding,
+             int explicit_pad);
+
+class LConv2D : public Layer {
+public:
+    /// pads: {} for the `padding` string, else {top, bottom, left, right}
+    LConv2D(layer parent, int filters, const std::vector<int>& kernel, const std::vector<int>& strides,
+            const std::string& padding, const std::vector<int>& pads, bool use_bias, int groups,
+            const std::vector<int>& dilation, const std::string& name);
+    std::string type() const override { return "Conv2D"; }
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    ConvGeom geom(int batch) const;
+    int filters, kh, kw, sh, sw, dh, dw, groups;
+    int pt, pb, pl, pr;
+    bool use_bias;
+};
+
+/// MaxPool2D / AveragePool2D, and the global forms (window = whole image).
+class LPool2D : public Layer {
+public:
+    LPool2D(layer parent, PoolKind kind, const std::vector<int>& pool, const std::vector<int>& strides,
+            const std::string& padding, bool global, const std::string& name);
+    std::string type() const override;
+    void forward() override;
+    void backward() override;
+    void resize(int batch) override;
+    LayerConfig config() const override;
+    PoolGeom geom(int batch) const;
+    PoolKind kind;
+    bool global;
+    int kh, kw, sh, sw, pt, pb, pl, pr;
+    std::string padding;
+    tensor workspace;
+};
+
 /// Rebuilds a layer from type(), name, parents and config() (checkpoint loading).
 layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg);
 

@@ -57,6 +57,32 @@ layer Maximum(const vlayer& ls, const std::string& n) { return std::make_shared<
 layer Minimum(const vlayer& ls, const std::string& n) { return std::make_shared<LMerge>(ls, MergeOp::Minimum, n); }
 layer Concat(const vlayer& ls, int axis, const std::string& n) { return std::make_shared<LConcat>(ls, axis, n); }
 
+layer Conv2D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+             bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
+    return std::make_shared<LConv2D>(p, filters, k, s, padding, std::vector<int>{}, use_bias, groups, d, n);
+}
+layer Conv2D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::vector<int>& pads,
+             bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
+    EDDL_CHECK(!pads.empty(), "Conv2D: explicit padding is empty");
+    for (int v : pads) EDDL_CHECK(v >= 0, "Conv2D: negative padding " << v);
+    return std::make_shared<LConv2D>(p, filters, k, s, "", pads, use_bias, groups, d, n);
+}
+layer MaxPool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Max, k, s, pad, false, n);
+}
+layer AveragePool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad,
+                    const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Avg, k, s, pad, false, n);
+}
+layer AvgPool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
+    return AveragePool2D(p, k, s, pad, n);
+}
+layer GlobalMaxPool2D(layer p, const std::string& n) { return std::make_shared<LPool2D>(p, PoolKind::Max, std::vector<int>{}, std::vector<int>{}, "valid", true, n); }
+layer GlobalAveragePool2D(layer p, const std::string& n) { return std::make_shared<LPool2D>(p, PoolKind::Avg, std::vector<int>{}, std::vector<int>{}, "valid", true, n); }
+layer GlobalMaxPool(layer p, const std::string& n) { return GlobalMaxPool2D(p, n); }
+layer GlobalAveragePool(layer p, const std::string& n) { return GlobalAveragePool2D(p, n); }
+layer GlobalAvgPool(layer p, const std::string& n) { return GlobalAveragePool2D(p, n); }
+
 // ---- initializers and regularizers ----
 
 static layer with_init(layer l, InitKind k, float a, float b, int seed) {

@@ -1,6 +1,7 @@
 // The op dispatch table: one slot per op family and device, filled by each backend's own
 // register function. Op code calls kernels(dev).<op>(...) and never tests the device itself.
 #pragma once
+#include <compare>
 #include <cstdint>
 
 #include "eddl/tensor.h"
@@ -56,6 +57,20 @@ struct OptimStep {
 /// writes (or adds, when accumulate) d(loss/scale)/dy into delta.
 enum class LossKind { MSE, MAE, CCE, BCE, SCE };
 
+/// 2-D convolution geometry, NCHW; weights [oc, ic/groups, kh, kw]. Dilation 1 = dense kernel.
+struct ConvGeom {
+    int n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups;
+    auto operator<=>(const ConvGeom&) const = default;
+};
+
+/// 2-D pooling geometry, NCHW; padding is never part of an average (exclude-padding).
+enum class PoolKind { Max, Avg };
+struct PoolGeom {
+    PoolKind kind;
+    int n, c, ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr;
+    auto operator<=>(const PoolGeom&) const = default;
+};
+
 struct KernelTable {
     // dst[i] = f(src[i])
     void (*unary)(UnaryOp op, const float* src, float* dst, int64_t n, float a, float b) = nullptr;
@@ -88,6 +103,17 @@ struct KernelTable {
     // w -= update(g) with per-parameter state s1, s2, s3 (zero-initialized, same size as w)
     void (*optim_update)(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3,
                          int64_t n) = nullptr;
+    // convolution: dst = conv(src, w) + b (b may be null); backward data and weights (db may be null);
+    // `accumulate` adds into dsrc / dw, db instead of overwriting
+    void (*conv2d)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
+    void (*conv2d_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
+                                 bool accumulate) = nullptr;
+    void (*conv2d_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+                                    bool accumulate) = nullptr;
+    // pooling; max pooling keeps in `ws` (pool2d_workspace floats) where each maximum came from
+    int64_t (*pool2d_workspace)(const PoolGeom& g) = nullptr;
+    void (*pool2d)(const PoolGeom& g, const float* src, float* dst, float* ws) = nullptr;
+    void (*pool2d_backward)(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) = nullptr;
     // returns sum of per-element losses; delta = dloss/dy / scale (accumulate: delta +=)
     double (*loss)(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols,
                    float scale, bool accumulate) = nullptr;

@@ -38,6 +38,14 @@ void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, cons
 void softmax(const float* src, float* dst, int64_t rows, int64_t cols);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool accumulate);
 
+void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
+void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
+void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+                             bool accumulate);
+int64_t pool2d_workspace(const PoolGeom& g);
+void pool2d(const PoolGeom& g, const float* src, float* dst, float* ws);
+void pool2d_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate);
+
 double loss(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols, float scale,
             bool accumulate);
 void optim_update(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3, int64_t n);

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/onednn.h"
 
 namespace eddl::cpu {
 namespace {
@@ -21,11 +22,6 @@ struct Matmul {
     dnnl::matmul prim;
     dnnl::memory::desc a, b, c;
 };
-
-dnnl::engine& engine() {
-    static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-    return e;
-}
 
 const Matmul& primitive(const Key& key) {
     static std::mutex m;
@@ -47,7 +43,7 @@ const Matmul& primitive(const Key& key) {
         po.append_sum(1.0f);  // C += A B
         attr.set_post_ops(po);
     }
-    mm.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(mm.a, mm.b, mm.c), attr, engine()));
+    mm.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(mm.a, mm.b, mm.c), attr, onednn_engine()));
     return cache.emplace(key, std::move(mm)).first->second;
 }
 
@@ -59,9 +55,9 @@ void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, in
     try {
         if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f) && k > 0) {
             const Matmul& mm = primitive(Key{ta, tb, m, n, k, lda, ldb, ldc, beta == 1.0f, omp_get_max_threads()});
-            dnnl::memory ma(mm.a, engine(), const_cast<float*>(A)), mb(mm.b, engine(), const_cast<float*>(B)),
-                mc(mm.c, engine(), C);
-            thread_local dnnl::stream s(engine());
+            dnnl::memory ma(mm.a, onednn_engine(), const_cast<float*>(A)), mb(mm.b, onednn_engine(), const_cast<float*>(B)),
+                mc(mm.c, onednn_engine(), C);
+            dnnl::stream& s = onednn_stream();
             mm.prim.execute(s, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mc}});
             s.wait();
             return;

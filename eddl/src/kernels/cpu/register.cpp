@@ -18,6 +18,12 @@ void register_kernels(KernelTable& t) {
     t.copy = copy;
     t.softmax = softmax;
     t.softmax_backward = softmax_backward;
+    t.conv2d = conv2d;
+    t.conv2d_backward_data = conv2d_backward_data;
+    t.conv2d_backward_weights = conv2d_backward_weights;
+    t.pool2d_workspace = pool2d_workspace;
+    t.pool2d = pool2d;
+    t.pool2d_backward = pool2d_backward;
     t.optim_update = optim_update;
     t.loss = loss;
 }

@@ -1,0 +1,197 @@
+// Conv2D and 2-D pooling: oneDNN results against plain reference loops kept here, gradients by
+// finite differences in every padding / stride / dilation / group combination, and shape errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "expect_error.h"
+#include "gradcheck.h"
+#include "layers/layers.h"
+
+using namespace eddl;
+
+namespace {
+
+struct Cfg {
+    int c, h, w, filters, kh, kw, sh, sw, dh, dw, groups;
+    std::string padding;          // used when pads is empty
+    std::vector<int> pads;        // {t, b, l, r}
+};
+
+// Plain reference: every output element as a sum over its window.
+std::vector<float> ref_conv(const Tensor& x, const Tensor& wt, const Tensor* b, int oh, int ow, int pt, int pl,
+                            const Cfg& c) {
+    const int n = x.shape[0], cpg = c.c / c.groups, fpg = c.filters / c.groups;
+    std::vector<float> y(size_t(n) * c.filters * oh * ow);
+    for (int i = 0; i < n; ++i)
+        for (int f = 0; f < c.filters; ++f)
+            for (int oy = 0; oy < oh; ++oy)
+                for (int ox = 0; ox < ow; ++ox) {
+                    double s = b ? b->ptr[f] : 0.0;
+                    const int g = f / fpg;
+                    for (int ci = 0; ci < cpg; ++ci)
+                        for (int ky = 0; ky < c.kh; ++ky)
+                            for (int kx = 0; kx < c.kw; ++kx) {
+                                const int iy = oy * c.sh - pt + ky * c.dh, ix = ox * c.sw - pl + kx * c.dw;
+                                if (iy < 0 || iy >= c.h || ix < 0 || ix >= c.w) continue;
+                                s += double(x.get({i, g * cpg + ci, iy, ix})) * wt.get({f, ci, ky, kx});
+                            }
+                    y[((size_t(i) * c.filters + f) * oh + oy) * ow + ox] = float(s);
+                }
+    return y;
+}
+
+layer conv_of(layer in, const Cfg& c, bool bias = true) {
+    if (!c.pads.empty()) return Conv2D(in, c.filters, {c.kh, c.kw}, {c.sh, c.sw}, c.pads, bias, c.groups, {c.dh, c.dw});
+    return Conv2D(in, c.filters, {c.kh, c.kw}, {c.sh, c.sw}, c.padding, bias, c.groups, {c.dh, c.dw});
+}
+
+const std::vector<Cfg> kConfigs = {
+    {3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, "same", {}},
+    {3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, "valid", {}},
+    {2, 8, 7, 3, 3, 2, 2, 2, 1, 1, 1, "same", {}},
+    {2, 8, 8, 3, 3, 3, 2, 1, 1, 1, 1, "none", {}},
+    {2, 9, 9, 2, 3, 3, 1, 1, 2, 2, 1, "same", {}},      // dilation
+    {2, 9, 8, 2, 2, 3, 2, 1, 2, 1, 1, "valid", {}},     // dilation + stride
+    {4, 6, 6, 6, 3, 3, 1, 1, 1, 1, 2, "same", {}},      // groups
+    {4, 6, 6, 4, 3, 3, 1, 1, 1, 1, 4, "same", {}},      // depthwise
+    {2, 5, 6, 3, 1, 1, 1, 1, 1, 1, 1, "same", {}},      // pointwise
+    {2, 6, 6, 3, 3, 3, 1, 1, 1, 1, 1, "", {1, 2, 0, 1}},  // explicit asymmetric
+    {2, 6, 5, 3, 3, 3, 2, 2, 1, 1, 1, "", {1, 1}},      // explicit symmetric
+};
+
+}  // namespace
+
+TEST(Conv2D, MatchesReference) {
+    for (const Cfg& c : kConfigs) {
+        for (bool bias : {true, false}) {
+            layer in = Input({c.c, c.h, c.w});
+            layer cl = conv_of(in, c, bias);
+            auto* conv = dynamic_cast<LConv2D*>(cl.get());
+            ASSERT_NE(conv, nullptr);
+            model net = Model({in}, {cl});
+            build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+            if (bias) conv->params[1]->fill_rand_normal_(0, 1, 3);
+            auto x = Tensor::randn({2, c.c, c.h, c.w}, 5);
+            forward(net, {x});
+            const auto want = ref_conv(*x, *conv->params[0], bias ? conv->params[1].get() : nullptr, conv->out_shape[1],
+                                       conv->out_shape[2], conv->pt, conv->pl, c);
+            const Tensor& y = *conv->output;
+            ASSERT_EQ(y.size, int64_t(want.size()));
+            for (int64_t i = 0; i < y.size; ++i) ASSERT_NEAR(y.ptr[i], want[i], 1e-4f) << "config " << &c - &kConfigs[0];
+        }
+    }
+}
+
+TEST(Conv2D, SamePaddingShapesAsKeras) {
+    layer in = Input({3, 7, 6});
+    EXPECT_EQ(Conv2D(in, 5, {3, 3})->out_shape, (Shape{5, 7, 6}));
+    EXPECT_EQ(Conv2D(in, 5, {3, 3}, {2, 2})->out_shape, (Shape{5, 4, 3}));
+    EXPECT_EQ(Conv2D(in, 5, {3, 3}, {1, 1}, "valid")->out_shape, (Shape{5, 5, 4}));
+    EXPECT_EQ(Conv2D(in, 5, {3, 3}, {1, 1}, "same", true, 1, {2, 2})->out_shape, (Shape{5, 7, 6}));
+}
+
+TEST(Conv2D, GradientsEveryCombination) {
+    for (const Cfg& c : kConfigs) {
+        SCOPED_TRACE("config " + std::to_string(&c - &kConfigs[0]));
+        layer in = Input({c.c, c.h, c.w});
+        layer out = conv_of(in, c);
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+        Shape ys{2};
+        ys.insert(ys.end(), out->out_shape.begin(), out->out_shape.end());
+        gradcheck::check(net, {Tensor::randn({2, c.c, c.h, c.w}, 7)}, {Tensor::randn(ys, 8)});
+    }
+}
+
+TEST(Pool2D, MatchesReferenceAndGradients) {
+    struct P {
+        bool max;
+        int k, s;
+        std::string pad;
+    } cases[] = {{true, 2, 2, "none"}, {true, 3, 2, "same"}, {true, 3, 1, "valid"}, {false, 2, 2, "none"},
+                 {false, 3, 2, "same"}, {false, 2, 1, "valid"}};
+    for (const P& p : cases) {
+        SCOPED_TRACE(std::string(p.max ? "max " : "avg ") + std::to_string(p.k) + "/" + std::to_string(p.s) + " " + p.pad);
+        layer in = Input({2, 7, 6});
+        layer out = p.max ? MaxPool2D(in, {p.k, p.k}, {p.s, p.s}, p.pad) : AveragePool2D(in, {p.k, p.k}, {p.s, p.s}, p.pad);
+        auto* pl = dynamic_cast<LPool2D*>(out.get());
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+        // distinct values, so max pooling has no ties for the finite differences
+        auto x = Tensor::randn({2, 2, 7, 6}, 9);
+        for (int64_t i = 0; i < x->size; ++i) x->ptr[i] += 0.05f * float(i % 37);
+        forward(net, {x});
+        const int oh = out->out_shape[1], ow = out->out_shape[2];
+        for (int n = 0; n < 2; ++n)
+            for (int c = 0; c < 2; ++c)
+                for (int oy = 0; oy < oh; ++oy)
+                    for (int ox = 0; ox < ow; ++ox) {
+                        double best = -std::numeric_limits<double>::infinity(), sum = 0;
+                        int cnt = 0;
+                        for (int ky = 0; ky < p.k; ++ky)
+                            for (int kx = 0; kx < p.k; ++kx) {
+                                const int iy = oy * p.s - pl->pt + ky, ix = ox * p.s - pl->pl + kx;
+                                if (iy < 0 || iy >= 7 || ix < 0 || ix >= 6) continue;
+                                const double v = x->get({n, c, iy, ix});
+                                best = std::max(best, v);
+                                sum += v;
+                                ++cnt;
+                            }
+                        ASSERT_NEAR(out->output->get({n, c, oy, ox}), p.max ? best : sum / cnt, 1e-5);
+                    }
+        Shape ys{2};
+        ys.insert(ys.end(), out->out_shape.begin(), out->out_shape.end());
+        gradcheck::check(net, {x}, {Tensor::randn(ys, 10)}, 1e-3);
+    }
+    for (bool mx : {true, false}) {
+        layer in = Input({3, 5, 4});
+        layer out = mx ? GlobalMaxPool(in) : GlobalAveragePool(in);
+        EXPECT_EQ(out->out_shape, (Shape{3, 1, 1}));
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+        auto x = Tensor::randn({2, 3, 5, 4}, 11);
+        forward(net, {x});
+        auto want = mx ? x->max({2, 3}) : x->mean({2, 3});
+        for (int i = 0; i < 6; ++i) EXPECT_NEAR(out->output->ptr[i], want->ptr[i], 1e-5f);
+        gradcheck::check(net, {x}, {Tensor::randn({2, 3, 1, 1}, 12)}, 1e-3);
+    }
+}
+
+TEST(Conv2D, SmallCnnLearnsAndCheckpoints) {
+    // a bright square in one of four quadrants: the class is the quadrant
+    const int n = 256;
+    auto x = Tensor::randn({n, 1, 12, 12}, 1);
+    x->mult_(0.3f);
+    auto y = Tensor::zeros({n, 4});
+    for (int i = 0; i < n; ++i) {
+        const int q = i % 4, oy = (q / 2) * 6 + 1, ox = (q % 2) * 6 + 1;
+        for (int a = 0; a < 4; ++a)
+            for (int b = 0; b < 4; ++b) x->set({i, 0, oy + a, ox + b}, x->get({i, 0, oy + a, ox + b}) + 1.0f);
+        y->set({i, q}, 1.0f);
+    }
+    layer in = Input({1, 12, 12});
+    layer l = MaxPool2D(ReLu(Conv2D(in, 8, {3, 3})), {2, 2}, {2, 2});
+    l = GlobalAveragePool(ReLu(Conv2D(l, 8, {3, 3}, {1, 1}, "same", true, 2)));
+    layer out = Softmax(Dense(Flatten(Conv2D(l, 8, {1, 1})), 4));
+    model net = Model({in}, {out});
+    build(net, adam(0.01f), {"soft_cross_entropy"}, {"accuracy"}, CS_CPU(2));
+    fit(net, {x}, {y}, 32, 15, FitOptions{.verbose = 0});
+    EXPECT_GT(evaluate(net, {x}, {y}, 64, 0).at("accuracy"), 0.95);
+    const std::string path = testing::TempDir() + "cnn.ckpt";
+    save_checkpoint(net, path);
+    model back = load_checkpoint(path);
+    auto p1 = predict(net, {x}), p2 = predict(back, {x});
+    EXPECT_EQ(p1[0]->to_std(), p2[0]->to_std());
+}
+
+TEST(Conv2D, ErrorsNameTheLayer) {
+    layer flat = Input({10});
+    expect_error([&] { Conv2D(flat, 4, {3, 3}, {1, 1}, "same", true, 1, {1, 1}, "c1"); }, "Conv2D 'c1': input from");
+    layer img = Input({3, 5, 5});
+    expect_error([&] { Conv2D(img, 4, {3, 3}, {1, 1}, "same", true, 2, {1, 1}, "c2"); }, "groups 2 must divide input channels 3");
+    expect_error([&] { Conv2D(img, 4, {7, 7}, {1, 1}, "valid", true, 1, {1, 1}, "c3"); }, "does not fit input size 5");
+    expect_error([&] { Conv2D(img, 4, {3, 3}, {1, 1}, "full"); }, "unknown padding 'full'");
+    expect_error([&] { MaxPool2D(flat, {2, 2}, {2, 2}, "none", "p1"); }, "MaxPool2D 'p1': input from");
+}
