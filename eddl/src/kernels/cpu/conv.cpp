@@ -13,8 +13,14 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 
+// Plain (NCHW / OIHW) descriptions of the user's buffers, and primitives whose src, weights and
+// dst formats oneDNN chooses (blocked layouts run its direct JIT kernels, several times faster
+// than the GEMM path it takes on plain layouts). Reorders convert at the boundary.
 struct ConvPrims {
     memory::desc src, wei, bia, dst;
+    dnnl::convolution_forward::primitive_desc fpd;
+    dnnl::convolution_backward_data::primitive_desc dpd;
+    dnnl::convolution_backward_weights::primitive_desc wpd;
     dnnl::convolution_forward fwd;
     dnnl::convolution_backward_data bwd_data;
     dnnl::convolution_backward_weights bwd_weights;
@@ -31,31 +37,74 @@ const ConvPrims& conv_prims(const ConvGeom& g, bool bias) {
     ConvPrims p;
     p.src = memory::desc({g.n, g.ic, g.ih, g.iw}, f32, tag::nchw);
     p.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, f32, tag::nchw);
-    p.wei = g.groups == 1 ? memory::desc({g.oc, g.ic, g.kh, g.kw}, f32, tag::oihw)
-                          : memory::desc({g.groups, g.oc / g.groups, g.ic / g.groups, g.kh, g.kw}, f32, tag::goihw);
+    const memory::dims wdims = g.groups == 1 ? memory::dims{g.oc, g.ic, g.kh, g.kw}
+                                             : memory::dims{g.groups, g.oc / g.groups, g.ic / g.groups, g.kh, g.kw};
+    p.wei = memory::desc(wdims, f32, g.groups == 1 ? tag::oihw : tag::goihw);
     p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
+    const memory::desc src_any({g.n, g.ic, g.ih, g.iw}, f32, tag::any), dst_any({g.n, g.oc, g.oh, g.ow}, f32, tag::any),
+        wei_any(wdims, f32, tag::any);
     const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
     const auto algo = dnnl::algorithm::convolution_direct;
     auto& eng = onednn_engine();
-    dnnl::convolution_forward::primitive_desc fpd(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, p.src, p.wei, p.bia, p.dst, strides,
-                                        dil, pl, pr),
+    p.fpd = dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, src_any, wei_any, p.bia, dst_any,
+                                        strides, dil, pl, pr),
         eng);
-    p.fwd = dnnl::convolution_forward(fpd);
-    p.bwd_data = dnnl::convolution_backward_data(dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(algo, p.src, p.wei, p.dst, strides, dil, pl, pr), eng, fpd));
-    p.bwd_weights = dnnl::convolution_backward_weights(dnnl::convolution_backward_weights::primitive_desc(
-        dnnl::convolution_backward_weights::desc(algo, p.src, p.wei, p.bia, p.dst, strides, dil, pl, pr), eng, fpd));
+    p.dpd = dnnl::convolution_backward_data::primitive_desc(
+        dnnl::convolution_backward_data::desc(algo, src_any, wei_any, dst_any, strides, dil, pl, pr), eng, p.fpd);
+    p.wpd = dnnl::convolution_backward_weights::primitive_desc(
+        dnnl::convolution_backward_weights::desc(algo, src_any, wei_any, p.bia, dst_any, strides, dil, pl, pr), eng,
+        p.fpd);
+    p.fwd = dnnl::convolution_forward(p.fpd);
+    p.bwd_data = dnnl::convolution_backward_data(p.dpd);
+    p.bwd_weights = dnnl::convolution_backward_weights(p.wpd);
     return cache.emplace(key, std::move(p)).first->second;
 }
 
 memory mem(const memory::desc& d, const float* p) { return memory(d, onednn_engine(), const_cast<float*>(p)); }
 
-// oneDNN overwrites its outputs; accumulation goes through a per-thread scratch buffer.
-float* scratch(size_t n, int which) {
-    thread_local std::vector<float> bufs[2];
-    if (bufs[which].size() < n) bufs[which].resize(n);
-    return bufs[which].data();
+// Per-thread scratch buffers, one per role, grown on demand and kept.
+enum Role { kSrc, kWei, kDst, kAcc, kBias, kRoles };
+void* scratch(Role r, size_t bytes) {
+    thread_local std::vector<float> bufs[kRoles];
+    auto& b = bufs[r];
+    if (b.size() * sizeof(float) < bytes) b.resize((bytes + sizeof(float) - 1) / sizeof(float));
+    return b.data();
+}
+
+// The user's plain buffer as `want`: itself when the formats agree, else a reordered copy.
+memory as(const memory::desc& user, const float* p, const memory::desc& want, Role r) {
+    memory u = mem(user, p);
+    if (want == user) return u;
+    memory w(want, onednn_engine(), scratch(r, want.get_size()));
+    dnnl::reorder(u, w).execute(onednn_stream(), u, w);
+    return w;
+}
+
+// A buffer in format `have` for a primitive to write, then copied (or added) into the user's.
+struct Out {
+    memory user, prim;
+    bool accumulate;
+    int64_t n;
+    void finish() {
+        if (prim.get_data_handle() == user.get_data_handle()) return;
+        if (!accumulate) {
+            dnnl::reorder(prim, user).execute(onednn_stream(), prim, user);
+            return;
+        }
+        float* target = static_cast<float*>(user.get_data_handle());
+        memory tmp(user.get_desc(), onednn_engine(), scratch(kAcc, user.get_desc().get_size()));
+        dnnl::reorder(prim, tmp).execute(onednn_stream(), prim, tmp);
+        onednn_stream().wait();
+        axpby(1.0f, static_cast<float*>(tmp.get_data_handle()), 1.0f, target, n);
+    }
+};
+
+Out out_as(const memory::desc& user, float* p, const memory::desc& have, Role r, bool accumulate, int64_t n) {
+    Out o{mem(user, p), {}, accumulate, n};
+    if (have == user && !accumulate) o.prim = o.user;
+    else o.prim = memory(have, onednn_engine(), scratch(r, have.get_size()));
+    return o;
 }
 
 int64_t weight_size(const ConvGeom& g) { return int64_t(g.oc) * (g.ic / g.groups) * g.kh * g.kw; }
@@ -75,11 +124,12 @@ void guarded(const ConvGeom& g, const char* what, F f) {
 void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
     guarded(g, "conv2d", [&] {
         const ConvPrims& p = conv_prims(g, b != nullptr);
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(p.src, src)},
-                                             {DNNL_ARG_WEIGHTS, mem(p.wei, w)},
-                                             {DNNL_ARG_DST, mem(p.dst, dst)}};
+        memory s = as(p.src, src, p.fpd.src_desc(), kSrc), wm = as(p.wei, w, p.fpd.weights_desc(), kWei);
+        Out d = out_as(p.dst, dst, p.fpd.dst_desc(), kDst, false, 0);
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
         if (b) args.insert({DNNL_ARG_BIAS, mem(p.bia, b)});
         p.fwd.execute(onednn_stream(), args);
+        d.finish();
         onednn_stream().wait();
     });
 }
@@ -87,13 +137,11 @@ void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b,
 void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
     guarded(g, "conv2d backward data", [&] {
         const ConvPrims& p = conv_prims(g, false);
-        const int64_t n = int64_t(g.n) * g.ic * g.ih * g.iw;
-        float* out = accumulate ? scratch(size_t(n), 0) : dsrc;
-        p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, mem(p.dst, ddst)},
-                                              {DNNL_ARG_WEIGHTS, mem(p.wei, w)},
-                                              {DNNL_ARG_DIFF_SRC, mem(p.src, out)}});
+        memory dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst), wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
+        Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, accumulate, int64_t(g.n) * g.ic * g.ih * g.iw);
+        p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds.prim}});
+        ds.finish();
         onednn_stream().wait();
-        if (accumulate) axpby(1.0f, out, 1.0f, dsrc, n);
     });
 }
 
@@ -101,19 +149,15 @@ void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* d
                              bool accumulate) {
     guarded(g, "conv2d backward weights", [&] {
         const ConvPrims& p = conv_prims(g, db != nullptr);
-        const int64_t nw = weight_size(g);
-        float* ow = accumulate ? scratch(size_t(nw), 0) : dw;
-        float* ob = db && accumulate ? scratch(size_t(g.oc), 1) : db;
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(p.src, src)},
-                                             {DNNL_ARG_DIFF_DST, mem(p.dst, ddst)},
-                                             {DNNL_ARG_DIFF_WEIGHTS, mem(p.wei, ow)}};
-        if (db) args.insert({DNNL_ARG_DIFF_BIAS, mem(p.bia, ob)});
+        memory s = as(p.src, src, p.wpd.src_desc(), kSrc), dd = as(p.dst, ddst, p.wpd.diff_dst_desc(), kDst);
+        Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, accumulate, weight_size(g));
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwo.prim}};
+        float* bias_out = db && accumulate ? static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float))) : db;
+        if (db) args.insert({DNNL_ARG_DIFF_BIAS, mem(p.bia, bias_out)});
         p.bwd_weights.execute(onednn_stream(), args);
+        dwo.finish();
         onednn_stream().wait();
-        if (accumulate) {
-            axpby(1.0f, ow, 1.0f, dw, nw);
-            if (db) axpby(1.0f, ob, 1.0f, db, g.oc);
-        }
+        if (db && accumulate) axpby(1.0f, bias_out, 1.0f, db, g.oc);
     });
 }
 

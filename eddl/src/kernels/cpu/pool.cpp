@@ -1,87 +1,117 @@
-// 2-D max and average pooling through oneDNN primitives, created once per geometry.
-#include <map>
-#include <mutex>
-#include <vector>
+// 2-D max and average pooling on NCHW, one OpenMP task per (image, channel) plane.
+// Native rather than oneDNN: on plain NCHW, oneDNN's pooling ran ~10x slower than these loops
+// (which are memory-bound), and blocked layouts would cost a reorder on each side.
+#include <cstring>
+#include <limits>
 
 #include "kernels/cpu/cpu_kernels.h"
-#include "kernels/cpu/onednn.h"
 
 namespace eddl::cpu {
 namespace {
 
-using dnnl::memory;
-
-struct PoolPrims {
-    memory::desc src, dst, ws;
-    dnnl::pooling_forward fwd;
-    dnnl::pooling_backward bwd;
+struct Window {
+    int y0, y1, x0, x1;  // clipped to the image, [y0, y1) x [x0, x1)
 };
 
-const PoolPrims& pool_prims(const PoolGeom& g) {
-    static std::mutex m;
-    static std::map<PoolGeom, PoolPrims> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto it = cache.find(g);
-    if (it != cache.end()) return it->second;
-    const auto f32 = memory::data_type::f32;
-    PoolPrims p;
-    p.src = memory::desc({g.n, g.c, g.ih, g.iw}, f32, memory::format_tag::nchw);
-    p.dst = memory::desc({g.n, g.c, g.oh, g.ow}, f32, memory::format_tag::nchw);
-    const auto algo = g.kind == PoolKind::Max ? dnnl::algorithm::pooling_max
-                                              : dnnl::algorithm::pooling_avg_exclude_padding;
-    const memory::dims strides{g.sh, g.sw}, kernel{g.kh, g.kw}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
-    auto& eng = onednn_engine();
-    dnnl::pooling_forward::primitive_desc fpd(
-        dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algo, p.src, p.dst, strides, kernel, pl, pr), eng);
-    p.ws = fpd.workspace_desc();
-    p.fwd = dnnl::pooling_forward(fpd);
-    p.bwd = dnnl::pooling_backward(dnnl::pooling_backward::primitive_desc(
-        dnnl::pooling_backward::desc(algo, p.src, p.dst, strides, kernel, pl, pr), eng, fpd));
-    return cache.emplace(g, std::move(p)).first->second;
+inline Window window(const PoolGeom& g, int oy, int ox) {
+    const int ys = oy * g.sh - g.pt, xs = ox * g.sw - g.pl;
+    return {std::max(ys, 0), std::min(ys + g.kh, g.ih), std::max(xs, 0), std::min(xs + g.kw, g.iw)};
 }
 
-memory mem(const memory::desc& d, const void* p) { return memory(d, onednn_engine(), const_cast<void*>(p)); }
-
 template <class F>
-void guarded(const PoolGeom& g, const char* what, F f) {
-    try {
-        f();
-    } catch (const dnnl::error& e) {
-        EDDL_FAIL(what << " (" << g.n << "x" << g.c << "x" << g.ih << "x" << g.iw << ", window " << g.kh << "x" << g.kw
-                       << ") failed in oneDNN: " << e.what());
+void for_planes(const PoolGeom& g, F f) {
+    const int64_t planes = int64_t(g.n) * g.c, plane = int64_t(g.ih) * g.iw;
+    parallel_chunks(planes, [&](int64_t lo, int64_t hi) {
+        for (int64_t p = lo; p < hi; ++p) f(p);
+    }, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(plane, 1)));
+}
+
+// One output row of 2x2 / stride 2 max pooling. Comparisons become 0/1 integers, not branches:
+// on real data a branch per comparison mispredicts about half the time.
+EDDL_MULTIVERSION void max2x2_row(const float* __restrict r0, const float* __restrict r1, float* __restrict d,
+                                  int32_t* __restrict a, int ow, int row_base, int iw) {
+    for (int ox = 0; ox < ow; ++ox) {
+        const int x = 2 * ox;
+        const float p = r0[x], q = r0[x + 1], u = r1[x], v = r1[x + 1];
+        const float top = p > q ? p : q, bottom = u > v ? u : v;
+        const int itop = int(q > p), ibottom = iw + int(v > u);
+        const int use_bottom = int(bottom > top);
+        d[ox] = use_bottom ? bottom : top;
+        a[ox] = row_base + x + (use_bottom ? ibottom : itop);
     }
 }
 
 }  // namespace
 
 int64_t pool2d_workspace(const PoolGeom& g) {
-    int64_t bytes = 0;
-    guarded(g, "pool2d", [&] { bytes = int64_t(pool_prims(g).ws.get_size()); });
-    return (bytes + 3) / 4;
+    return g.kind == PoolKind::Max ? int64_t(g.n) * g.c * g.oh * g.ow : 0;
 }
 
 void pool2d(const PoolGeom& g, const float* src, float* dst, float* ws) {
-    guarded(g, "pool2d", [&] {
-        const PoolPrims& p = pool_prims(g);
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mem(p.src, src)}, {DNNL_ARG_DST, mem(p.dst, dst)}};
-        if (p.ws.get_size()) args.insert({DNNL_ARG_WORKSPACE, mem(p.ws, ws)});
-        p.fwd.execute(onednn_stream(), args);
-        onednn_stream().wait();
+    const int64_t in_plane = int64_t(g.ih) * g.iw, out_plane = int64_t(g.oh) * g.ow;
+    // the workspace holds, per output, the plane offset of its maximum (int32 in float storage)
+    auto* arg = reinterpret_cast<int32_t*>(ws);
+    // The common 2x2 / stride 2 max pooling without padding: straight-line code per output.
+    const bool fast2x2 = g.kind == PoolKind::Max && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 &&
+                         g.pl == 0 && 2 * g.oh <= g.ih && 2 * g.ow <= g.iw;
+    for_planes(g, [&](int64_t p) {
+        const float* s = src + p * in_plane;
+        float* d = dst + p * out_plane;
+        if (fast2x2) {
+            int32_t* a = arg + p * out_plane;
+            for (int oy = 0; oy < g.oh; ++oy) {
+                const float* r0 = s + int64_t(2 * oy) * g.iw;
+                const float* r1 = r0 + g.iw;
+                max2x2_row(r0, r1, d + oy * g.ow, a + oy * g.ow, g.ow, 2 * oy * g.iw, g.iw);
+            }
+            return;
+        }
+        for (int oy = 0; oy < g.oh; ++oy)
+            for (int ox = 0; ox < g.ow; ++ox) {
+                const Window w = window(g, oy, ox);
+                const int64_t o = int64_t(oy) * g.ow + ox;
+                if (g.kind == PoolKind::Max) {
+                    float best = -std::numeric_limits<float>::infinity();
+                    int32_t at = w.y0 * g.iw + w.x0;
+                    for (int y = w.y0; y < w.y1; ++y)
+                        for (int x = w.x0; x < w.x1; ++x) {
+                            // branch-free select: random data would mispredict a branch half the time
+                            const float v = s[y * g.iw + x];
+                            const bool gt = v > best;
+                            at = gt ? y * g.iw + x : at;
+                            best = gt ? v : best;
+                        }
+                    d[o] = best;
+                    arg[p * out_plane + o] = at;
+                } else {
+                    float sum = 0;
+                    for (int y = w.y0; y < w.y1; ++y)
+                        for (int x = w.x0; x < w.x1; ++x) sum += s[y * g.iw + x];
+                    d[o] = sum / float((w.y1 - w.y0) * (w.x1 - w.x0));
+                }
+            }
     });
 }
 
 void pool2d_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) {
-    guarded(g, "pool2d backward", [&] {
-        const PoolPrims& p = pool_prims(g);
-        const int64_t n = int64_t(g.n) * g.c * g.ih * g.iw;
-        thread_local std::vector<float> buf;
-        if (accumulate && int64_t(buf.size()) < n) buf.resize(size_t(n));
-        float* out = accumulate ? buf.data() : dsrc;
-        std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, mem(p.dst, ddst)}, {DNNL_ARG_DIFF_SRC, mem(p.src, out)}};
-        if (p.ws.get_size()) args.insert({DNNL_ARG_WORKSPACE, mem(p.ws, ws)});
-        p.bwd.execute(onednn_stream(), args);
-        onednn_stream().wait();
-        if (accumulate) axpby(1.0f, out, 1.0f, dsrc, n);
+    const int64_t in_plane = int64_t(g.ih) * g.iw, out_plane = int64_t(g.oh) * g.ow;
+    const auto* arg = reinterpret_cast<const int32_t*>(ws);
+    for_planes(g, [&](int64_t p) {
+        float* ds = dsrc + p * in_plane;
+        const float* dd = ddst + p * out_plane;
+        if (!accumulate) std::memset(ds, 0, size_t(in_plane) * sizeof(float));
+        for (int oy = 0; oy < g.oh; ++oy)
+            for (int ox = 0; ox < g.ow; ++ox) {
+                const int64_t o = int64_t(oy) * g.ow + ox;
+                if (g.kind == PoolKind::Max) {
+                    ds[arg[p * out_plane + o]] += dd[o];
+                } else {
+                    const Window w = window(g, oy, ox);
+                    const float v = dd[o] / float((w.y1 - w.y0) * (w.x1 - w.x0));
+                    for (int y = w.y0; y < w.y1; ++y)
+                        for (int x = w.x0; x < w.x1; ++x) ds[y * g.iw + x] += v;
+                }
+            }
     });
 }
 
