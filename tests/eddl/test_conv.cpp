@@ -195,3 +195,86 @@ TEST(Conv2D, ErrorsNameTheLayer) {
     expect_error([&] { Conv2D(img, 4, {3, 3}, {1, 1}, "full"); }, "unknown padding 'full'");
     expect_error([&] { MaxPool2D(flat, {2, 2}, {2, 2}, "none", "p1"); }, "MaxPool2D 'p1': input from");
 }
+
+TEST(BatchNormalization, MatchesReferenceInBothModes) {
+    layer in = Input({3, 4, 5});
+    layer bn = BatchNormalization(in, 0.9f, 1e-3f);
+    model net = Model({in}, {bn});
+    build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+    getParams(bn)[0]->fill_rand_normal_(1, 0.2f, 1);
+    getParams(bn)[1]->fill_rand_normal_(0, 0.2f, 2);
+    auto x = Tensor::randn({4, 3, 4, 5}, 3);
+    x->mult_(2.0f).add_(1.0f);
+    forward(net, {x});  // training mode
+    const float* gamma = getParams(bn)[0]->ptr;
+    const float* beta = getParams(bn)[1]->ptr;
+    for (int c = 0; c < 3; ++c) {
+        double s = 0, sq = 0;
+        for (int n = 0; n < 4; ++n)
+            for (int i = 0; i < 20; ++i) s += x->ptr[(n * 3 + c) * 20 + i];
+        const double mu = s / 80;
+        for (int n = 0; n < 4; ++n)
+            for (int i = 0; i < 20; ++i) sq += std::pow(x->ptr[(n * 3 + c) * 20 + i] - mu, 2);
+        const double var = sq / 80;
+        for (int n = 0; n < 4; ++n)
+            for (int i = 0; i < 20; ++i) {
+                const int at = (n * 3 + c) * 20 + i;
+                ASSERT_NEAR(bn->output->ptr[at], gamma[c] * (x->ptr[at] - mu) / std::sqrt(var + 1e-3) + beta[c], 1e-4);
+            }
+        EXPECT_NEAR(bn->states[0]->ptr[c], 0.1 * mu, 1e-5);                  // 0.9 * 0 + 0.1 * mean
+        EXPECT_NEAR(bn->states[1]->ptr[c], 0.9 + 0.1 * sq / 79, 1e-4);      // unbiased variance
+    }
+    set_mode(net, TSMODE);
+    forward(net, {x});
+    for (int c = 0; c < 3; ++c) {
+        const float rm = bn->states[0]->ptr[c], rv = bn->states[1]->ptr[c];
+        const int at = c * 20 + 7;
+        EXPECT_NEAR(bn->output->ptr[at], gamma[c] * (x->ptr[at] - rm) / std::sqrt(rv + 1e-3f) + beta[c], 1e-4);
+    }
+}
+
+TEST(BatchNormalization, GradientsInBothModes) {
+    for (bool affine : {true, false})
+        for (Shape s : {Shape{3, 4, 5}, Shape{6}}) {
+            for (int mode : {TRMODE, TSMODE}) {
+                SCOPED_TRACE(std::string(affine ? "affine " : "plain ") + shape_str(s) + (mode == TRMODE ? " train" : " infer"));
+                layer in = Input(s);
+                layer out = BatchNormalization(in, 0.9f, 1e-3f, affine);
+                model net = Model({in}, {out});
+                build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+                if (affine) getParams(out)[0]->fill_rand_normal_(1, 0.3f, 4);
+                out->states[1]->fill_(1.5f);
+                Shape xs{4};
+                xs.insert(xs.end(), s.begin(), s.end());
+                set_mode(net, mode);
+                gradcheck::check(net, {Tensor::randn(xs, 5)}, {Tensor::randn(xs, 6)}, 1e-2, 3e-3, 3e-2);
+            }
+        }
+    expect_error([] { BatchNormalization(Input({3}), 1.5f); }, "momentum must be in [0, 1)");
+}
+
+TEST(BatchNormalization, TrainsAndCheckpointsRunningStats) {
+    auto x = Tensor::randn({128, 2, 6, 6}, 1);
+    auto y = Tensor::zeros({128, 2});
+    for (int i = 0; i < 128; ++i) {
+        const int cls = i % 2;
+        for (int j = 0; j < 36; ++j) x->ptr[(i * 2 + cls) * 36 + j] += 3.0f;
+        y->set({i, cls}, 1.0f);
+    }
+    layer in = Input({2, 6, 6});
+    layer l = ReLu(BatchNormalization(Conv2D(in, 4, {3, 3}, {1, 1}, "same", false)));
+    layer out = Softmax(Dense(Flatten(GlobalAveragePool(l)), 2));
+    model net = Model({in}, {out});
+    build(net, adam(0.01f), {"sce"}, {"accuracy"}, CS_CPU(2));
+    fit(net, {x}, {y}, 32, 5, FitOptions{.verbose = 0});
+    EXPECT_GT(evaluate(net, {x}, {y}, 32, 0).at("accuracy"), 0.95);
+    const std::string path = testing::TempDir() + "bn.ckpt";
+    save_checkpoint(net, path);
+    model back = load_checkpoint(path);
+    EXPECT_EQ(predict(net, {x})[0]->to_std(), predict(back, {x})[0]->to_std());
+    save(net, testing::TempDir() + "bn.bin");
+    model other = load_checkpoint(path);
+    getLayer(other, net->layers[2]->name)->states[0]->fill_(0.0f);
+    load(other, testing::TempDir() + "bn.bin");
+    EXPECT_EQ(predict(net, {x})[0]->to_std(), predict(other, {x})[0]->to_std());
+}

@@ -80,6 +80,13 @@ layer GlobalMaxPool(layer parent, const std::string& name = "");
 layer GlobalAveragePool(layer parent, const std::string& name = "");
 layer GlobalAvgPool(layer parent, const std::string& name = "");
 
+/// Normalizes each channel ({C, H, W} inputs) or feature ({F}) with batch statistics in training
+/// and running statistics in inference (set_mode / evaluate / predict). Running statistics follow
+/// r = momentum * r + (1 - momentum) * batch, the variance unbiased (PyTorch's momentum = 1 -
+/// ours). With affine, a learned scale (init 1) and shift (init 0) follow.
+layer BatchNormalization(layer parent, float momentum = 0.99f, float epsilon = 0.001f, bool affine = true,
+                         const std::string& name = "");
+
 // merges: all inputs have the same shape (Concat: all but `axis`, which excludes the batch)
 layer Add(const vlayer& layers, const std::string& name = "");
 layer Subtract(const vlayer& layers, const std::string& name = "");  ///< exactly two: a - b

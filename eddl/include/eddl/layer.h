@@ -33,6 +33,7 @@ public:
     tensor output, delta;    ///< [batch, out_shape...]: forward result and d(loss)/d(output)
     vtensor params;          ///< learnable tensors (Dense: W [in, units], b [units])
     vtensor gradients;       ///< d(loss)/d(params), same shapes
+    vtensor states;          ///< kept in weight files but not learned (BatchNormalization's running stats)
     bool trainable = true;   ///< false freezes params (setTrainable)
     int mode = TRMODE;
 

@@ -273,6 +273,9 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
         return std::make_shared<LPool2D>(one(), cfg.at("pool_kind") == "max" ? PoolKind::Max : PoolKind::Avg,
                                          shape_of(need(cfg, "pool", type)), shape_of(need(cfg, "strides", type)),
                                          need(cfg, "padding", type), need(cfg, "global", type) == "1", name);
+    if (type == "BatchNormalization")
+        return std::make_shared<LBatchNorm>(one(), std::stof(need(cfg, "momentum", type)), std::stof(need(cfg, "eps", type)),
+                                            need(cfg, "affine", type) == "1", name);
     if (type == "Softmax") return std::make_shared<LSoftmax>(one(), std::stoi(need(cfg, "axis", type)), name);
     if (type == "Concat") return std::make_shared<LConcat>(parents, std::stoi(need(cfg, "axis", type)), name);
     if (cfg.count("merge")) return std::make_shared<LMerge>(parents, MergeOp(std::stoi(cfg.at("merge"))), name);

@@ -144,6 +144,21 @@ public:
     tensor workspace;
 };
 
+/// BatchNormalization over channels ({C, H, W} inputs) or features ({F} inputs).
+class LBatchNorm : public Layer {
+public:
+    LBatchNorm(layer parent, float momentum, float eps, bool affine, const std::string& name);
+    std::string type() const override { return "BatchNormalization"; }
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    NormGeom geom(int batch) const;
+    float momentum, eps;
+    bool affine;
+    tensor mean, invstd;  // of the last forward, per channel
+};
+
 /// Rebuilds a layer from type(), name, parents and config() (checkpoint loading).
 layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg);
 

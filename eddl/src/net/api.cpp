@@ -83,6 +83,10 @@ layer GlobalMaxPool(layer p, const std::string& n) { return GlobalMaxPool2D(p, n
 layer GlobalAveragePool(layer p, const std::string& n) { return GlobalAveragePool2D(p, n); }
 layer GlobalAvgPool(layer p, const std::string& n) { return GlobalAveragePool2D(p, n); }
 
+layer BatchNormalization(layer p, float momentum, float eps, bool affine, const std::string& n) {
+    return std::make_shared<LBatchNorm>(p, momentum, eps, affine, n);
+}
+
 // ---- initializers and regularizers ----
 
 static layer with_init(layer l, InitKind k, float a, float b, int seed) {

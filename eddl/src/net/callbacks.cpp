@@ -48,14 +48,16 @@ public:
             if (restore) {
                 best.clear();
                 for (const auto& l : net.layers)
-                    for (const auto& p : l->params) best.push_back(p->clone());
+                    for (const auto& v : {l->params, l->states})
+                        for (const auto& p : v) best.push_back(p->clone());
             }
         } else if (++wait > patience) {
             net.stop_training = true;
             if (restore && !best.empty()) {
                 size_t i = 0;
                 for (const auto& l : net.layers)
-                    for (const auto& p : l->params) p->copy_from(*best[i++]);
+                    for (const auto& v : {l->params, l->states})
+                        for (const auto& p : v) p->copy_from(*best[i++]);
             }
         }
     }

@@ -66,8 +66,10 @@ struct Reader {
 void save(model net, const std::string& path, const std::string& format) {
     EDDL_CHECK(format == "bin", "save: unknown weights format '" << format << "' (use \"bin\"; ONNX export is separate)");
     Writer w;
-    for (const auto& l : net->layers)
+    for (const auto& l : net->layers) {
         for (const auto& p : l->params) w.tensor_(*p);
+        for (const auto& s : l->states) w.tensor_(*s);
+    }
     io::write_file_atomic(path, w.b);
 }
 
@@ -77,12 +79,17 @@ void load(model net, const std::string& path, const std::string& format) {
     Reader r{bytes, path};
     // Read into copies first: a file that fails half-way leaves the model untouched.
     std::vector<std::pair<tensor, tensor>> staged;
-    for (const auto& l : net->layers)
-        for (size_t i = 0; i < l->params.size(); ++i) {
-            auto t = Tensor::empty(l->params[i]->shape);
-            r.tensor_into(*t, "parameter " + std::to_string(i) + " of layer '" + l->name + "'");
-            staged.emplace_back(l->params[i], t);
-        }
+    for (const auto& l : net->layers) {
+        auto stage = [&](const vtensor& ts, const char* what) {
+            for (size_t i = 0; i < ts.size(); ++i) {
+                auto t = Tensor::empty(ts[i]->shape);
+                r.tensor_into(*t, what + std::to_string(i) + " of layer '" + l->name + "'");
+                staged.emplace_back(ts[i], t);
+            }
+        };
+        stage(l->params, "parameter ");
+        stage(l->states, "state ");
+    }
     EDDL_CHECK(r.off == bytes.size(), "'" << path << "': " << bytes.size() - r.off
                                           << " bytes left after the model's parameters (a different model?)");
     for (auto& [dst, src] : staged) dst->copy_from(*src);
@@ -143,6 +150,8 @@ void save_checkpoint(model net, const std::string& path) {
             if (has)
                 for (int j = 0; j < net->opt->num_slots(); ++j) w.tensor_(*it->second[j]);
         }
+    for (const auto& l : net->layers)
+        for (const auto& st : l->states) w.tensor_(*st);
     w.b.append("END!", 4);
     io::write_file_atomic(path, w.b);
 }
@@ -241,6 +250,9 @@ model load_checkpoint(const std::string& path, compserv cs) {
                 r.tensor_into(*slot, "optimizer state of " + what);
             }
         }
+    for (const auto& l : net->layers)
+        for (size_t i = 0; i < l->states.size(); ++i)
+            r.tensor_into(*l->states[i], "state " + std::to_string(i) + " of layer '" + l->name + "'");
     r.need(4, "the end marker");
     EDDL_CHECK(bytes.compare(r.off, 4, "END!") == 0 && r.off + 4 == bytes.size(),
                "'" << path << "': corrupt checkpoint (bad end marker)");

@@ -71,6 +71,12 @@ struct PoolGeom {
     auto operator<=>(const PoolGeom&) const = default;
 };
 
+/// Batch normalization over x viewed as [n, c, s]: statistics per channel c over n and s.
+struct NormGeom {
+    int64_t n, c, s;
+    float eps;
+};
+
 struct KernelTable {
     // dst[i] = f(src[i])
     void (*unary)(UnaryOp op, const float* src, float* dst, int64_t n, float a, float b) = nullptr;
@@ -114,6 +120,14 @@ struct KernelTable {
     int64_t (*pool2d_workspace)(const PoolGeom& g) = nullptr;
     void (*pool2d)(const PoolGeom& g, const float* src, float* dst, float* ws) = nullptr;
     void (*pool2d_backward)(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) = nullptr;
+    // batch norm. training: batch statistics into mean/invstd, running stats updated as
+    // r = momentum * r + (1 - momentum) * batch (variance unbiased); inference: running stats.
+    // gamma/beta may be null (no affine); gradients may be null (frozen)
+    void (*batchnorm)(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                      float* invstd, float* rmean, float* rvar, float momentum, bool training) = nullptr;
+    void (*batchnorm_backward)(const NormGeom& g, const float* x, const float* dy, const float* gamma,
+                               const float* mean, const float* invstd, float* dx, float* dgamma, float* dbeta,
+                               bool training, bool accumulate_dx, bool accumulate_grads) = nullptr;
     // returns sum of per-element losses; delta = dloss/dy / scale (accumulate: delta +=)
     double (*loss)(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols,
                    float scale, bool accumulate) = nullptr;

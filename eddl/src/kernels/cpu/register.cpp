@@ -24,6 +24,8 @@ void register_kernels(KernelTable& t) {
     t.pool2d_workspace = pool2d_workspace;
     t.pool2d = pool2d;
     t.pool2d_backward = pool2d_backward;
+    t.batchnorm = batchnorm;
+    t.batchnorm_backward = batchnorm_backward;
     t.optim_update = optim_update;
     t.loss = loss;
 }

@@ -1,0 +1,84 @@
+// Batch normalization, one OpenMP task per channel; sums in double for stable statistics.
+#include <cmath>
+
+#include "kernels/cpu/cpu_kernels.h"
+
+namespace eddl::cpu {
+
+void batchnorm(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
+               float* invstd, float* rmean, float* rvar, float momentum, bool training) {
+    const int64_t m = g.n * g.s;
+    parallel_chunks(g.c, [&](int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c) {
+            float mu, is;
+            if (training) {
+                double sum = 0;
+                for (int64_t i = 0; i < g.n; ++i) {
+                    const float* p = x + (i * g.c + c) * g.s;
+                    for (int64_t j = 0; j < g.s; ++j) sum += p[j];
+                }
+                const double dmu = sum / double(m);
+                double sq = 0;
+                for (int64_t i = 0; i < g.n; ++i) {
+                    const float* p = x + (i * g.c + c) * g.s;
+                    for (int64_t j = 0; j < g.s; ++j) sq += (p[j] - dmu) * (p[j] - dmu);
+                }
+                const double var = sq / double(m);
+                mu = float(dmu);
+                is = float(1.0 / std::sqrt(var + g.eps));
+                const double unbiased = m > 1 ? sq / double(m - 1) : var;
+                rmean[c] = momentum * rmean[c] + (1.0f - momentum) * mu;
+                rvar[c] = momentum * rvar[c] + (1.0f - momentum) * float(unbiased);
+            } else {
+                mu = rmean[c];
+                is = 1.0f / std::sqrt(rvar[c] + g.eps);
+            }
+            mean[c] = mu;  // what normalized this batch, for backward
+            invstd[c] = is;
+            const float a = (gamma ? gamma[c] : 1.0f) * is, b = (beta ? beta[c] : 0.0f) - a * mu;
+            for (int64_t i = 0; i < g.n; ++i) {
+                const float* p = x + (i * g.c + c) * g.s;
+                float* q = y + (i * g.c + c) * g.s;
+                for (int64_t j = 0; j < g.s; ++j) q[j] = a * p[j] + b;
+            }
+        }
+    }, 1);
+}
+
+void batchnorm_backward(const NormGeom& g, const float* x, const float* dy, const float* gamma, const float* mean,
+                        const float* invstd, float* dx, float* dgamma, float* dbeta, bool training, bool accumulate_dx,
+                        bool accumulate_grads) {
+    const int64_t m = g.n * g.s;
+    parallel_chunks(g.c, [&](int64_t lo, int64_t hi) {
+        for (int64_t c = lo; c < hi; ++c) {
+            const float mu = mean[c], is = invstd[c];
+            double sdy = 0, sdyx = 0;  // sum(dy), sum(dy * xhat)
+            for (int64_t i = 0; i < g.n; ++i) {
+                const float* p = x + (i * g.c + c) * g.s;
+                const float* d = dy + (i * g.c + c) * g.s;
+                for (int64_t j = 0; j < g.s; ++j) {
+                    sdy += d[j];
+                    sdyx += double(d[j]) * (p[j] - mu) * is;
+                }
+            }
+            if (dgamma) dgamma[c] = float(accumulate_grads ? dgamma[c] + sdyx : sdyx);
+            if (dbeta) dbeta[c] = float(accumulate_grads ? dbeta[c] + sdy : sdy);
+            if (!dx) continue;
+            const float gm = gamma ? gamma[c] : 1.0f;
+            // training: dx = gamma*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)); inference: gamma*invstd*dy
+            const float k = gm * is, mdy = training ? float(sdy / double(m)) : 0.0f,
+                        mdyx = training ? float(sdyx / double(m)) : 0.0f;
+            for (int64_t i = 0; i < g.n; ++i) {
+                const float* p = x + (i * g.c + c) * g.s;
+                const float* d = dy + (i * g.c + c) * g.s;
+                float* q = dx + (i * g.c + c) * g.s;
+                for (int64_t j = 0; j < g.s; ++j) {
+                    const float v = k * (d[j] - mdy - (p[j] - mu) * is * mdyx);
+                    q[j] = accumulate_dx ? q[j] + v : v;
+                }
+            }
+        }
+    }, 1);
+}
+
+}  // namespace eddl::cpu
