@@ -1,13 +1,16 @@
-// EDDL side of the MLP epoch benchmark; the peer is mlp_epoch_pytorch.py (same protocol).
+// EDDL side of the epoch benchmarks; the peer is epoch_pytorch.py (same protocol).
 //
-// Trains the MLP 784-1024-1024-1024-10 (Dense+LeakyReLu(0.01) x3, Dense to 10, Softmax with
-// soft_cross_entropy) on Fashion-MNIST with sgd(0.01, 0.9), batch 100, on CS_CPU(threads).
+// --model mlp: the MLP 784-1024-1024-1024-10 (Dense+LeakyReLu(0.01) x3, Dense to 10), sgd(0.01, 0.9).
+// --model cnn: Conv2D(32, 3x3)-ReLu-MaxPool2D-Conv2D(64, 3x3)-ReLu-MaxPool2D-Dense(128)-ReLu-Dense(10),
+//              adam(1e-3, eps 1e-7) (examples/eddl/mnist_conv.cpp).
+// Both: Softmax with soft_cross_entropy on Fashion-MNIST, batch 100, CS_CPU(threads).
 // Data loading and 20 warm-up batches are outside the timed region (but inside the RSS
 // measurement); one shuffled epoch of fit() is timed. In the same process and at the same thread
 // count it also measures the SGEMM rate of Tensor::matmul for 1024x1024x1024 and for the MLP's
-// hidden-layer shape 100x1024 times 1024x1024 (best of 10 after a warm-up).
+// hidden-layer shape 100x1024 times 1024x1024 (best of 10 after a warm-up); the FLOP rates are
+// reported for the MLP only.
 //
-// Usage: mlp_epoch [--threads N]      (N >= 1; default 1)
+// Usage: epoch [--model mlp|cnn] [--threads N]      (N >= 1; default 1)
 // Prints exactly one JSON line to stdout.
 #include <sys/resource.h>
 
@@ -56,22 +59,32 @@ double sgemm_gflops(int m, int n, int k, int warm = 3, int reps = 10) {
 
 int main(int argc, char** argv) try {
     int threads = 1;
+    std::string kind = "mlp";
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) kind = argv[++i];
         else throw std::invalid_argument(std::string("unknown or incomplete option ") + argv[i] +
-                                         " (usage: mlp_epoch [--threads N])");
+                                         " (usage: epoch [--model mlp|cnn] [--threads N])");
     }
     if (threads < 1) throw std::invalid_argument("--threads must be >= 1");
+    if (kind != "mlp" && kind != "cnn") throw std::invalid_argument("--model must be mlp or cnn");
 
     const int batch = 100, warmup_batches = 20;
     const std::vector<std::pair<int, int>> dense = {{784, 1024}, {1024, 1024}, {1024, 1024}, {1024, 10}};
 
     layer in = Input({784});
     layer l = in;
-    for (size_t i = 0; i + 1 < dense.size(); ++i) l = LeakyReLu(Dense(l, dense[i].second));
-    layer out = Softmax(Dense(l, dense.back().second));
-    model net = Model({in}, {out});
-    build(net, sgd(0.01f, 0.9f), {"soft_cross_entropy"}, {"categorical_accuracy"}, CS_CPU(threads));
+    if (kind == "mlp") {
+        for (size_t i = 0; i + 1 < dense.size(); ++i) l = LeakyReLu(Dense(l, dense[i].second));
+        l = Dense(l, dense.back().second);
+    } else {
+        l = MaxPool2D(ReLu(Conv2D(Reshape(l, {1, 28, 28}), 32, {3, 3})), {2, 2}, {2, 2});
+        l = MaxPool2D(ReLu(Conv2D(l, 64, {3, 3})), {2, 2}, {2, 2});
+        l = Dense(ReLu(Dense(Flatten(l), 128)), 10);
+    }
+    model net = Model({in}, {Softmax(l)});
+    build(net, kind == "mlp" ? sgd(0.01f, 0.9f) : adam(0.001f, 0.9f, 0.999f, 1e-7f), {"soft_cross_entropy"},
+          {"categorical_accuracy"}, CS_CPU(threads));
 
     // ---- data loading (not timed) ----
     tensor x_tr, y_tr;
@@ -106,21 +119,26 @@ int main(int argc, char** argv) try {
         flops_nominal += 6 * mnk;
     }
 
-    // ---- SGEMM rate in this process, same thread count (build set the OpenMP pool) ----
-    const double g1024 = sgemm_gflops(1024, 1024, 1024);
-    const double g100 = sgemm_gflops(100, 1024, 1024);
-
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mb = ru.ru_maxrss / 1024.0;  // Linux: kilobytes
 
-    std::printf("{\"peer\": \"eddl\", \"threads\": %d, \"epoch_seconds\": %.4f, \"train_loss\": %.6f, "
+    if (kind == "cnn") {
+        std::printf("{\"peer\": \"eddl\", \"model\": \"cnn\", \"threads\": %d, \"epoch_seconds\": %.4f, "
+                    "\"train_loss\": %.6f, \"max_rss_mb\": %.1f}\n", threads, epoch_s, train_loss, rss_mb);
+        return 0;
+    }
+    // ---- SGEMM rate in this process, same thread count (build set the OpenMP pool) ----
+    const double g1024 = sgemm_gflops(1024, 1024, 1024);
+    const double g100 = sgemm_gflops(100, 1024, 1024);
+
+    std::printf("{\"peer\": \"eddl\", \"model\": \"mlp\", \"threads\": %d, \"epoch_seconds\": %.4f, \"train_loss\": %.6f, "
                 "\"gflops\": %.2f, \"gflops_nominal\": %.2f, \"sgemm_gflops_1024\": %.2f, \"sgemm_gflops_100x1024x1024\": %.2f, "
                 "\"max_rss_mb\": %.1f}\n",
                 threads, epoch_s, train_loss, flops / epoch_s / 1e9, flops_nominal / epoch_s / 1e9, g1024, g100, rss_mb);
     std::fflush(stdout);
     return 0;
 } catch (const std::exception& e) {
-    std::cerr << "mlp_epoch: " << e.what() << "\n";
+    std::cerr << "epoch: " << e.what() << "\n";
     return 2;
 }

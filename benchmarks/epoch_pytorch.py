@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch peer for the MLP epoch benchmark.
+"""PyTorch peer for the epoch benchmarks (epoch.cpp is our side, same protocol).
 
-Trains the MLP 784-1024-1024-1024-10 (Linear+LeakyReLU(0.01) x3, Linear to 10)
-on Fashion-MNIST with CrossEntropyLoss (mean over the batch) and
-SGD(lr=0.01, momentum=0.9), batch 100, shuffled with a fixed seed, on the CPU.
+--model mlp: the MLP 784-1024-1024-1024-10 (Linear+LeakyReLU(0.01) x3, Linear to 10),
+SGD(lr=0.01, momentum=0.9).
+--model cnn: Conv(32, 3x3, same)-ReLU-MaxPool(2)-Conv(64, 3x3, same)-ReLU-MaxPool(2)-
+Linear(3136, 128)-ReLU-Linear(10), Adam(lr=1e-3, eps=1e-7).
+Both on Fashion-MNIST with CrossEntropyLoss (mean over the batch), batch 100,
+shuffled with a fixed seed, on the CPU.
 
 Data loading and warm-up batches are outside the timed region (but inside the
 RSS measurement).  Prints exactly one JSON line to stdout at the end.
@@ -67,7 +70,13 @@ def blas_info():
     return "; ".join(parts) if parts else "unknown"
 
 
-def build_model():
+def build_model(kind):
+    if kind == "cnn":
+        return nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
     return nn.Sequential(
         nn.Linear(784, 1024), nn.LeakyReLU(negative_slope=0.01),
         nn.Linear(1024, 1024), nn.LeakyReLU(negative_slope=0.01),
@@ -78,6 +87,7 @@ def build_model():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--warmup-batches", type=int, default=20)
@@ -94,10 +104,13 @@ def main():
     n = x_train.shape[0]
     nbatches = n // BATCH
 
-    model = build_model()
+    model = build_model(args.model)
     model.train()
     loss_fn = nn.CrossEntropyLoss()  # log-softmax + NLL fused, mean over batch
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if args.model == "cnn":
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def step(idx):
         xb = x_train[idx]
@@ -132,6 +145,7 @@ def main():
 
     result = {
         "peer": "pytorch",
+        "model": args.model,
         "version": torch.__version__,
         "blas": blas_info(),
         "threads": torch.get_num_threads(),

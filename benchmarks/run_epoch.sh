@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# MLP epoch benchmark: EDDL (mlp_epoch) vs PyTorch (mlp_epoch_pytorch.py) on the CPU.
+# Epoch benchmarks: EDDL (epoch.cpp) vs PyTorch (epoch_pytorch.py) on the CPU, same threads.
 #
-# Usage: benchmarks/run_mlp_epoch.sh [path/to/mlp_epoch]
-#   $1       the EDDL binary (default build/benchmarks/mlp_epoch)
+# Usage: benchmarks/run_epoch.sh [path/to/epoch_bench]
+#   $1       the EDDL binary (default build/benchmarks/epoch_bench)
+#   $MODEL   mlp (default; with GFLOP/s against the SGEMM rate) or cnn
 #   $PYTHON  a Python with torch and numpy (default /work/bench-venv/bin/python; see docs/benchmarks.md)
 #   $THREADS thread counts to run (default "1 2"); $REPS repetitions of each (default 2)
 #
@@ -10,14 +11,15 @@
 # table reports the best epoch time of the repetitions. Raw JSON lines go to stderr.
 set -euo pipefail
 
-EDDL_BIN=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/benchmarks/mlp_epoch}
+EDDL_BIN=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/benchmarks/epoch_bench}
 PYTHON=${PYTHON:-/work/bench-venv/bin/python}
 THREADS=${THREADS:-"1 2"}
 REPS=${REPS:-2}
+MODEL=${MODEL:-mlp}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PEER="$HERE/mlp_epoch_pytorch.py"
+PEER="$HERE/epoch_pytorch.py"
 
-[[ -x "$EDDL_BIN" ]] || { echo "run_mlp_epoch.sh: $EDDL_BIN is not an executable (build target mlp_epoch)" >&2; exit 1; }
+[[ -x "$EDDL_BIN" ]] || { echo "run_mlp_epoch.sh: $EDDL_BIN is not an executable (build target epoch_bench)" >&2; exit 1; }
 [[ -x "$PYTHON" ]] || { echo "run_mlp_epoch.sh: $PYTHON is not an executable" >&2; exit 1; }
 
 results=$(mktemp)
@@ -25,10 +27,10 @@ trap 'rm -f "$results"' EXIT
 
 for t in $THREADS; do
     for ((r = 1; r <= REPS; ++r)); do
-        line=$("$EDDL_BIN" --threads "$t" | tail -n 1)
+        line=$("$EDDL_BIN" --model "$MODEL" --threads "$t" | tail -n 1)
         echo "$line" >&2
         echo "$line" >>"$results"
-        line=$("$PYTHON" "$PEER" --threads "$t" --epochs 1 --warmup-batches 20 | tail -n 1)
+        line=$("$PYTHON" "$PEER" --model "$MODEL" --threads "$t" --epochs 1 --warmup-batches 20 | tail -n 1)
         echo "$line" >&2
         echo "$line" >>"$results"
     done
@@ -43,6 +45,7 @@ for r in runs:
 torch_run = next((r for r in runs if r["peer"] == "pytorch"), None)
 if torch_run:
     print(f"torch {torch_run['version']}  BLAS: {torch_run['blas']}")
+mlp = runs[0].get("model", "mlp") == "mlp"
 hdr = ("threads", "eddl s", "pytorch s", "eddl/pytorch", "eddl GFLOP/s", "SGEMM 1024", "SGEMM 100x1024",
        "epoch % SGEMM1024", "nominal % SGEMM1024", "RSS eddl MB", "RSS pytorch MB", "loss eddl", "loss pytorch")
 rows = []
@@ -54,13 +57,17 @@ for t in sorted({k[0] for k in by}):
     rows.append((
         str(t), f"{e['epoch_seconds']:.3f}", f"{p['epoch_seconds']:.3f}",
         f"{e['epoch_seconds'] / p['epoch_seconds']:.3f}",
-        f"{e['gflops']:.1f}", f"{e['sgemm_gflops_1024']:.1f}", f"{e['sgemm_gflops_100x1024x1024']:.1f}",
-        f"{100 * e['gflops'] / e['sgemm_gflops_1024']:.1f}%",
-        f"{100 * e['gflops_nominal'] / e['sgemm_gflops_1024']:.1f}%",
+        *((f"{e['gflops']:.1f}", f"{e['sgemm_gflops_1024']:.1f}", f"{e['sgemm_gflops_100x1024x1024']:.1f}",
+           f"{100 * e['gflops'] / e['sgemm_gflops_1024']:.1f}%",
+           f"{100 * e['gflops_nominal'] / e['sgemm_gflops_1024']:.1f}%") if mlp else ("",) * 5),
         f"{max(r['max_rss_mb'] for r in by[(t, 'eddl')]):.1f}",
         f"{max(r['max_rss_mb'] for r in by[(t, 'pytorch')]):.1f}",
         f"{e['train_loss']:.4f}", f"{p['train_loss']:.4f}",
     ))
+if not mlp:  # no FLOP columns for the CNN
+    keep = [0, 1, 2, 3, 9, 10, 11, 12]
+    hdr = tuple(hdr[i] for i in keep)
+    rows = [tuple(r[i] for i in keep) for r in rows]
 w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(hdr)]
 fmt = lambda cells: "  ".join(c.rjust(w[i]) for i, c in enumerate(cells))
 print(fmt(hdr))
