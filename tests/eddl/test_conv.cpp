@@ -92,6 +92,19 @@ TEST(Conv2D, SamePaddingShapesAsKeras) {
     EXPECT_EQ(Conv2D(in, 5, {3, 3}, {1, 1}, "same", true, 1, {2, 2})->out_shape, (Shape{5, 7, 6}));
 }
 
+TEST(Conv2D, DepthwiseAndPointwise) {
+    layer in = Input({4, 6, 6});
+    layer d = DepthwiseConv2D(in, {3, 3}, {1, 1}, "same", true, 2);
+    EXPECT_EQ(d->out_shape, (Shape{8, 6, 6}));
+    EXPECT_EQ(getParams(d)[0]->shape, (Shape{8, 1, 3, 3}));
+    layer p = PointwiseConv2D(d, 5, {2, 2});
+    EXPECT_EQ(p->out_shape, (Shape{5, 3, 3}));
+    EXPECT_EQ(getParams(p)[0]->shape, (Shape{5, 8, 1, 1}));
+    model net = Model({in}, {p});
+    build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+    gradcheck::check(net, {Tensor::randn({2, 4, 6, 6}, 1)}, {Tensor::randn({2, 5, 3, 3}, 2)});
+}
+
 TEST(Conv2D, GradientsEveryCombination) {
     for (const Cfg& c : kConfigs) {
         SCOPED_TRACE("config " + std::to_string(&c - &kConfigs[0]));

@@ -67,6 +67,13 @@ layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, con
 layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
              const std::vector<int>& padding, bool use_bias = true, int groups = 1,
              const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// One filter per input channel (groups = channels), `depth_multiplier` outputs per channel.
+layer DepthwiseConv2D(layer parent, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
+                      const std::string& padding = "same", bool use_bias = true, int depth_multiplier = 1,
+                      const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// 1x1 convolution.
+layer PointwiseConv2D(layer parent, int filters, const std::vector<int>& strides = {1, 1}, bool use_bias = true,
+                      const std::string& name = "");
 /// Pooling windows; padding "none"/"valid" or "same". Averages exclude padded positions.
 layer MaxPool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
                 const std::string& padding = "none", const std::string& name = "");

@@ -67,6 +67,16 @@ layer Conv2D(layer p, int filters, const std::vector<int>& k, const std::vector<
     for (int v : pads) EDDL_CHECK(v >= 0, "Conv2D: negative padding " << v);
     return std::make_shared<LConv2D>(p, filters, k, s, "", pads, use_bias, groups, d, n);
 }
+layer DepthwiseConv2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+                      bool use_bias, int multiplier, const std::vector<int>& d, const std::string& n) {
+    EDDL_CHECK(p && p->out_shape.size() == 3, "DepthwiseConv2D: needs a {channels, height, width} input");
+    EDDL_CHECK(multiplier >= 1, "DepthwiseConv2D: depth_multiplier must be >= 1, got " << multiplier);
+    const int c = p->out_shape[0];
+    return Conv2D(p, c * multiplier, k, s, padding, use_bias, c, d, n);
+}
+layer PointwiseConv2D(layer p, int filters, const std::vector<int>& s, bool use_bias, const std::string& n) {
+    return Conv2D(p, filters, {1, 1}, s, "valid", use_bias, 1, {1, 1}, n);
+}
 layer MaxPool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
     return std::make_shared<LPool2D>(p, PoolKind::Max, k, s, pad, false, n);
 }
