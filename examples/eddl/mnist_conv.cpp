@@ -1,8 +1,5 @@
 // A small convolutional network on Fashion-MNIST (EDDL's 7_mnist_conv, on Debian's data).
 // Usage: mnist_conv [--epochs N] [--threads N] [--min-accuracy A]
-#include <cstring>
-#include <iostream>
-
 #include <eddl/eddl.h>
 
 #include "fashion_mnist.h"
@@ -10,14 +7,8 @@
 using namespace eddl;
 
 int main(int argc, char** argv) try {
-    int epochs = 5, threads = -1;
-    float min_accuracy = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--epochs")) epochs = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--min-accuracy")) min_accuracy = std::atof(argv[i + 1]);
-        else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
-    }
+    const example::Args args = example::parse_args(argc, argv, 5);
+    const int epochs = args.epochs, threads = args.threads;
 
     layer in = Input({784});
     layer l = Reshape(in, {1, 28, 28});
@@ -37,12 +28,7 @@ int main(int argc, char** argv) try {
 
     fit(net, {x_tr}, {y_tr}, 100, epochs);
     const double acc = evaluate(net, {x_ts}, {y_ts}).at("categorical_accuracy");
-    std::cout << "Test accuracy: " << acc << "\n";
-    if (acc < min_accuracy) {
-        std::cerr << "test accuracy " << acc << " is below the required " << min_accuracy << "\n";
-        return 1;
-    }
-    return 0;
+    return example::report_accuracy(acc, args.min_accuracy);
 } catch (const std::exception& e) {
     std::cerr << "mnist_conv: " << e.what() << "\n";
     return 2;

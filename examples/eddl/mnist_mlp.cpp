@@ -1,9 +1,6 @@
 // Listing 1 of the DeepHealth paper: an MLP trained on Fashion-MNIST with the Keras-like API.
 // Usage: mnist_mlp [--epochs N] [--threads N] [--min-accuracy A]
 //   --min-accuracy makes the program exit with status 1 when test accuracy ends below A.
-#include <cstring>
-#include <iostream>
-
 #include <eddl/eddl.h>
 
 #include "fashion_mnist.h"
@@ -11,14 +8,8 @@
 using namespace eddl;
 
 int main(int argc, char** argv) try {
-    int epochs = 5, threads = -1;
-    float min_accuracy = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--epochs")) epochs = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--min-accuracy")) min_accuracy = std::atof(argv[i + 1]);
-        else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
-    }
+    const example::Args args = example::parse_args(argc, argv, 5);
+    const int epochs = args.epochs, threads = args.threads;
     const int batch_size = 100, num_classes = 10;
 
     // Define network (Listing 1, lines 1-8)
@@ -49,12 +40,7 @@ int main(int argc, char** argv) try {
     // Evaluate
     const Logs res = evaluate(net, {x_ts}, {y_ts});
     const double acc = res.at("categorical_accuracy");
-    std::cout << "Test accuracy: " << acc << "\n";
-    if (acc < min_accuracy) {
-        std::cerr << "test accuracy " << acc << " is below the required " << min_accuracy << "\n";
-        return 1;
-    }
-    return 0;
+    return example::report_accuracy(acc, args.min_accuracy);
 } catch (const std::exception& e) {
     std::cerr << "mnist_mlp: " << e.what() << "\n";
     return 2;

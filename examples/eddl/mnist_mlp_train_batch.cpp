@@ -1,6 +1,5 @@
 // The same MLP trained with the fine-grained API: batches, forward, backward and update by hand.
 // Usage: mnist_mlp_train_batch [--epochs N] [--threads N]
-#include <cstring>
 #include <iostream>
 #include <numeric>
 
@@ -11,12 +10,8 @@
 using namespace eddl;
 
 int main(int argc, char** argv) try {
-    int epochs = 1, threads = -1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--epochs")) epochs = std::atoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-        else throw std::invalid_argument(std::string("unknown option ") + argv[i]);
-    }
+    const example::Args args = example::parse_args(argc, argv, 1);
+    const int epochs = args.epochs, threads = args.threads;
     const int batch_size = 100;
 
     layer in = Input({784});
