@@ -89,3 +89,39 @@ TEST(PyTorchParity, LossesAndClipping) {
     run_case("loss_bce", "relu", "adam", "bce");
     run_case("clip_norm", "relu", "sgd_momentum", "sce_clip");
 }
+
+TEST(PyTorchParity, ConvBatchNormPoolNetwork) {
+    const std::string c = "cnn_conv_bn_pool";
+    layer in = Input({2, 8, 8});
+    layer c1 = Conv2D(in, 4, {3, 3});
+    layer bn = BatchNormalization(c1, 0.9f, 1e-3f);
+    layer l = MaxPool2D(ReLu(bn), {2, 2}, {2, 2});
+    layer c2 = Conv2D(l, 4, {3, 3}, {1, 1}, "same", true, 2, {2, 2});
+    l = AveragePool2D(ReLu(c2), {2, 2}, {2, 2});
+    layer fc = Dense(Flatten(l), 3);
+    model net = Model({in}, {Softmax(fc)});
+    build(net, sgd(0.05f, 0.9f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+    setParams(c1, {ref(c, "c1w"), ref(c, "c1b")});
+    setParams(bn, {ref(c, "bnw"), ref(c, "bnb")});
+    setParams(c2, {ref(c, "c2w"), ref(c, "c2b")});
+    setParams(fc, {ref(c, "fcw"), ref(c, "fcb")});
+    auto x = ref(c, "x"), y = ref(c, "y");
+    forward(net, {x});
+    expect_close(*net->outputs[0]->output, *ref(c, "out0"), "first forward output");
+    bn->states[0]->fill_(0.0f);  // that forward (training mode) moved the running statistics once
+    bn->states[1]->fill_(1.0f);
+    auto losses = ref(c, "losses");
+    for (int step = 0; step < 3; ++step) {
+        reset_loss(net);
+        train_batch(net, {x}, {y});
+        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step])) << step;
+    }
+    expect_close(*getParams(c1)[0], *ref(c, "c1w_final"), "conv1 weights");
+    expect_close(*getParams(c2)[0], *ref(c, "c2w_final"), "grouped dilated conv weights");
+    expect_close(*getParams(fc)[0], *ref(c, "fcw_final"), "dense weights");
+    expect_close(*getParams(bn)[0], *ref(c, "bnw_final"), "batch norm scale");
+    expect_close(*bn->states[0], *ref(c, "bn_mean_final"), "running mean");
+    expect_close(*bn->states[1], *ref(c, "bn_var_final"), "running variance");
+    auto p = predict(net, {x});  // inference mode: running statistics
+    expect_close(*p[0], *ref(c, "out_eval"), "inference output");
+}
