@@ -42,6 +42,7 @@ OPTS = {
 CASES = [(f"act_{a}", a, "sgd_momentum", "sce") for a in ACTS] + \
         [(f"opt_{o}", "leaky_relu", o, "sce") for o in OPTS] + \
         [("loss_mse", "tanh", "sgd", "mse"), ("loss_bce", "relu", "adam", "bce"),
+         ("loss_bce_logits", "relu", "adam", "binary_cross_entropy_with_logits"),
          ("clip_norm", "relu", "sgd_momentum", "sce_clip")]
 
 
@@ -81,6 +82,9 @@ def run(name, act, opt_name, loss, out_dir):
             probs = torch.softmax(out, dim=1)
         elif loss == "mse":
             l = torch.nn.functional.mse_loss(out, yt)
+            probs = out
+        elif loss == "binary_cross_entropy_with_logits":
+            l = torch.nn.functional.binary_cross_entropy_with_logits(out, yt)
             probs = out
         else:
             l = torch.nn.functional.binary_cross_entropy(out, yt)

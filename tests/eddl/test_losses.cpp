@@ -26,6 +26,12 @@ double ref_loss(const std::string& kind, const Tensor& y, const Tensor& t) {
             if (kind == "cce") s += -b * std::log(a);
             if (kind == "bce") s += -(b * std::log(a) + (1 - b) * std::log(1 - a)) / cols;
             if (kind == "sce") s += -b * (a - m - std::log(z));
+            if (kind == "bce_logits") {
+                const double p = 1 / (1 + std::exp(-a));
+                s += -(b * std::log(p) + (1 - b) * std::log(1 - p)) / cols;
+            }
+            if (kind == "focal")
+                s += (-0.25 * b * (1 - a) * (1 - a) * std::log(a) - 0.75 * (1 - b) * a * a * std::log(1 - a)) / cols;
         }
     }
     return s / rows;
@@ -38,10 +44,13 @@ TEST(Loss, ValuesMatchFormulas) {
     y->mult_(0.9f).add_(0.05f);  // probabilities away from 0 and 1
     auto t = Tensor::randu({4, 5}, 2);
     Tensor delta({4, 5});
-    for (std::string k : {"mse", "mae", "cce", "bce", "sce"}) {
+    for (std::string k : {"mse", "mae", "cce", "bce", "sce", "bce_logits", "focal"}) {
         const double got = make_loss(k).compute(*y, *t, delta, false);
         EXPECT_NEAR(got, ref_loss(k, *y, *t), 1e-5) << k;
     }
+    // dice by hand: y = (1, 0.5), t = (1, 0): 1 - (2*1 + 1) / (1.5 + 1 + 1)
+    Tensor dy({1, 0.5f}, {1, 2}), dt({1, 0}, {1, 2}), dd({1, 2});
+    EXPECT_NEAR(make_loss("dice").compute(dy, dt, dd, false), 1.0 - 3.0 / 3.5, 1e-6);
     // by hand: mse of (1, 2) against (0, 0) = (1 + 4) / 2
     Tensor a({1, 2}, {1, 2}), z({0, 0}, {1, 2}), d({1, 2});
     EXPECT_DOUBLE_EQ(make_loss("mean_squared_error").compute(a, z, d, false), 2.5);
@@ -59,9 +68,11 @@ TEST(Loss, ValuesMatchFormulas) {
 }
 
 TEST(Loss, GradientsByFiniteDifferences) {
-    for (std::string k : {"mse", "mae", "cce", "bce", "sce", "categorical_cross_entropy", "binary_cross_entropy"}) {
+    for (std::string k : {"mse", "mae", "cce", "bce", "sce", "categorical_cross_entropy", "binary_cross_entropy",
+                          "binary_cross_entropy_with_logits", "dice", "focal"}) {
         layer in = Input({4});
-        const bool prob = k == "cce" || k == "bce" || k == "categorical_cross_entropy" || k == "binary_cross_entropy";
+        const bool prob = k == "cce" || k == "bce" || k == "categorical_cross_entropy" || k == "binary_cross_entropy" ||
+                          k == "dice" || k == "focal";
         layer out = prob ? Sigmoid(Dense(in, 3)) : Dense(in, 3);
         model net = Model({in}, {out});
         build(net, sgd(0.1f), {k}, {}, CS_CPU(1));
@@ -96,4 +107,20 @@ TEST(Metric, ValuesMatchFormulas) {
     const double mae0 = (0.1 + 0.3 + 0.2) / 3, mae1 = (0.6 + 0.3 + 0.9) / 3;
     EXPECT_NEAR(make_metric("mae").batch_sum(y, t), mae0 + mae1, 1e-6);
     EXPECT_THROW(make_metric("f1"), Error);
+}
+
+TEST(Metric, SegmentationScores) {
+    // prediction 1 1 0 0 (after thresholding), target 1 0 1 0: intersection 1, sizes 2 and 2
+    Tensor y({0.9f, 0.6f, 0.2f, 0.1f}, {1, 4}), t({1, 0, 1, 0}, {1, 4});
+    EXPECT_DOUBLE_EQ(make_metric("dice").batch_sum(y, t), 0.5);
+    EXPECT_DOUBLE_EQ(make_metric("iou").batch_sum(y, t), 1.0 / 3.0);
+    EXPECT_DOUBLE_EQ(make_metric("jaccard").batch_sum(y, t), 1.0 / 3.0);
+    Tensor empty({0.1f, 0.2f}, {1, 2}), none({0, 0}, {1, 2});
+    EXPECT_DOUBLE_EQ(make_metric("dice").batch_sum(empty, none), 1.0);
+    // mean IoU: 2 classes x 3 positions; predicted classes 0 1 1, true classes 0 0 1
+    Tensor p({0.8f, 0.3f, 0.1f, 0.2f, 0.7f, 0.9f}, {1, 2, 3}), q({1, 1, 0, 0, 0, 1}, {1, 2, 3});
+    // class 0: inter 1, union 2; class 1: inter 1, union 2 -> mean 0.5
+    EXPECT_DOUBLE_EQ(make_metric("mean_iou").batch_sum(p, q), 0.5);
+    Tensor flat({0.5f}, {1, 1});
+    EXPECT_THROW(make_metric("mean_iou").batch_sum(flat, flat), Error);
 }

@@ -87,6 +87,7 @@ TEST(PyTorchParity, Optimizers) {
 TEST(PyTorchParity, LossesAndClipping) {
     run_case("loss_mse", "tanh", "sgd", "mse");
     run_case("loss_bce", "relu", "adam", "bce");
+    run_case("loss_bce_logits", "relu", "adam", "binary_cross_entropy_with_logits");
     run_case("clip_norm", "relu", "sgd_momentum", "sce_clip");
 }
 

@@ -12,6 +12,8 @@ LossFn make_loss(const std::string& name) {
         {"ce", LossKind::CCE},
         {"bce", LossKind::BCE}, {"binary_cross_entropy", LossKind::BCE},
         {"sce", LossKind::SCE}, {"soft_cross_entropy", LossKind::SCE}, {"softmax_cross_entropy", LossKind::SCE},
+        {"binary_cross_entropy_with_logits", LossKind::BCELogits}, {"bce_logits", LossKind::BCELogits},
+        {"dice", LossKind::Dice}, {"focal", LossKind::Focal}, {"focal_loss", LossKind::Focal},
     };
     auto it = names.find(name);
     if (it == names.end()) {
@@ -28,7 +30,8 @@ double LossFn::compute(const Tensor& y, const Tensor& t, Tensor& delta, bool acc
     const int64_t rows = y.shape[0], cols = rows ? y.size / rows : 0;
     // Per-element means for regression and BCE (PyTorch's reduction='mean'); per-sample sums
     // averaged over the batch for the cross entropies (Keras and PyTorch CrossEntropyLoss).
-    const bool per_element = kind == LossKind::MSE || kind == LossKind::MAE || kind == LossKind::BCE;
+    const bool per_element = kind == LossKind::MSE || kind == LossKind::MAE || kind == LossKind::BCE ||
+                             kind == LossKind::BCELogits || kind == LossKind::Focal;
     const float scale = float(per_element ? rows * cols : rows);
     const double sum = kernels(y.device).loss(kind, y.ptr, t.ptr, delta.ptr, rows, cols, scale, accumulate);
     return sum / scale;

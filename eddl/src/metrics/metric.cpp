@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <vector>
 
 namespace eddl {
 
@@ -11,6 +12,8 @@ MetricFn make_metric(const std::string& name) {
         {"binary_accuracy", MetricKind::BinaryAccuracy},
         {"mse", MetricKind::MSE}, {"mean_squared_error", MetricKind::MSE},
         {"mae", MetricKind::MAE}, {"mean_absolute_error", MetricKind::MAE},
+        {"dice", MetricKind::Dice}, {"iou", MetricKind::IoU}, {"jaccard", MetricKind::IoU},
+        {"mean_iou", MetricKind::MeanIoU}, {"miou", MetricKind::MeanIoU},
     };
     auto it = names.find(name);
     if (it == names.end()) {
@@ -26,6 +29,9 @@ double MetricFn::batch_sum(const Tensor& y, const Tensor& t) const {
     EDDL_CHECK(y.shape == t.shape, "metric '" << name << "': output shape " << shape_str(y.shape)
                                               << " differs from target shape " << shape_str(t.shape));
     const int64_t rows = y.shape[0], cols = rows ? y.size / rows : 0;
+    EDDL_CHECK(kind != MetricKind::MeanIoU || (y.ndim >= 2 && y.shape[1] >= 2),
+               "metric '" << name << "': needs classes along axis 1, output shape is " << shape_str(y.shape));
+    const int64_t classes = kind == MetricKind::MeanIoU ? y.shape[1] : 1, positions = cols / classes;
     double total = 0;
     for (int64_t r = 0; r < rows; ++r) {
         const float* a = y.ptr + r * cols;
@@ -53,6 +59,44 @@ double MetricFn::batch_sum(const Tensor& y, const Tensor& t) const {
                 for (int64_t c = 0; c < cols; ++c) s += std::fabs(double(a[c]) - b[c]);
                 s /= double(cols);
                 break;
+            case MetricKind::Dice: case MetricKind::IoU: {
+                int64_t inter = 0, py = 0, pt = 0;
+                for (int64_t c = 0; c < cols; ++c) {
+                    const bool p = a[c] >= 0.5f, q = b[c] >= 0.5f;
+                    inter += p && q;
+                    py += p;
+                    pt += q;
+                }
+                if (py + pt == 0) s = 1.0;
+                else if (kind == MetricKind::Dice) s = 2.0 * double(inter) / double(py + pt);
+                else s = double(inter) / double(py + pt - inter);
+                break;
+            }
+            case MetricKind::MeanIoU: {
+                std::vector<int64_t> inter(classes, 0), uni(classes, 0);
+                for (int64_t p = 0; p < positions; ++p) {
+                    int64_t ca = 0, cb = 0;
+                    for (int64_t k = 1; k < classes; ++k) {
+                        if (a[k * positions + p] > a[ca * positions + p]) ca = k;
+                        if (b[k * positions + p] > b[cb * positions + p]) cb = k;
+                    }
+                    if (ca == cb) {
+                        ++inter[ca];
+                        ++uni[ca];
+                    } else {
+                        ++uni[ca];
+                        ++uni[cb];
+                    }
+                }
+                int present = 0;
+                for (int64_t k = 0; k < classes; ++k)
+                    if (uni[k]) {
+                        s += double(inter[k]) / double(uni[k]);
+                        ++present;
+                    }
+                s = present ? s / present : 1.0;
+                break;
+            }
         }
         total += s;
     }

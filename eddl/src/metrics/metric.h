@@ -6,7 +6,10 @@
 
 namespace eddl {
 
-enum class MetricKind { CategoricalAccuracy, BinaryAccuracy, MSE, MAE };
+/// Dice and IoU threshold outputs at 0.5 (an empty prediction and target score 1); MeanIoU takes
+/// classes along axis 1 ([N, C, ...], one-hot targets), the arg-max class per position, and
+/// averages IoU over the classes present in the prediction or the target.
+enum class MetricKind { CategoricalAccuracy, BinaryAccuracy, MSE, MAE, Dice, IoU, MeanIoU };
 
 struct MetricFn {
     std::string name;

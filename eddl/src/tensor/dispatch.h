@@ -55,7 +55,12 @@ struct OptimStep {
 
 /// Losses computed over a [rows, cols] batch. Each returns the summed loss over the batch and
 /// writes (or adds, when accumulate) d(loss/scale)/dy into delta.
-enum class LossKind { MSE, MAE, CCE, BCE, SCE };
+enum class LossKind {
+    MSE, MAE, CCE, BCE, SCE,
+    BCELogits,  // binary cross entropy on logits, stable
+    Dice,       // 1 - (2 sum(y t) + 1) / (sum y + sum t + 1), per sample
+    Focal,      // binary focal loss on probabilities, gamma 2, alpha 0.25
+};
 
 /// 2-D convolution geometry, NCHW; weights [oc, ic/groups, kh, kw]. Dilation 1 = dense kernel.
 struct ConvGeom {

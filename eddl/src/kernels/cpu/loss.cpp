@@ -50,6 +50,37 @@ double loss(LossKind k, const float* y, const float* t, float* delta, int64_t ro
                     put(base + c, (p - tr[c]) / (p * (1.0f - p)) * inv);
                 }
                 break;
+            case LossKind::BCELogits:
+                for (int64_t c = 0; c < cols; ++c) {
+                    const float z = yr[c], t = tr[c];
+                    row += std::max(z, 0.0f) - z * t + std::log1p(std::exp(-std::fabs(z)));
+                    put(base + c, (1.0f / (1.0f + std::exp(-z)) - t) * inv);
+                }
+                break;
+            case LossKind::Dice: {
+                double inter = 0, uni = 0;
+                for (int64_t c = 0; c < cols; ++c) {
+                    inter += double(yr[c]) * tr[c];
+                    uni += double(yr[c]) + tr[c];
+                }
+                const double num = 2 * inter + 1, den = uni + 1;
+                row += 1.0 - num / den;
+                for (int64_t c = 0; c < cols; ++c)
+                    put(base + c, float(-(2.0 * tr[c] * den - num) / (den * den)) * inv);
+                break;
+            }
+            case LossKind::Focal: {
+                constexpr float g = 2.0f, a = 0.25f;
+                for (int64_t c = 0; c < cols; ++c) {
+                    const float p = std::clamp(yr[c], kEps, 1.0f - kEps), t = tr[c];
+                    const float lp = std::log(p), lq = std::log(1.0f - p);
+                    row += -a * t * (1 - p) * (1 - p) * lp - (1 - a) * (1 - t) * p * p * lq;
+                    const float dp = a * t * (g * (1 - p) * lp - (1 - p) * (1 - p) / p) -
+                                     (1 - a) * (1 - t) * (g * p * lq - p * p / (1 - p));
+                    put(base + c, dp * inv);
+                }
+                break;
+            }
             case LossKind::SCE: {
                 // y holds logits: loss = sum_c t_c (logsumexp(z) - z_c), stable through the max shift
                 float m = -std::numeric_limits<float>::infinity();
