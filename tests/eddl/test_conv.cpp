@@ -291,3 +291,35 @@ TEST(BatchNormalization, TrainsAndCheckpointsRunningStats) {
     load(other, testing::TempDir() + "bn.bin");
     EXPECT_EQ(predict(net, {x})[0]->to_std(), predict(other, {x})[0]->to_std());
 }
+
+TEST(ShapeLayers, UpSamplingPermuteNoise) {
+    layer in = Input({2, 3, 4});
+    layer up = UpSampling2D(in, {2, 3});
+    EXPECT_EQ(up->out_shape, (Shape{2, 6, 12}));
+    layer pm = Permute(in, {2, 0, 1});
+    EXPECT_EQ(pm->out_shape, (Shape{4, 2, 3}));
+    model net = Model({in}, {up, pm});
+    build(net, sgd(), {"mse", "mse"}, {}, CS_CPU(1));
+    auto x = Tensor::randn({2, 2, 3, 4}, 1);
+    forward(net, {x});
+    for (int n = 0; n < 2; ++n)
+        for (int c = 0; c < 2; ++c)
+            for (int y = 0; y < 6; ++y)
+                for (int z = 0; z < 12; ++z) ASSERT_EQ(up->output->get({n, c, y, z}), x->get({n, c, y / 2, z / 3}));
+    EXPECT_EQ(pm->output->to_std(), x->permute({0, 3, 1, 2})->to_std());
+    gradcheck::check(net, {x}, {Tensor::randn({2, 2, 6, 12}, 2), Tensor::randn({2, 4, 2, 3}, 3)});
+
+    layer i2 = Input({50});
+    layer gn = GaussianNoise(i2, 0.5f);
+    model m2 = Model({i2}, {gn});
+    build(m2, sgd(), {"mse"}, {}, CS_CPU(1));
+    auto z = Tensor::zeros({40, 50});
+    forward(m2, {z});
+    EXPECT_NEAR(getOutput(gn)->std(), 0.5f, 0.05f);
+    gradcheck::check(m2, {Tensor::randn({2, 50}, 4)}, {Tensor::randn({2, 50}, 5)});  // fixed noise per step
+    set_mode(m2, TSMODE);
+    forward(m2, {z});
+    EXPECT_EQ(getOutput(gn)->abs()->max(), 0.0f);
+    expect_error([&] { Permute(in, {0, 0, 1}); }, "not a permutation");
+    expect_error([&] { UpSampling2D(in, {2, 2}, "bilinear"); }, "only \"nearest\"");
+}

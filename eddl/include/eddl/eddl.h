@@ -94,6 +94,14 @@ layer GlobalAvgPool(layer parent, const std::string& name = "");
 layer BatchNormalization(layer parent, float momentum = 0.99f, float epsilon = 0.001f, bool affine = true,
                          const std::string& name = "");
 
+/// Repeats each pixel size[0] x size[1] times ({C, H, W} -> {C, H*sh, W*sw}); "nearest" only so far.
+layer UpSampling2D(layer parent, const std::vector<int>& size = {2, 2}, const std::string& interpolation = "nearest",
+                   const std::string& name = "");
+/// Adds Gaussian noise N(0, stddev) in training (seeded like Dropout); identity in inference.
+layer GaussianNoise(layer parent, float stddev, const std::string& name = "");
+/// Reorders the axes after the batch: Permute(l, {2, 0, 1}) turns {C, H, W} into {W, C, H}.
+layer Permute(layer parent, const std::vector<int>& dims, const std::string& name = "");
+
 // merges: all inputs have the same shape (Concat: all but `axis`, which excludes the batch)
 layer Add(const vlayer& layers, const std::string& name = "");
 layer Subtract(const vlayer& layers, const std::string& name = "");  ///< exactly two: a - b

@@ -159,6 +159,38 @@ public:
     tensor mean, invstd;  // of the last forward, per channel
 };
 
+class LUpSampling2D : public Layer {
+public:
+    LUpSampling2D(layer parent, const std::vector<int>& size, const std::string& interpolation, const std::string& name);
+    std::string type() const override { return "UpSampling2D"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    int sh, sw;
+};
+
+/// Adds N(0, stddev) noise in training; identity in inference.
+class LGaussianNoise : public Layer {
+public:
+    LGaussianNoise(layer parent, float stddev, const std::string& name);
+    std::string type() const override { return "GaussianNoise"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    float stddev;
+};
+
+/// Reorders the non-batch axes.
+class LPermute : public Layer {
+public:
+    LPermute(layer parent, const std::vector<int>& dims, const std::string& name);
+    std::string type() const override { return "Permute"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    std::vector<int> dims;  // without the batch axis
+};
+
 /// Rebuilds a layer from type(), name, parents and config() (checkpoint loading).
 layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg);
 

@@ -97,6 +97,12 @@ layer BatchNormalization(layer p, float momentum, float eps, bool affine, const 
     return std::make_shared<LBatchNorm>(p, momentum, eps, affine, n);
 }
 
+layer UpSampling2D(layer p, const std::vector<int>& size, const std::string& interp, const std::string& n) {
+    return std::make_shared<LUpSampling2D>(p, size, interp, n);
+}
+layer GaussianNoise(layer p, float stddev, const std::string& n) { return std::make_shared<LGaussianNoise>(p, stddev, n); }
+layer Permute(layer p, const std::vector<int>& dims, const std::string& n) { return std::make_shared<LPermute>(p, dims, n); }
+
 // ---- initializers and regularizers ----
 
 static layer with_init(layer l, InitKind k, float a, float b, int seed) {

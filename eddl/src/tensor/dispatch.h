@@ -99,6 +99,10 @@ struct KernelTable {
     // dst = src[starts[d] : starts[d] + out_dims[d]] along every dimension d
     void (*slice)(const float* src, float* dst, int ndim, const int64_t* src_dims, const int64_t* starts,
                   const int64_t* out_dims) = nullptr;
+    // nearest-neighbour upsampling of `planes` planes ih x iw by integer factors; backward sums blocks
+    void (*upsample_nearest)(const float* src, float* dst, int64_t planes, int ih, int iw, int sh, int sw) = nullptr;
+    void (*upsample_nearest_backward)(const float* ddst, float* dsrc, int64_t planes, int ih, int iw, int sh, int sw,
+                                      bool accumulate) = nullptr;
     // copies rows: dst[r + dst_off] = src[idx[r]], row_len floats each
     void (*gather_rows)(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len) = nullptr;
     // C[i, :] += bias ; rows x cols

@@ -31,6 +31,9 @@ void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, in
           int ldb, float beta, float* C, int ldc);
 
 void permute(const float* src, float* dst, int ndim, const int64_t* src_dims, const int* perm);
+void upsample_nearest(const float* src, float* dst, int64_t planes, int ih, int iw, int sh, int sw);
+void upsample_nearest_backward(const float* ddst, float* dsrc, int64_t planes, int ih, int iw, int sh, int sw,
+                               bool accumulate);
 void gather_rows(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len);
 void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, const int64_t* starts,
            const int64_t* out_dims);

@@ -11,6 +11,8 @@ void register_kernels(KernelTable& t) {
     t.permute = permute;
     t.gather_rows = gather_rows;
     t.slice = slice;
+    t.upsample_nearest = upsample_nearest;
+    t.upsample_nearest_backward = upsample_nearest_backward;
     t.add_rowwise = add_rowwise;
     t.sum_rows = sum_rows;
     t.fill = fill;

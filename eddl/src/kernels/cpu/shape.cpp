@@ -47,6 +47,33 @@ void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, cons
     }, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(len, 1)));
 }
 
+void upsample_nearest(const float* src, float* dst, int64_t planes, int ih, int iw, int sh, int sw) {
+    const int ow = iw * sw;
+    parallel_chunks(planes * ih, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) {  // one input row -> sh output rows
+            const float* s = src + r * iw;
+            float* d = dst + r * sh * ow;
+            for (int x = 0; x < ow; ++x) d[x] = s[x / sw];
+            for (int k = 1; k < sh; ++k) std::memcpy(d + k * ow, d, size_t(ow) * sizeof(float));
+        }
+    }, std::max<int64_t>(1, kParallelGrain / std::max(1, ow * sh)));
+}
+
+void upsample_nearest_backward(const float* ddst, float* dsrc, int64_t planes, int ih, int iw, int sh, int sw,
+                               bool accumulate) {
+    const int ow = iw * sw;
+    parallel_chunks(planes * ih, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = lo; r < hi; ++r) {
+            float* d = dsrc + r * iw;
+            if (!accumulate) std::fill(d, d + iw, 0.0f);
+            for (int k = 0; k < sh; ++k) {
+                const float* s = ddst + (r * sh + k) * ow;
+                for (int x = 0; x < ow; ++x) d[x / sw] += s[x];
+            }
+        }
+    }, std::max<int64_t>(1, kParallelGrain / std::max(1, ow * sh)));
+}
+
 void gather_rows(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len) {
     parallel_chunks(nidx, [&](int64_t lo, int64_t hi) {
         for (int64_t r = lo; r < hi; ++r)
