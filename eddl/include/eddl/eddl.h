@@ -20,6 +20,7 @@
 #include "eddl/layer.h"
 #include "eddl/net.h"
 #include "eddl/tensor.h"
+#include "eddl/zoo.h"
 
 namespace eddl {
 
@@ -79,6 +80,9 @@ layer MaxPool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const 
                 const std::string& padding = "none", const std::string& name = "");
 layer AveragePool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
                     const std::string& padding = "none", const std::string& name = "");
+/// Max pooling with explicit padding {ph, pw} on both sides (PyTorch's MaxPool2d(k, s, padding)).
+layer MaxPool2D(layer parent, const std::vector<int>& pool_size, const std::vector<int>& strides,
+                const std::vector<int>& padding, const std::string& name = "");
 layer AvgPool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
                 const std::string& padding = "none", const std::string& name = "");
 layer GlobalMaxPool2D(layer parent, const std::string& name = "");      ///< {C, H, W} -> {C, 1, 1}

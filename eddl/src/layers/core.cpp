@@ -272,7 +272,10 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
     if (cfg.count("pool_kind"))
         return std::make_shared<LPool2D>(one(), cfg.at("pool_kind") == "max" ? PoolKind::Max : PoolKind::Avg,
                                          shape_of(need(cfg, "pool", type)), shape_of(need(cfg, "strides", type)),
-                                         need(cfg, "padding", type), need(cfg, "global", type) == "1", name);
+                                         need(cfg, "padding", type) == "explicit" ? "" : need(cfg, "padding", type),
+                                         need(cfg, "global", type) == "1", name,
+                                         need(cfg, "padding", type) == "explicit" ? shape_of(need(cfg, "pads", type))
+                                                                                  : Shape{});
     if (type == "BatchNormalization")
         return std::make_shared<LBatchNorm>(one(), std::stof(need(cfg, "momentum", type)), std::stof(need(cfg, "eps", type)),
                                             need(cfg, "affine", type) == "1", name);

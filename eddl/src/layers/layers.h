@@ -129,8 +129,9 @@ public:
 /// MaxPool2D / AveragePool2D, and the global forms (window = whole image).
 class LPool2D : public Layer {
 public:
+    /// pads: {} for the `padding` string, else {ph, pw} on both sides
     LPool2D(layer parent, PoolKind kind, const std::vector<int>& pool, const std::vector<int>& strides,
-            const std::string& padding, bool global, const std::string& name);
+            const std::string& padding, bool global, const std::string& name, const std::vector<int>& pads = {});
     std::string type() const override;
     void forward() override;
     void backward() override;

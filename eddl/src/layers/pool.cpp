@@ -6,7 +6,7 @@
 namespace eddl {
 
 LPool2D::LPool2D(layer parent, PoolKind k, const std::vector<int>& pool, const std::vector<int>& strides,
-                 const std::string& pad, bool glob, const std::string& n)
+                 const std::string& pad, bool glob, const std::string& n, const std::vector<int>& pads)
     : kind(k), global(glob), padding(pad) {
     const std::string base = std::string(glob ? "Global" : "") + (k == PoolKind::Max ? "MaxPool2D" : "AveragePool2D");
     name = n.empty() ? auto_name(base) : n;
@@ -23,7 +23,11 @@ LPool2D::LPool2D(layer parent, PoolKind k, const std::vector<int>& pool, const s
         EDDL_CHECK(pool.size() == 2 && strides.size() == 2, who << ": pool_size and strides need 2 values each");
         kh = pool[0]; kw = pool[1]; sh = strides[0]; sw = strides[1];
     }
-    const auto ph = pad_1d(who, ih, kh, sh, 1, padding, -1), pw = pad_1d(who, iw, kw, sw, 1, padding, -1);
+    EDDL_CHECK(pads.empty() || (pads.size() == 2 && pads[0] >= 0 && pads[1] >= 0 && pads[0] < kh && pads[1] < kw),
+               who << ": explicit padding needs {ph, pw}, each smaller than the window");
+    const auto ph = pad_1d(who, ih, kh, sh, 1, padding, pads.empty() ? -1 : pads[0]);
+    const auto pw = pad_1d(who, iw, kw, sw, 1, padding, pads.empty() ? -1 : pads[1]);
+    if (!pads.empty()) padding = "explicit";
     pt = ph.begin; pb = ph.end; pl = pw.begin; pr = pw.end;
     parents = {parent};
     out_shape = {parent->out_shape[0], ph.out, pw.out};
@@ -61,7 +65,8 @@ LayerConfig LPool2D::config() const {
     pool << kh << "," << kw;
     str << sh << "," << sw;
     return {{"pool_kind", kind == PoolKind::Max ? "max" : "avg"}, {"global", global ? "1" : "0"},
-            {"pool", pool.str()}, {"strides", str.str()}, {"padding", padding}};
+            {"pool", pool.str()}, {"strides", str.str()}, {"padding", padding},
+            {"pads", std::to_string(pt) + "," + std::to_string(pl)}};
 }
 
 }  // namespace eddl

@@ -80,6 +80,10 @@ layer PointwiseConv2D(layer p, int filters, const std::vector<int>& s, bool use_
 layer MaxPool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
     return std::make_shared<LPool2D>(p, PoolKind::Max, k, s, pad, false, n);
 }
+layer MaxPool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::vector<int>& pads,
+                const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Max, k, s, "", false, n, pads);
+}
 layer AveragePool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad,
                     const std::string& n) {
     return std::make_shared<LPool2D>(p, PoolKind::Avg, k, s, pad, false, n);

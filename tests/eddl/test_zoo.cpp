@@ -1,0 +1,63 @@
+// Model zoo: parameter counts equal torchvision's, shapes flow, heads can be replaced.
+#include <gtest/gtest.h>
+
+#include "eddl/eddl.h"
+#include "expect_error.h"
+
+using namespace eddl;
+
+namespace {
+int64_t count(model net) {
+    int64_t n = 0;
+    for (const auto& l : net->layers) n += l->num_params();
+    return n;
+}
+}  // namespace
+
+TEST(Zoo, ParameterCountsMatchTorchvision) {
+    // torchvision.models.*(num_classes=1000): sum(p.numel() for p in m.parameters())
+    EXPECT_EQ(count(ResNet18()), 11689512);
+    EXPECT_EQ(count(ResNet34()), 21797672);
+    EXPECT_EQ(count(ResNet50()), 25557032);
+    EXPECT_EQ(count(ResNet101()), 44549160);
+    EXPECT_EQ(count(VGG16()), 138357544);
+    EXPECT_EQ(count(VGG16({3, 224, 224}, 1000, true)), 138365992);
+    EXPECT_EQ(count(LeNet()), 61706);  // the same layers in PyTorch: 156 + 2416 + 48120 + 10164 + 850
+}
+
+TEST(Zoo, ForwardShapesAndSummary) {
+    model net = ResNet18({3, 64, 64}, 7);
+    build(net, sgd(0.01f, 0.9f), {"soft_cross_entropy"}, {"accuracy"}, CS_CPU(2));
+    auto out = predict(net, {Tensor::randn({2, 3, 64, 64}, 1)});
+    EXPECT_EQ(out[0]->shape, (Shape{2, 7}));
+    EXPECT_NEAR(out[0]->sum(), 2.0f, 1e-4f);
+    EXPECT_EQ(getLayer(net, "top")->out_shape, (Shape{512}));
+    const std::string s = net->summary();
+    EXPECT_NE(s.find("classifier (Dense)"), std::string::npos);
+    model r50 = ResNet50({3, 64, 64}, 5);
+    EXPECT_EQ(r50->get_layer("top")->out_shape, (Shape{2048}));
+}
+
+TEST(Zoo, ReplaceHeadAndFreezeBackbone) {
+    model net = LeNet({1, 28, 28}, 10);
+    build(net, sgd(0.05f, 0.9f), {"soft_cross_entropy"}, {"accuracy"}, CS_CPU(2));
+    removeLayer(net, "softmax");
+    removeLayer(net, "classifier");
+    ASSERT_EQ(getOut(net).size(), 1u);
+    EXPECT_EQ(getOut(net)[0]->out_shape, (Shape{84}));
+    expect_error([&] { removeLayer(net, "top"); }, "feeds");
+    // a new 3-class head on the 84-unit features; the backbone frozen
+    layer head = Softmax(Dense(getOut(net)[0], 3, true, "new_head"));
+    model tl = Model({getLayer(net, "input")}, {head});
+    build(tl, sgd(0.05f, 0.9f), {"soft_cross_entropy"}, {"accuracy"}, CS_CPU(2), false);
+    for (const auto& l : tl->layers)
+        if (l->name != "new_head") setTrainable(tl, l->name, false);
+    const auto conv_before = getParams(tl->layers[1])[0]->to_std();
+    auto x = Tensor::randn({32, 1, 28, 28}, 2);
+    auto labels = Tensor::zeros({32});
+    for (int i = 0; i < 32; ++i) labels->ptr[i] = float(i % 3);
+    auto y = Tensor::onehot(*labels, 3);
+    fit(tl, {x}, {y}, 8, 1, FitOptions{.verbose = 0});
+    EXPECT_EQ(getParams(tl->layers[1])[0]->to_std(), conv_before);
+    EXPECT_EQ(getLayer(tl, "new_head")->out_shape, (Shape{3}));
+}
