@@ -323,3 +323,46 @@ TEST(ShapeLayers, UpSamplingPermuteNoise) {
     expect_error([&] { Permute(in, {0, 0, 1}); }, "not a permutation");
     expect_error([&] { UpSampling2D(in, {2, 2}, "bilinear"); }, "only \"nearest\"");
 }
+
+TEST(GroupNormalization, MatchesReferenceAndGradients) {
+    struct Case {
+        Shape shape;
+        int groups;  // 0: LayerNormalization
+    } cases[] = {{{6}, 0}, {{3, 4, 5}, 0}, {{4, 3, 3}, 2}, {{4, 3, 3}, 1}, {{4, 3, 3}, 4}};
+    for (const auto& c : cases)
+        for (bool affine : {true, false}) {
+            SCOPED_TRACE(shape_str(c.shape) + " groups " + std::to_string(c.groups) + (affine ? " affine" : ""));
+            layer in = Input(c.shape);
+            layer out = c.groups == 0 ? LayerNormalization(in, 1e-5f, affine) : GroupNormalization(in, c.groups, 1e-5f, affine);
+            model net = Model({in}, {out});
+            build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+            if (affine) {
+                getParams(out)[0]->fill_rand_normal_(1, 0.3f, 1);
+                getParams(out)[1]->fill_rand_normal_(0, 0.3f, 2);
+            }
+            Shape xs{3};
+            xs.insert(xs.end(), c.shape.begin(), c.shape.end());
+            auto x = Tensor::randn(xs, 3);
+            forward(net, {x});
+            // reference: per sample and group, (x - mean) / sqrt(var + eps), then the affine
+            const int64_t per = x->size / 3, ch = c.shape[0], s = per / ch;
+            const int64_t groups = c.groups == 0 ? 1 : c.groups, gsize = per / groups;
+            for (int64_t n = 0; n < 3; ++n)
+                for (int64_t g = 0; g < groups; ++g) {
+                    const float* p = x->ptr + n * per + g * gsize;
+                    double mu = 0, var = 0;
+                    for (int64_t i = 0; i < gsize; ++i) mu += p[i];
+                    mu /= double(gsize);
+                    for (int64_t i = 0; i < gsize; ++i) var += (p[i] - mu) * (p[i] - mu);
+                    var /= double(gsize);
+                    for (int64_t i = 0; i < gsize; ++i) {
+                        const int64_t e = g * gsize + i;  // element within the sample
+                        const int64_t k = c.groups == 0 ? e : e / s;  // affine index
+                        const double gm = affine ? getParams(out)[0]->ptr[k] : 1.0, bt = affine ? getParams(out)[1]->ptr[k] : 0.0;
+                        ASSERT_NEAR(out->output->ptr[n * per + e], gm * (p[i] - mu) / std::sqrt(var + 1e-5) + bt, 1e-4);
+                    }
+                }
+            gradcheck::check(net, {x}, {Tensor::randn(xs, 4)}, 1e-2, 3e-3, 3e-2);
+        }
+    expect_error([] { GroupNormalization(Input({6, 2, 2}), 4); }, "groups 4 must divide the 6 channels");
+}

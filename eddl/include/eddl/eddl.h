@@ -98,6 +98,12 @@ layer GlobalAvgPool(layer parent, const std::string& name = "");
 layer BatchNormalization(layer parent, float momentum = 0.99f, float epsilon = 0.001f, bool affine = true,
                          const std::string& name = "");
 
+/// Normalizes each sample over all its values (PyTorch's LayerNorm over the sample shape); with
+/// affine, a learned scale and shift per element.
+layer LayerNormalization(layer parent, float epsilon = 1e-5f, bool affine = true, const std::string& name = "");
+/// Normalizes each sample over groups of channels; with affine, a scale and shift per channel.
+layer GroupNormalization(layer parent, int groups, float epsilon = 1e-5f, bool affine = true,
+                         const std::string& name = "");
 /// Repeats each pixel size[0] x size[1] times ({C, H, W} -> {C, H*sh, W*sw}); "nearest" only so far.
 layer UpSampling2D(layer parent, const std::vector<int>& size = {2, 2}, const std::string& interpolation = "nearest",
                    const std::string& name = "");

@@ -282,6 +282,9 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
     if (type == "UpSampling2D") return std::make_shared<LUpSampling2D>(one(), shape_of(need(cfg, "size", type)), "nearest", name);
     if (type == "GaussianNoise") return std::make_shared<LGaussianNoise>(one(), std::stof(need(cfg, "stddev", type)), name);
     if (type == "Permute") return std::make_shared<LPermute>(one(), shape_of(need(cfg, "dims", type)), name);
+    if (type == "LayerNormalization" || type == "GroupNormalization")
+        return std::make_shared<LGroupNorm>(one(), std::stoi(need(cfg, "groups", type)), std::stof(need(cfg, "eps", type)),
+                                            need(cfg, "affine", type) == "1", name);
     if (type == "Softmax") return std::make_shared<LSoftmax>(one(), std::stoi(need(cfg, "axis", type)), name);
     if (type == "Concat") return std::make_shared<LConcat>(parents, std::stoi(need(cfg, "axis", type)), name);
     if (cfg.count("merge")) return std::make_shared<LMerge>(parents, MergeOp(std::stoi(cfg.at("merge"))), name);

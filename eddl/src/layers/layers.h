@@ -192,6 +192,23 @@ public:
     std::vector<int> dims;  // without the batch axis
 };
 
+/// LayerNormalization (groups = 0: over all of a sample, affine per element, PyTorch's LayerNorm
+/// over the whole sample shape) and GroupNormalization (channels split in groups, affine per channel).
+class LGroupNorm : public Layer {
+public:
+    LGroupNorm(layer parent, int groups, float eps, bool affine, const std::string& name);
+    std::string type() const override { return groups == 0 ? "LayerNormalization" : "GroupNormalization"; }
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    GroupNormGeom geom(int batch) const;
+    int groups;
+    float eps;
+    bool affine;
+    tensor mean, invstd;
+};
+
 /// Rebuilds a layer from type(), name, parents and config() (checkpoint loading).
 layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg);
 

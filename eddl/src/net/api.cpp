@@ -101,6 +101,13 @@ layer BatchNormalization(layer p, float momentum, float eps, bool affine, const 
     return std::make_shared<LBatchNorm>(p, momentum, eps, affine, n);
 }
 
+layer LayerNormalization(layer p, float eps, bool affine, const std::string& n) {
+    return std::make_shared<LGroupNorm>(p, 0, eps, affine, n);
+}
+layer GroupNormalization(layer p, int groups, float eps, bool affine, const std::string& n) {
+    EDDL_CHECK(groups >= 1, "GroupNormalization: groups must be >= 1, got " << groups);
+    return std::make_shared<LGroupNorm>(p, groups, eps, affine, n);
+}
 layer UpSampling2D(layer p, const std::vector<int>& size, const std::string& interp, const std::string& n) {
     return std::make_shared<LUpSampling2D>(p, size, interp, n);
 }

@@ -82,6 +82,14 @@ struct NormGeom {
     float eps;
 };
 
+/// Per-sample normalization over groups: x viewed as [n, c, s], channels split into `groups`,
+/// statistics per (sample, group) over (c / groups) * s values, affine per channel.
+/// LayerNormalization is groups = 1 with every element its own channel (s = 1).
+struct GroupNormGeom {
+    int64_t n, groups, c, s;
+    float eps;
+};
+
 struct KernelTable {
     // dst[i] = f(src[i])
     void (*unary)(UnaryOp op, const float* src, float* dst, int64_t n, float a, float b) = nullptr;
@@ -137,6 +145,12 @@ struct KernelTable {
     void (*batchnorm_backward)(const NormGeom& g, const float* x, const float* dy, const float* gamma,
                                const float* mean, const float* invstd, float* dx, float* dgamma, float* dbeta,
                                bool training, bool accumulate_dx, bool accumulate_grads) = nullptr;
+    // group norm: mean/invstd hold n * groups values; gamma/beta may be null
+    void (*groupnorm)(const GroupNormGeom& g, const float* x, const float* gamma, const float* beta, float* y,
+                      float* mean, float* invstd) = nullptr;
+    void (*groupnorm_backward)(const GroupNormGeom& g, const float* x, const float* dy, const float* gamma,
+                               const float* mean, const float* invstd, float* dx, float* dgamma, float* dbeta,
+                               bool accumulate_dx, bool accumulate_grads) = nullptr;
     // returns sum of per-element losses; delta = dloss/dy / scale (accumulate: delta +=)
     double (*loss)(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols,
                    float scale, bool accumulate) = nullptr;

@@ -55,6 +55,12 @@ void batchnorm_backward(const NormGeom& g, const float* x, const float* dy, cons
                         const float* invstd, float* dx, float* dgamma, float* dbeta, bool training, bool accumulate_dx,
                         bool accumulate_grads);
 
+void groupnorm(const GroupNormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
+               float* invstd);
+void groupnorm_backward(const GroupNormGeom& g, const float* x, const float* dy, const float* gamma, const float* mean,
+                        const float* invstd, float* dx, float* dgamma, float* dbeta, bool accumulate_dx,
+                        bool accumulate_grads);
+
 double loss(LossKind k, const float* y, const float* t, float* delta, int64_t rows, int64_t cols, float scale,
             bool accumulate);
 void optim_update(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3, int64_t n);

@@ -81,4 +81,78 @@ void batchnorm_backward(const NormGeom& g, const float* x, const float* dy, cons
     }, 1);
 }
 
+void groupnorm(const GroupNormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
+               float* invstd) {
+    const int64_t cpg = g.c / g.groups, m = cpg * g.s;
+    parallel_chunks(g.n * g.groups, [&](int64_t lo, int64_t hi) {
+        for (int64_t ng = lo; ng < hi; ++ng) {  // a group's values are contiguous: m of them
+            const float* p = x + ng * m;
+            double sum = 0, sq = 0;
+            for (int64_t i = 0; i < m; ++i) sum += p[i];
+            const double mu = sum / double(m);
+            for (int64_t i = 0; i < m; ++i) sq += (p[i] - mu) * (p[i] - mu);
+            const float is = float(1.0 / std::sqrt(sq / double(m) + g.eps));
+            mean[ng] = float(mu);
+            invstd[ng] = is;
+            const int64_t c0 = (ng % g.groups) * cpg;
+            float* q = y + ng * m;
+            for (int64_t c = 0; c < cpg; ++c) {
+                const float a = (gamma ? gamma[c0 + c] : 1.0f) * is, b = (beta ? beta[c0 + c] : 0.0f) - a * float(mu);
+                for (int64_t j = 0; j < g.s; ++j) q[c * g.s + j] = a * p[c * g.s + j] + b;
+            }
+        }
+    }, 1);
+}
+
+void groupnorm_backward(const GroupNormGeom& g, const float* x, const float* dy, const float* gamma, const float* mean,
+                        const float* invstd, float* dx, float* dgamma, float* dbeta, bool accumulate_dx,
+                        bool accumulate_grads) {
+    const int64_t cpg = g.c / g.groups, m = cpg * g.s;
+    if (dx)
+        parallel_chunks(g.n * g.groups, [&](int64_t lo, int64_t hi) {
+            for (int64_t ng = lo; ng < hi; ++ng) {
+                const float* p = x + ng * m;
+                const float* d = dy + ng * m;
+                const float mu = mean[ng], is = invstd[ng];
+                const int64_t c0 = (ng % g.groups) * cpg;
+                double s1 = 0, s2 = 0;  // sum(dxhat), sum(dxhat * xhat), dxhat = dy * gamma
+                for (int64_t c = 0; c < cpg; ++c) {
+                    const float gm = gamma ? gamma[c0 + c] : 1.0f;
+                    for (int64_t j = 0; j < g.s; ++j) {
+                        const float dh = d[c * g.s + j] * gm;
+                        s1 += dh;
+                        s2 += double(dh) * (p[c * g.s + j] - mu) * is;
+                    }
+                }
+                const float a = float(s1 / double(m)), b = float(s2 / double(m));
+                float* q = dx + ng * m;
+                for (int64_t c = 0; c < cpg; ++c) {
+                    const float gm = gamma ? gamma[c0 + c] : 1.0f;
+                    for (int64_t j = 0; j < g.s; ++j) {
+                        const int64_t i = c * g.s + j;
+                        const float v = is * (d[i] * gm - a - (p[i] - mu) * is * b);
+                        q[i] = accumulate_dx ? q[i] + v : v;
+                    }
+                }
+            }
+        }, 1);
+    if (dgamma || dbeta)  // per channel, summed over samples: one task per channel, no races
+        parallel_chunks(g.c, [&](int64_t lo, int64_t hi) {
+            for (int64_t c = lo; c < hi; ++c) {
+                double sg = 0, sb = 0;
+                for (int64_t n = 0; n < g.n; ++n) {
+                    const int64_t ng = n * g.groups + c / cpg;
+                    const float* p = x + (n * g.c + c) * g.s;
+                    const float* d = dy + (n * g.c + c) * g.s;
+                    for (int64_t j = 0; j < g.s; ++j) {
+                        sg += double(d[j]) * (p[j] - mean[ng]) * invstd[ng];
+                        sb += d[j];
+                    }
+                }
+                if (dgamma) dgamma[c] = float(accumulate_grads ? dgamma[c] + sg : sg);
+                if (dbeta) dbeta[c] = float(accumulate_grads ? dbeta[c] + sb : sb);
+            }
+        }, 1);
+}
+
 }  // namespace eddl::cpu

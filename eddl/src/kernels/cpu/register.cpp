@@ -28,6 +28,8 @@ void register_kernels(KernelTable& t) {
     t.pool2d_backward = pool2d_backward;
     t.batchnorm = batchnorm;
     t.batchnorm_backward = batchnorm_backward;
+    t.groupnorm = groupnorm;
+    t.groupnorm_backward = groupnorm_backward;
     t.optim_update = optim_update;
     t.loss = loss;
 }
