@@ -126,3 +126,29 @@ TEST(PyTorchParity, ConvBatchNormPoolNetwork) {
     auto p = predict(net, {x});  // inference mode: running statistics
     expect_close(*p[0], *ref(c, "out_eval"), "inference output");
 }
+
+TEST(PyTorchParity, GroupAndLayerNormalization) {
+    const std::string c = "group_layer_norm";
+    layer in = Input({4, 3, 3});
+    layer gn = GroupNormalization(in, 2);
+    layer ln = LayerNormalization(Flatten(ReLu(gn)));
+    layer fc = Dense(ln, 3);
+    model net = Model({in}, {Softmax(fc)});
+    build(net, sgd(0.1f), {"soft_cross_entropy"}, {}, CS_CPU(1));
+    setParams(gn, {ref(c, "gnw"), ref(c, "gnb")});
+    setParams(ln, {ref(c, "lnw"), ref(c, "lnb")});
+    setParams(fc, {ref(c, "fcw"), ref(c, "fcb")});
+    auto x = ref(c, "x"), y = ref(c, "y");
+    forward(net, {x});
+    expect_close(*net->outputs[0]->output, *ref(c, "out0"), "first forward output");
+    auto losses = ref(c, "losses");
+    for (int step = 0; step < 3; ++step) {
+        reset_loss(net);
+        train_batch(net, {x}, {y});
+        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step])) << step;
+    }
+    expect_close(*getParams(gn)[0], *ref(c, "gnw_final"), "group norm scale");
+    expect_close(*getParams(gn)[1], *ref(c, "gnb_final"), "group norm shift");
+    expect_close(*getParams(ln)[0], *ref(c, "lnw_final"), "layer norm scale");
+    expect_close(*getParams(fc)[0], *ref(c, "fcw_final"), "dense weights");
+}
