@@ -366,3 +366,59 @@ TEST(GroupNormalization, MatchesReferenceAndGradients) {
         }
     expect_error([] { GroupNormalization(Input({6, 2, 2}), 4); }, "groups 4 must divide the 6 channels");
 }
+
+TEST(ConvT2D, MatchesReferenceAndGradients) {
+    struct C {
+        int c, h, w, f, k, s, d;
+        std::string padding;
+        std::vector<int> pads, opad;
+        Shape want;  // output shape
+    } cases[] = {
+        {3, 4, 5, 2, 3, 2, 1, "same", {}, {}, {2, 8, 10}},
+        {3, 4, 5, 2, 2, 2, 1, "same", {}, {}, {2, 8, 10}},     // the U-Net upsampling step
+        {2, 3, 3, 3, 3, 1, 1, "valid", {}, {}, {3, 5, 5}},
+        {2, 3, 4, 2, 3, 2, 2, "valid", {}, {}, {2, 9, 11}},    // dilation
+        {2, 4, 4, 2, 3, 2, 1, "", {1, 1}, {1, 1}, {2, 8, 8}},  // PyTorch padding 1, output_padding 1
+        {2, 4, 4, 2, 4, 2, 1, "", {1, 0}, {0, 0}, {2, 8, 10}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(std::to_string(&c - cases));
+        layer in = Input({c.c, c.h, c.w});
+        layer out = c.pads.empty() ? ConvT2D(in, c.f, {c.k, c.k}, {c.s, c.s}, c.padding, true, {c.d, c.d})
+                                   : ConvT2D(in, c.f, {c.k, c.k}, {c.s, c.s}, c.pads, c.opad, true, {c.d, c.d});
+        ASSERT_EQ(out->out_shape, c.want);
+        auto* t = dynamic_cast<LConvT2D*>(out.get());
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+        getParams(out)[1]->fill_rand_normal_(0, 1, 1);
+        auto x = Tensor::randn({2, c.c, c.h, c.w}, 2);
+        forward(net, {x});
+        // reference: every input pixel scatters its kernel-weighted value into the output
+        const Tensor& w = *getParams(out)[0];
+        std::vector<double> y(size_t(out->output->size), 0.0);
+        const int oh = c.want[1], ow = c.want[2];
+        for (int n = 0; n < 2; ++n)
+            for (int o = 0; o < c.f; ++o)
+                for (int i = 0; i < oh * ow; ++i) y[(size_t(n) * c.f + o) * oh * ow + i] = getParams(out)[1]->ptr[o];
+        for (int n = 0; n < 2; ++n)
+            for (int ci = 0; ci < c.c; ++ci)
+                for (int iy = 0; iy < c.h; ++iy)
+                    for (int ix = 0; ix < c.w; ++ix)
+                        for (int o = 0; o < c.f; ++o)
+                            for (int ky = 0; ky < c.k; ++ky)
+                                for (int kx = 0; kx < c.k; ++kx) {
+                                    const int oy = iy * c.s - t->pt + ky * c.d, ox = ix * c.s - t->pl + kx * c.d;
+                                    if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+                                    y[((size_t(n) * c.f + o) * oh + oy) * ow + ox] +=
+                                        double(x->get({n, ci, iy, ix})) * w.get({ci, o, ky, kx});
+                                }
+        for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(out->output->ptr[i], y[i], 1e-4) << "element " << i;
+        Shape ys{2};
+        ys.insert(ys.end(), c.want.begin(), c.want.end());
+        gradcheck::check(net, {x}, {Tensor::randn(ys, 3)});
+        const std::string path = testing::TempDir() + "convt.ckpt";
+        save_checkpoint(net, path);
+        EXPECT_EQ(predict(load_checkpoint(path), {x})[0]->to_std(), predict(net, {x})[0]->to_std());
+    }
+    expect_error([] { ConvT2D(Input({2, 3, 3}), 2, {1, 1}, {2, 2}); }, "at least the stride");
+}

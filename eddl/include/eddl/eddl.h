@@ -68,6 +68,16 @@ layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, con
 layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
              const std::vector<int>& padding, bool use_bias = true, int groups = 1,
              const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// Transposed convolution (learned upsampling), weights {in_channels, filters, kh, kw} as PyTorch's
+/// ConvTranspose2d. padding "same": output = input * stride (Keras); "valid": (in - 1) * stride + span.
+layer ConvT2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
+              const std::string& padding = "same", bool use_bias = true, const std::vector<int>& dilation_rate = {1, 1},
+              const std::string& name = "");
+/// ConvT2D with PyTorch's padding {ph, pw} and output_padding {oph, opw}:
+/// output = (in - 1) * stride - 2 * p + dilation * (k - 1) + output_padding + 1.
+layer ConvT2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
+              const std::vector<int>& padding, const std::vector<int>& output_padding = {0, 0}, bool use_bias = true,
+              const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
 /// One filter per input channel (groups = channels), `depth_multiplier` outputs per channel.
 layer DepthwiseConv2D(layer parent, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
                       const std::string& padding = "same", bool use_bias = true, int depth_multiplier = 1,

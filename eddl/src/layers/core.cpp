@@ -269,6 +269,11 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
                                          need(cfg, "use_bias", type) == "1", std::stoi(need(cfg, "groups", type)), dil,
                                          name);
     }
+    if (type == "ConvT2D")
+        return std::make_shared<LConvT2D>(one(), std::stoi(need(cfg, "filters", type)), shape_of(need(cfg, "kernel", type)),
+                                          shape_of(need(cfg, "strides", type)), "", shape_of(need(cfg, "pads", type)),
+                                          Shape{}, need(cfg, "use_bias", type) == "1",
+                                          shape_of(need(cfg, "dilation", type)), name);
     if (cfg.count("pool_kind"))
         return std::make_shared<LPool2D>(one(), cfg.at("pool_kind") == "max" ? PoolKind::Max : PoolKind::Avg,
                                          shape_of(need(cfg, "pool", type)), shape_of(need(cfg, "strides", type)),

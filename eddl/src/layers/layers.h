@@ -126,6 +126,23 @@ public:
     bool use_bias;
 };
 
+/// Transposed 2-D convolution (ConvT2D); weights {in_channels, filters, kh, kw} as PyTorch.
+class LConvT2D : public Layer {
+public:
+    /// pads: {} for the `padding` string, else {ph, pw} with output_padding {oph, opw} (PyTorch)
+    LConvT2D(layer parent, int filters, const std::vector<int>& kernel, const std::vector<int>& strides,
+             const std::string& padding, const std::vector<int>& pads, const std::vector<int>& output_padding,
+             bool use_bias, const std::vector<int>& dilation, const std::string& name);
+    std::string type() const override { return "ConvT2D"; }
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    ConvGeom geom(int batch) const;
+    int filters, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr;
+    bool use_bias;
+};
+
 /// MaxPool2D / AveragePool2D, and the global forms (window = whole image).
 class LPool2D : public Layer {
 public:

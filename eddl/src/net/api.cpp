@@ -67,6 +67,15 @@ layer Conv2D(layer p, int filters, const std::vector<int>& k, const std::vector<
     for (int v : pads) EDDL_CHECK(v >= 0, "Conv2D: negative padding " << v);
     return std::make_shared<LConv2D>(p, filters, k, s, "", pads, use_bias, groups, d, n);
 }
+layer ConvT2D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+              bool use_bias, const std::vector<int>& d, const std::string& n) {
+    return std::make_shared<LConvT2D>(p, filters, k, s, padding, std::vector<int>{}, std::vector<int>{}, use_bias, d, n);
+}
+layer ConvT2D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::vector<int>& pads,
+              const std::vector<int>& opad, bool use_bias, const std::vector<int>& d, const std::string& n) {
+    EDDL_CHECK(pads.size() == 2 && pads[0] >= 0 && pads[1] >= 0, "ConvT2D: explicit padding needs {ph, pw} >= 0");
+    return std::make_shared<LConvT2D>(p, filters, k, s, "", pads, opad, use_bias, d, n);
+}
 layer DepthwiseConv2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
                       bool use_bias, int multiplier, const std::vector<int>& d, const std::string& n) {
     EDDL_CHECK(p && p->out_shape.size() == 3, "DepthwiseConv2D: needs a {channels, height, width} input");

@@ -133,6 +133,13 @@ struct KernelTable {
                                  bool accumulate) = nullptr;
     void (*conv2d_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                                     bool accumulate) = nullptr;
+    // transposed convolution: same geometry struct read the other way (ih/iw = its input, oh/ow =
+    // its output, ic/oc its input/output channels); weights [ic, oc, kh, kw] as PyTorch
+    void (*conv2d_transpose)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
+    void (*conv2d_transpose_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
+                                           bool accumulate) = nullptr;
+    void (*conv2d_transpose_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw,
+                                              float* db, bool accumulate) = nullptr;
     // pooling; max pooling keeps in `ws` (pool2d_workspace floats) where each maximum came from
     int64_t (*pool2d_workspace)(const PoolGeom& g) = nullptr;
     void (*pool2d)(const PoolGeom& g, const float* src, float* dst, float* ws) = nullptr;

@@ -1,6 +1,7 @@
 // 2-D convolution (forward, backward-data, backward-weights) through oneDNN primitives, created
 // once per geometry and reused for every batch of that shape. No im2col.
 #include <map>
+#include <type_traits>
 #include <mutex>
 #include <vector>
 
@@ -16,48 +17,56 @@ using tag = memory::format_tag;
 // Plain (NCHW / OIHW) descriptions of the user's buffers, and primitives whose src, weights and
 // dst formats oneDNN chooses (blocked layouts run its direct JIT kernels, several times faster
 // than the GEMM path it takes on plain layouts). Reorders convert at the boundary.
+// Transposed = deconvolution: same descriptors and argument names in oneDNN, other primitives.
+template <bool Transposed>
 struct ConvPrims {
+    using Fwd = std::conditional_t<Transposed, dnnl::deconvolution_forward, dnnl::convolution_forward>;
+    using BwdData = std::conditional_t<Transposed, dnnl::deconvolution_backward_data, dnnl::convolution_backward_data>;
+    using BwdWeights =
+        std::conditional_t<Transposed, dnnl::deconvolution_backward_weights, dnnl::convolution_backward_weights>;
     memory::desc src, wei, bia, dst;
-    dnnl::convolution_forward::primitive_desc fpd;
-    dnnl::convolution_backward_data::primitive_desc dpd;
-    dnnl::convolution_backward_weights::primitive_desc wpd;
-    dnnl::convolution_forward fwd;
-    dnnl::convolution_backward_data bwd_data;
-    dnnl::convolution_backward_weights bwd_weights;
+    typename Fwd::primitive_desc fpd;
+    typename BwdData::primitive_desc dpd;
+    typename BwdWeights::primitive_desc wpd;
+    Fwd fwd;
+    BwdData bwd_data;
+    BwdWeights bwd_weights;
 };
 
-const ConvPrims& conv_prims(const ConvGeom& g, bool bias) {
+template <bool Transposed>
+const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
+    using P = ConvPrims<Transposed>;
     static std::mutex m;
-    static std::map<std::pair<ConvGeom, bool>, ConvPrims> cache;
+    static std::map<std::pair<ConvGeom, bool>, P> cache;
     std::lock_guard<std::mutex> lock(m);
     const auto key = std::make_pair(g, bias);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
     const auto f32 = memory::data_type::f32;
-    ConvPrims p;
+    P p;
     p.src = memory::desc({g.n, g.ic, g.ih, g.iw}, f32, tag::nchw);
     p.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, f32, tag::nchw);
     const memory::dims wdims = g.groups == 1 ? memory::dims{g.oc, g.ic, g.kh, g.kw}
                                              : memory::dims{g.groups, g.oc / g.groups, g.ic / g.groups, g.kh, g.kw};
-    p.wei = memory::desc(wdims, f32, g.groups == 1 ? tag::oihw : tag::goihw);
+    // transposed weights are stored [ic, oc, kh, kw] (PyTorch's ConvTranspose2d layout)
+    p.wei = memory::desc(wdims, f32, g.groups == 1 ? (Transposed ? tag::iohw : tag::oihw) : tag::goihw);
     p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
     const memory::desc src_any({g.n, g.ic, g.ih, g.iw}, f32, tag::any), dst_any({g.n, g.oc, g.oh, g.ow}, f32, tag::any),
         wei_any(wdims, f32, tag::any);
     const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
-    const auto algo = dnnl::algorithm::convolution_direct;
+    const auto algo = Transposed ? dnnl::algorithm::deconvolution_direct : dnnl::algorithm::convolution_direct;
     auto& eng = onednn_engine();
-    p.fpd = dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, src_any, wei_any, p.bia, dst_any,
-                                        strides, dil, pl, pr),
+    p.fpd = typename P::Fwd::primitive_desc(
+        typename P::Fwd::desc(dnnl::prop_kind::forward_training, algo, src_any, wei_any, p.bia, dst_any, strides, dil,
+                              pl, pr),
         eng);
-    p.dpd = dnnl::convolution_backward_data::primitive_desc(
-        dnnl::convolution_backward_data::desc(algo, src_any, wei_any, dst_any, strides, dil, pl, pr), eng, p.fpd);
-    p.wpd = dnnl::convolution_backward_weights::primitive_desc(
-        dnnl::convolution_backward_weights::desc(algo, src_any, wei_any, p.bia, dst_any, strides, dil, pl, pr), eng,
-        p.fpd);
-    p.fwd = dnnl::convolution_forward(p.fpd);
-    p.bwd_data = dnnl::convolution_backward_data(p.dpd);
-    p.bwd_weights = dnnl::convolution_backward_weights(p.wpd);
+    p.dpd = typename P::BwdData::primitive_desc(
+        typename P::BwdData::desc(algo, src_any, wei_any, dst_any, strides, dil, pl, pr), eng, p.fpd);
+    p.wpd = typename P::BwdWeights::primitive_desc(
+        typename P::BwdWeights::desc(algo, src_any, wei_any, p.bia, dst_any, strides, dil, pl, pr), eng, p.fpd);
+    p.fwd = typename P::Fwd(p.fpd);
+    p.bwd_data = typename P::BwdData(p.dpd);
+    p.bwd_weights = typename P::BwdWeights(p.wpd);
     return cache.emplace(key, std::move(p)).first->second;
 }
 
@@ -119,11 +128,10 @@ void guarded(const ConvGeom& g, const char* what, F f) {
     }
 }
 
-}  // namespace
-
-void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+template <bool T>
+void conv2d_impl(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
     guarded(g, "conv2d", [&] {
-        const ConvPrims& p = conv_prims(g, b != nullptr);
+        const auto& p = conv_prims<T>(g, b != nullptr);
         memory s = as(p.src, src, p.fpd.src_desc(), kSrc), wm = as(p.wei, w, p.fpd.weights_desc(), kWei);
         Out d = out_as(p.dst, dst, p.fpd.dst_desc(), kDst, false, 0);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
@@ -134,9 +142,10 @@ void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b,
     });
 }
 
-void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
+template <bool T>
+void conv2d_backward_data_impl(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
     guarded(g, "conv2d backward data", [&] {
-        const ConvPrims& p = conv_prims(g, false);
+        const auto& p = conv_prims<T>(g, false);
         memory dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst), wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
         Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, accumulate, int64_t(g.n) * g.ic * g.ih * g.iw);
         p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds.prim}});
@@ -145,10 +154,11 @@ void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, 
     });
 }
 
-void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+template <bool T>
+void conv2d_backward_weights_impl(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                              bool accumulate) {
     guarded(g, "conv2d backward weights", [&] {
-        const ConvPrims& p = conv_prims(g, db != nullptr);
+        const auto& p = conv_prims<T>(g, db != nullptr);
         memory s = as(p.src, src, p.wpd.src_desc(), kSrc), dd = as(p.dst, ddst, p.wpd.diff_dst_desc(), kDst);
         Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, accumulate, weight_size(g));
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwo.prim}};
@@ -159,6 +169,30 @@ void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* d
         onednn_stream().wait();
         if (db && accumulate) axpby(1.0f, bias_out, 1.0f, db, g.oc);
     });
+}
+
+}  // namespace
+
+void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+    conv2d_impl<false>(g, src, w, b, dst);
+}
+void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
+    conv2d_backward_data_impl<false>(g, w, ddst, dsrc, accumulate);
+}
+void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+                             bool accumulate) {
+    conv2d_backward_weights_impl<false>(g, src, ddst, dw, db, accumulate);
+}
+void conv2d_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+    conv2d_impl<true>(g, src, w, b, dst);
+}
+void conv2d_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
+                                    bool accumulate) {
+    conv2d_backward_data_impl<true>(g, w, ddst, dsrc, accumulate);
+}
+void conv2d_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+                                       bool accumulate) {
+    conv2d_backward_weights_impl<true>(g, src, ddst, dw, db, accumulate);
 }
 
 }  // namespace eddl::cpu

@@ -45,6 +45,10 @@ void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b,
 void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
 void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                              bool accumulate);
+void conv2d_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
+void conv2d_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
+void conv2d_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+                                       bool accumulate);
 int64_t pool2d_workspace(const PoolGeom& g);
 void pool2d(const PoolGeom& g, const float* src, float* dst, float* ws);
 void pool2d_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate);

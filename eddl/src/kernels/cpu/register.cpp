@@ -23,6 +23,9 @@ void register_kernels(KernelTable& t) {
     t.conv2d = conv2d;
     t.conv2d_backward_data = conv2d_backward_data;
     t.conv2d_backward_weights = conv2d_backward_weights;
+    t.conv2d_transpose = conv2d_transpose;
+    t.conv2d_transpose_backward_data = conv2d_transpose_backward_data;
+    t.conv2d_transpose_backward_weights = conv2d_transpose_backward_weights;
     t.pool2d_workspace = pool2d_workspace;
     t.pool2d = pool2d;
     t.pool2d_backward = pool2d_backward;
