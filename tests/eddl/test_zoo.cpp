@@ -61,3 +61,31 @@ TEST(Zoo, ReplaceHeadAndFreezeBackbone) {
     EXPECT_EQ(getParams(tl->layers[1])[0]->to_std(), conv_before);
     EXPECT_EQ(getLayer(tl, "new_head")->out_shape, (Shape{3}));
 }
+
+TEST(Zoo, UNetCountsShapesAndLearning) {
+    // The same architecture in PyTorch (DoubleConv without bias + BatchNorm2d, ConvTranspose2d(2, 2),
+    // 1x1 Conv2d head) has these counts; (3 channels, 2 classes) is the common 31,037,698.
+    EXPECT_EQ(count(UNet({3, 64, 64}, 2, 4, 64)), 31037698);
+    EXPECT_EQ(count(UNet({1, 64, 64}, 1, 4, 64)), 31036481);
+    EXPECT_EQ(count(UNet({1, 32, 32}, 1, 3, 16)), 482449);
+    expect_error([] { UNet({1, 30, 30}, 1, 3, 16); }, "divisible by 2^depth");
+
+    // a bright square on noise; the mask is the square
+    const int n = 32;
+    auto x = Tensor::randn({n, 1, 16, 16}, 1);
+    x->mult_(0.3f);
+    auto y = Tensor::zeros({n, 1, 16, 16});
+    for (int i = 0; i < n; ++i) {
+        const int oy = 2 + (i * 5) % 8, ox = 2 + (i * 3) % 8;
+        for (int a = 0; a < 6; ++a)
+            for (int b = 0; b < 6; ++b) {
+                x->set({i, 0, oy + a, ox + b}, x->get({i, 0, oy + a, ox + b}) + 1.0f);
+                y->set({i, 0, oy + a, ox + b}, 1.0f);
+            }
+    }
+    model net = UNet({1, 16, 16}, 1, 2, 8);
+    build(net, adam(0.01f), {"dice"}, {"dice"}, CS_CPU(2));
+    EXPECT_EQ(net->outputs[0]->out_shape, (Shape{1, 16, 16}));
+    fit(net, {x}, {y}, 8, 15, FitOptions{.verbose = 0});
+    EXPECT_GT(evaluate(net, {x}, {y}, 8, 0).at("dice"), 0.9);
+}

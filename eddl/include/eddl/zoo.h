@@ -19,6 +19,12 @@ model ResNet34(const Shape& input_shape = {3, 224, 224}, int num_classes = 1000)
 model ResNet50(const Shape& input_shape = {3, 224, 224}, int num_classes = 1000);
 model ResNet101(const Shape& input_shape = {3, 224, 224}, int num_classes = 1000);
 
+/// U-Net (Ronneberger et al.): `depth` levels of two 3x3 Conv2D(no bias)-BatchNormalization-ReLu
+/// blocks with 2x2 max pooling, ConvT2D(2x2, stride 2) upsampling, skip connections by Concat, and a
+/// 1x1 Conv2D head: Sigmoid output for one class, logits {classes, H, W} otherwise. Filters double
+/// per level from base_filters. H and W must be divisible by 2^depth.
+model UNet(const Shape& input_shape = {1, 128, 128}, int num_classes = 1, int depth = 4, int base_filters = 64);
+
 /// Removes output layer `name` (for a new head): its parents become the model's outputs. The
 /// model must be built again. Throws if other layers consume it.
 void removeLayer(model net, const std::string& name);

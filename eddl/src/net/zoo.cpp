@@ -70,6 +70,29 @@ model VGG16(const Shape& input, int classes, bool bn) {
     return Model({in}, {Softmax(Dense(l, classes, true, "classifier"), -1, "softmax")});
 }
 
+model UNet(const Shape& input, int classes, int depth, int base) {
+    EDDL_CHECK(input.size() == 3, "UNet: input shape must be {channels, height, width}, got " << shape_str(input));
+    EDDL_CHECK(depth >= 1 && base >= 1 && classes >= 1, "UNet: depth, base_filters and num_classes must be >= 1");
+    EDDL_CHECK(input[1] % (1 << depth) == 0 && input[2] % (1 << depth) == 0,
+               "UNet: height and width " << input[1] << "x" << input[2] << " must be divisible by 2^depth = " << (1 << depth));
+    auto double_conv = [](layer l, int f) { return conv_bn(conv_bn(l, f, 3, 1, 1, true), f, 3, 1, 1, true); };
+    layer in = Input(input, "input");
+    layer l = in;
+    vlayer skips;
+    for (int i = 0; i < depth; ++i) {
+        l = double_conv(l, base << i);
+        skips.push_back(l);
+        l = MaxPool2D(l, {2, 2}, {2, 2});
+    }
+    l = double_conv(l, base << depth);
+    for (int i = depth - 1; i >= 0; --i) {
+        l = ConvT2D(l, base << i, {2, 2}, {2, 2});
+        l = double_conv(Concat({skips[i], l}, 0), base << i);
+    }
+    l = Conv2D(l, classes, {1, 1}, {1, 1}, "valid", true, 1, {1, 1}, "classifier");
+    return Model({in}, {classes == 1 ? Sigmoid(l, "sigmoid") : l});
+}
+
 model ResNet18(const Shape& input, int classes) { return resnet(input, classes, {2, 2, 2, 2}, false); }
 model ResNet34(const Shape& input, int classes) { return resnet(input, classes, {3, 4, 6, 3}, false); }
 model ResNet50(const Shape& input, int classes) { return resnet(input, classes, {3, 4, 6, 3}, true); }
