@@ -37,6 +37,17 @@ void expect_close(const Tensor& got, const Tensor& want, const std::string& what
         ASSERT_NEAR(got.ptr[i], want.ptr[i], atol + rtol * std::fabs(want.ptr[i])) << what << " element " << i;
 }
 
+// Three optimizer steps on the case's batch; each step's loss must equal PyTorch's.
+void train_three_steps(model net, const tensor& x, const tensor& y, const std::string& c) {
+    auto losses = ref(c, "losses");
+    for (int step = 0; step < 3; ++step) {
+        reset_loss(net);
+        train_batch(net, {x}, {y});
+        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step]))
+            << "loss of step " << step;
+    }
+}
+
 void run_case(const std::string& name, const std::string& act, const std::string& opt, const std::string& loss) {
     SCOPED_TRACE(name);
     layer in = Input({6});
@@ -58,13 +69,7 @@ void run_case(const std::string& name, const std::string& act, const std::string
     auto x = ref(name, "x"), y = ref(name, "y");
     forward(net, {x});
     expect_close(*net->outputs[0]->output, *ref(name, "out0"), "first forward output");
-    auto losses = ref(name, "losses");
-    for (int step = 0; step < 3; ++step) {
-        reset_loss(net);
-        train_batch(net, {x}, {y});
-        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step]))
-            << "loss of step " << step;
-    }
+    train_three_steps(net, x, y, name);
     for (int i = 0; i < 3; ++i) {
         expect_close(*getParams(dense[i])[0], *ref(name, "w" + std::to_string(i) + "_final"), "final W" + std::to_string(i));
         expect_close(*getParams(dense[i])[1], *ref(name, "b" + std::to_string(i) + "_final"), "final b" + std::to_string(i));
@@ -111,12 +116,7 @@ TEST(PyTorchParity, ConvBatchNormPoolNetwork) {
     expect_close(*net->outputs[0]->output, *ref(c, "out0"), "first forward output");
     bn->states[0]->fill_(0.0f);  // that forward (training mode) moved the running statistics once
     bn->states[1]->fill_(1.0f);
-    auto losses = ref(c, "losses");
-    for (int step = 0; step < 3; ++step) {
-        reset_loss(net);
-        train_batch(net, {x}, {y});
-        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step])) << step;
-    }
+    train_three_steps(net, x, y, c);
     expect_close(*getParams(c1)[0], *ref(c, "c1w_final"), "conv1 weights");
     expect_close(*getParams(c2)[0], *ref(c, "c2w_final"), "grouped dilated conv weights");
     expect_close(*getParams(fc)[0], *ref(c, "fcw_final"), "dense weights");
@@ -141,12 +141,7 @@ TEST(PyTorchParity, GroupAndLayerNormalization) {
     auto x = ref(c, "x"), y = ref(c, "y");
     forward(net, {x});
     expect_close(*net->outputs[0]->output, *ref(c, "out0"), "first forward output");
-    auto losses = ref(c, "losses");
-    for (int step = 0; step < 3; ++step) {
-        reset_loss(net);
-        train_batch(net, {x}, {y});
-        EXPECT_NEAR(get_losses(net)[0], losses->ptr[step], 1e-5f + 1e-5f * std::fabs(losses->ptr[step])) << step;
-    }
+    train_three_steps(net, x, y, c);
     expect_close(*getParams(gn)[0], *ref(c, "gnw_final"), "group norm scale");
     expect_close(*getParams(gn)[1], *ref(c, "gnb_final"), "group norm shift");
     expect_close(*getParams(ln)[0], *ref(c, "lnw_final"), "layer norm scale");
