@@ -28,7 +28,7 @@ int main(int argc, char** argv) try {
 
     fit(net, {x_tr}, {y_tr}, 100, epochs);
     const double acc = evaluate(net, {x_ts}, {y_ts}).at("categorical_accuracy");
-    return example::report_accuracy(acc, args.min_accuracy);
+    return example::report_score("accuracy", acc, args.min_score);
 } catch (const std::exception& e) {
     std::cerr << "mnist_conv: " << e.what() << "\n";
     return 2;

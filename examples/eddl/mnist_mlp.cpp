@@ -40,7 +40,7 @@ int main(int argc, char** argv) try {
     // Evaluate
     const Logs res = evaluate(net, {x_ts}, {y_ts});
     const double acc = res.at("categorical_accuracy");
-    return example::report_accuracy(acc, args.min_accuracy);
+    return example::report_score("accuracy", acc, args.min_score);
 } catch (const std::exception& e) {
     std::cerr << "mnist_mlp: " << e.what() << "\n";
     return 2;
