@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the small PyTorch reference files that tests/eddl/test_parity.cpp reads.
 
-Run once, with torch and numpy installed (CI never runs it):
+Run once, with torch, torchvision and numpy installed (CI never runs it):
     python scripts/make_pytorch_reference.py tests/eddl/data/pytorch
 
 Each case trains a small MLP for 3 steps on one fixed batch and saves, as float32 .npy:
@@ -187,16 +187,185 @@ def run_norms(name, out_dir):
         np.save(os.path.join(d, k + ".npy"), np.ascontiguousarray(v, dtype=np.float32))
 
 
+# ---- Reference networks (ResNet-18, U-Net) with weights from a hash both sides compute ----
+# Their weights (11.7 M for ResNet-18) are too large to store, so tests/eddl/test_parity.cpp and
+# this script fill every parameter and the input from the same integer hash: only outputs,
+# losses and a few updated tensors are stored.
+
+
+def hash_uniform(seed, n):
+    """n values in [0, 1), element i from a 32-bit integer hash of (seed, i)."""
+    mask = np.uint64(0xFFFFFFFF)
+    h = (np.arange(n, dtype=np.uint64) * np.uint64(0x9E3779B1) + np.uint64(seed) * np.uint64(0x85EBCA77)) & mask
+    h ^= h >> np.uint64(15)
+    h = (h * np.uint64(0x2C1B3C6D)) & mask
+    h ^= h >> np.uint64(12)
+    h = (h * np.uint64(0x297A2D39)) & mask
+    h ^= h >> np.uint64(15)
+    return (h >> np.uint64(8)).astype(np.float64) / float(1 << 24)
+
+
+def hash_fill(t, seed, kind):
+    """kind: 'weight' U(-b, b) with b = sqrt(6 / (numel / shape[0])), 'bias' U(-0.1, 0.1),
+    'gamma' 1 + U(-0.2, 0.2), 'input' U(-1, 1). Computed in float64, rounded once to float32."""
+    u = 2.0 * hash_uniform(seed, t.numel()) - 1.0
+    if kind == "weight":
+        v = u * np.sqrt(6.0 / (t.numel() / t.shape[0]))
+    elif kind == "bias":
+        v = u * 0.1
+    elif kind == "gamma":
+        v = 1.0 + u * 0.2
+    else:
+        v = u
+    with torch.no_grad():
+        t.copy_(torch.tensor(v.astype(np.float32).reshape(tuple(t.shape))))
+
+
+def hash_init(net):
+    """Canonical order, the same as the C++ test: every Conv2d, then ConvTranspose2d, then
+    BatchNorm2d, then Linear, each in creation order; parameter k gets seed k + 1. Linear weights
+    are filled in EDDL's [in, out] layout."""
+    k = 0
+    for cls in (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.BatchNorm2d, torch.nn.Linear):
+        for m in [m for m in net.modules() if type(m) is cls]:
+            params = [m.weight] + ([m.bias] if m.bias is not None else [])
+            for j, p in enumerate(params):
+                k += 1
+                if cls is torch.nn.Linear and j == 0:
+                    tmp = torch.empty(p.shape[1], p.shape[0])
+                    hash_fill(tmp, k, "weight")
+                    with torch.no_grad():
+                        p.copy_(tmp.T)
+                    continue
+                kind = ("gamma" if j == 0 else "bias") if cls is torch.nn.BatchNorm2d else ("weight" if j == 0 else "bias")
+                hash_fill(p, k, kind)
+
+
+class UNet(torch.nn.Module):
+    """The twin of eddl::UNet: modules registered in the order the C++ builder creates them."""
+
+    def __init__(self, cin, classes, depth, base):
+        super().__init__()
+        self.depth = depth
+        self.mods = torch.nn.ModuleList()
+
+        def conv_bn(i, o):
+            self.mods.append(torch.nn.Conv2d(i, o, 3, padding=1, bias=False))
+            self.mods.append(torch.nn.BatchNorm2d(o, eps=1e-5, momentum=0.1))
+
+        c = cin
+        for i in range(depth + 1):
+            conv_bn(c, base << i)
+            conv_bn(base << i, base << i)
+            c = base << i
+        for i in reversed(range(depth)):
+            self.mods.append(torch.nn.ConvTranspose2d(c, base << i, 2, stride=2))
+            conv_bn(2 * (base << i), base << i)
+            conv_bn(base << i, base << i)
+            c = base << i
+        self.mods.append(torch.nn.Conv2d(c, classes, 1))
+
+    def forward(self, x):
+        it = iter(self.mods)
+
+        def cbr(x):
+            conv, bn = next(it), next(it)
+            return torch.relu(bn(conv(x)))
+
+        skips = []
+        for i in range(self.depth):
+            x = cbr(cbr(x))
+            skips.append(x)
+            x = torch.nn.functional.max_pool2d(x, 2)
+        x = cbr(cbr(x))
+        for i in reversed(range(self.depth)):
+            x = next(it)(x)
+            x = cbr(cbr(torch.cat([skips[i], x], 1)))
+        return torch.sigmoid(next(it)(x))
+
+
+def dice_loss(y, t):
+    """EDDL's "dice": per sample 1 - (2 sum(y t) + 1) / (sum y + sum t + 1), mean over the batch."""
+    y, t = y.flatten(1), t.flatten(1)
+    return (1 - (2 * (y * t).sum(1) + 1) / (y.sum(1) + t.sum(1) + 1)).mean()
+
+
+def reference_net_step(name, dtype):
+    """ResNet-18 (torchvision, 10 classes, batch 2 of 3x224x224, softmax CE) or U-Net (depth 4,
+    16 base filters, batch 2 of 1x64x64, dice loss); hash weights; one SGD(0.1, momentum 0.9) step
+    in `dtype`. Returns float64 arrays: the train-mode output before the step, the loss, the
+    change of chosen weights (the step), the last running statistics, the inference output after."""
+    if name == "resnet18":
+        import torchvision
+        net = torchvision.models.resnet18(num_classes=10)
+        x = torch.empty(2, 3, 224, 224)
+        y = torch.zeros(2, 10)
+        y[0, 3] = y[1, 7] = 1
+    else:
+        net = UNet(1, 1, 4, 16)
+        x = torch.empty(2, 1, 64, 64)
+        y = torch.empty(2, 1, 64, 64)
+        hash_fill(y, 1000002, "input")
+        y = (y > 0.3).float()
+    hash_init(net)
+    hash_fill(x, 1000001, "input")
+    net, x, y = net.to(dtype), x.to(dtype), y.to(dtype)
+    convs = [m for m in net.modules() if type(m) is torch.nn.Conv2d]
+    bns = [m for m in net.modules() if type(m) is torch.nn.BatchNorm2d]
+    # ResNet: layer2.0.downsample.0, a 1x1 shortcut (its last 3x3 is too big to store); U-Net: the head
+    watched = {"conv_first": convs[0].weight, "conv_k": convs[7].weight if name == "resnet18" else convs[-1].weight}
+    if name == "resnet18":
+        watched["fc"] = net.fc.weight
+    else:
+        watched["convt_last"] = [m for m in net.modules() if type(m) is torch.nn.ConvTranspose2d][-1].weight
+    before = {k: v.detach().clone() for k, v in watched.items()}
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    out = net(x)
+    if name == "resnet18":
+        loss = torch.nn.functional.cross_entropy(out, y)
+        out = torch.softmax(out, 1)
+    else:
+        loss = dice_loss(out, y)
+    save = {"out0": out, "losses": loss.reshape(1)}
+    loss.backward()
+    opt.step()
+    for k, v in watched.items():
+        step = v.detach() - before[k]
+        save[k + "_step"] = step.T if k == "fc" else step  # EDDL's Dense layout is [in, out]
+    save["bn_last_mean_final"] = bns[-1].running_mean
+    save["bn_last_var_final"] = bns[-1].running_var
+    net.eval()
+    out = net(x)
+    save["out_eval"] = out  # ResNet: logits, as a softmax of unnormalized activations saturates to 0/1
+    return {k: v.detach().double().numpy() for k, v in save.items()}
+
+
+def run_reference_net(name, out_dir):
+    """Saves the float64 run as the reference, and with each tensor the error of PyTorch's own
+    float32 run against it (||f32 - f64|| / ||f64||): a deep network's gradients in float32 differ
+    from exact arithmetic by ~1e-3, so the test holds us to PyTorch's float32 error, not to 1e-4."""
+    f64, f32 = reference_net_step(name, torch.float64), reference_net_step(name, torch.float32)
+    d = os.path.join(out_dir, name)
+    os.makedirs(d, exist_ok=True)
+    for k, v in f64.items():
+        np.save(os.path.join(d, k + ".npy"), np.ascontiguousarray(v, dtype=np.float32))
+        err = np.linalg.norm(f32[k] - v) / max(np.linalg.norm(v), 1e-30)
+        np.save(os.path.join(d, k + "_f32err.npy"), np.array([err], dtype=np.float32))
+        print(f"{name} {k}: PyTorch float32 vs float64 relative error {err:.2e}")
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/eddl/data/pytorch"
     for c in CASES:
         run(*c, out_dir)
     run_cnn("cnn_conv_bn_pool", out_dir)
     run_norms("group_layer_norm", out_dir)
+    run_reference_net("resnet18", out_dir)
+    run_reference_net("unet", out_dir)
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write(f"Generated by scripts/make_pytorch_reference.py with torch {torch.__version__}; "
                 "read by tests/eddl/test_parity.cpp. Do not edit by hand.\n")
-    print(f"{len(CASES) + 2} cases written to {out_dir} (torch {torch.__version__})")
+    print(f"{len(CASES) + 4} cases written to {out_dir} (torch {torch.__version__})")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,11 @@
 // scripts/make_pytorch_reference.py (run once with torch; CI only reads them).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <iostream>
+#include <map>
 
 #include "eddl/eddl.h"
 
@@ -146,4 +150,133 @@ TEST(PyTorchParity, GroupAndLayerNormalization) {
     expect_close(*getParams(gn)[1], *ref(c, "gnb_final"), "group norm shift");
     expect_close(*getParams(ln)[0], *ref(c, "lnw_final"), "layer norm scale");
     expect_close(*getParams(fc)[0], *ref(c, "fcw_final"), "dense weights");
+}
+
+// ---- Reference networks: ResNet-18 and U-Net against their PyTorch twins ----
+namespace {
+
+// The script's hash_uniform: element i of a stream from a 32-bit integer hash of (seed, i).
+double hash_uniform(uint64_t seed, uint64_t i) {
+    uint32_t h = uint32_t(i * 0x9E3779B1ull + seed * 0x85EBCA77ull);
+    h ^= h >> 15;
+    h *= 0x2C1B3C6Du;
+    h ^= h >> 12;
+    h *= 0x297A2D39u;
+    h ^= h >> 15;
+    return double(h >> 8) / double(1 << 24);
+}
+
+enum class Fill { Weight, Bias, Gamma, Input };
+
+void hash_fill(Tensor& t, uint64_t seed, Fill kind) {
+    const double bound = std::sqrt(6.0 / double(t.size / t.shape[0]));
+    for (int64_t i = 0; i < t.size; ++i) {
+        const double u = 2.0 * hash_uniform(seed, uint64_t(i)) - 1.0;
+        t.ptr[i] = float(kind == Fill::Weight  ? u * bound
+                         : kind == Fill::Bias  ? u * 0.1
+                         : kind == Fill::Gamma ? 1.0 + u * 0.2
+                                               : u);
+    }
+}
+
+// Layers of one type in creation order: auto names end in a global counter ("conv2d17"); a
+// named layer ("classifier") is the builders' last of its type.
+vlayer by_creation(model net, const std::string& type) {
+    std::vector<std::pair<long, layer>> found;
+    for (const auto& l : net->layers) {
+        if (l->type() != type) continue;
+        const size_t digits = l->name.find_last_not_of("0123456789") + 1;
+        found.push_back({digits < l->name.size() ? std::stol(l->name.substr(digits)) : LONG_MAX, l});
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    vlayer out;
+    for (const auto& f : found) out.push_back(f.second);
+    return out;
+}
+
+// The script's hash_init: Conv2D, ConvT2D, BatchNormalization, Dense; parameter k gets seed k + 1.
+void hash_init(model net) {
+    uint64_t k = 0;
+    for (std::string type : {"Conv2D", "ConvT2D", "BatchNormalization", "Dense"})
+        for (const auto& l : by_creation(net, type))
+            for (size_t j = 0; j < l->params.size(); ++j)
+                hash_fill(*l->params[j], ++k,
+                          j == 1 ? Fill::Bias : type == "BatchNormalization" ? Fill::Gamma : Fill::Weight);
+}
+
+// ||got - want|| / ||want|| in double.
+double rel_error(const std::vector<double>& got, const Tensor& want) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < want.size; ++i) {
+        num += (got[i] - want.ptr[i]) * (got[i] - want.ptr[i]);
+        den += double(want.ptr[i]) * want.ptr[i];
+    }
+    return std::sqrt(num / std::max(den, 1e-300));
+}
+
+std::vector<double> as_double(const Tensor& t) { return {t.ptr, t.ptr + t.size}; }
+
+// One SGD step from hash weights against PyTorch's float64 run of the same network. Outputs, the
+// loss and running statistics: 1e-4 relative per element. Weight steps (w_after - w_before): a
+// deep network's gradients in float32 are ~1e-3 away from exact, so ours must be within 1e-4 or
+// within twice PyTorch's own float32 error, whichever is larger; so is the inference output after
+// the step, which carries the steps' error.
+void reference_net_step(model net, const std::string& c, const tensor& x, const tensor& y) {
+    hash_init(net);
+    forward(net, {x});
+    expect_close(*net->outputs[0]->output, *ref(c, "out0"), "first forward output", 1e-6f);
+    for (const auto& bn : by_creation(net, "BatchNormalization")) {  // undo that forward's statistics update
+        bn->states[0]->fill_(0.0f);
+        bn->states[1]->fill_(1.0f);
+    }
+    const vlayer convs = by_creation(net, "Conv2D"), bns = by_creation(net, "BatchNormalization");
+    std::map<std::string, tensor> watched{{"conv_first", convs.front()->params[0]},
+                                          {"conv_k", (c == "resnet18" ? convs[7] : convs.back())->params[0]}};
+    if (c == "resnet18") watched["fc"] = getParams(getLayer(net, "classifier"))[0];
+    else watched["convt_last"] = by_creation(net, "ConvT2D").back()->params[0];
+    std::map<std::string, std::vector<double>> before;
+    for (const auto& [k, t] : watched) before[k] = as_double(*t);
+
+    reset_loss(net);
+    train_batch(net, {x}, {y});
+    const float loss = ref(c, "losses")->ptr[0];
+    EXPECT_NEAR(get_losses(net)[0], loss, 1e-4f * std::fabs(loss));
+    auto check = [&](const std::string& k, const std::vector<double>& got) {
+        const double err = rel_error(got, *ref(c, k)), torch_err = ref(c, k + "_f32err")->ptr[0];
+        EXPECT_LE(err, std::max(1e-4, 2 * torch_err)) << k << ": PyTorch's float32 error is " << torch_err;
+        std::cout << c << " " << k << ": relative error " << err << " (PyTorch float32: " << torch_err << ")\n";
+    };
+    for (const auto& [k, t] : watched) {
+        std::vector<double> step = as_double(*t);
+        for (size_t i = 0; i < step.size(); ++i) step[i] -= before[k][i];
+        check(k + "_step", step);
+    }
+    expect_close(*bns.back()->states[0], *ref(c, "bn_last_mean_final"), "last running mean", 1e-6f);
+    expect_close(*bns.back()->states[1], *ref(c, "bn_last_var_final"), "last running variance", 1e-6f);
+    predict(net, {x});
+    // after the step the output depends on every weight step, so it carries their float32 error
+    check("out_eval", as_double(*(c == "resnet18" ? getLayer(net, "classifier") : net->outputs[0])->output));
+}
+
+}  // namespace
+
+TEST(PyTorchParity, ResNet18OneSgdStep) {
+    model net = ResNet18({3, 224, 224}, 10);
+    build(net, sgd(0.1f, 0.9f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+    auto x = Tensor::zeros({2, 3, 224, 224});
+    hash_fill(*x, 1000001, Fill::Input);
+    auto y = Tensor::zeros({2, 10});
+    y->set({0, 3}, 1.0f);
+    y->set({1, 7}, 1.0f);
+    reference_net_step(net, "resnet18", x, y);
+}
+
+TEST(PyTorchParity, UNetOneSgdStep) {
+    model net = UNet({1, 64, 64}, 1, 4, 16);
+    build(net, sgd(0.1f, 0.9f), {"dice"}, {}, CS_CPU(2));
+    auto x = Tensor::zeros({2, 1, 64, 64}), y = Tensor::zeros({2, 1, 64, 64});
+    hash_fill(*x, 1000001, Fill::Input);
+    hash_fill(*y, 1000002, Fill::Input);
+    for (int64_t i = 0; i < y->size; ++i) y->ptr[i] = y->ptr[i] > 0.3f ? 1.0f : 0.0f;
+    reference_net_step(net, "unet", x, y);
 }
