@@ -422,3 +422,29 @@ TEST(ConvT2D, MatchesReferenceAndGradients) {
     }
     expect_error([] { ConvT2D(Input({2, 3, 3}), 2, {1, 1}, {2, 2}); }, "at least the stride");
 }
+
+// Memory levels change what is kept, never the numbers: the same steps give the same weights
+// bit for bit; low_mem leaves no delta allocated after a step; inference never allocates deltas.
+TEST(MemoryLevels, SameResultsFewerLiveDeltas) {
+    auto make = [](const std::string& mem) {
+        model net = ResNet18({3, 32, 32}, 4);
+        build(net, sgd(0.05f, 0.9f), {"soft_cross_entropy"}, {}, CS_CPU(2, mem));
+        return net;
+    };
+    auto x = Tensor::randn({4, 3, 32, 32}, 5);
+    auto y = Tensor::onehot(*Tensor::arange(0, 4), 4);
+    std::vector<std::vector<float>> weights;
+    for (std::string mem : {"full_mem", "mid_mem", "low_mem"}) {
+        SCOPED_TRACE(mem);
+        model net = make(mem);
+        predict(net, {x});
+        for (const auto& l : net->layers) EXPECT_FALSE(l->delta) << l->name << ": inference allocated a delta";
+        for (int s = 0; s < 3; ++s) train_batch(net, {x}, {y});
+        int live = 0;
+        for (const auto& l : net->layers) live += l->delta != nullptr;
+        if (mem == "full_mem") EXPECT_GT(live, 50);
+        else if (mem == "low_mem") EXPECT_EQ(live, 0);
+        weights.push_back(getParams(net->layers[1])[0]->to_std());
+        EXPECT_EQ(weights.back(), weights.front()) << "first convolution after 3 steps differs from full_mem";
+    }
+}

@@ -30,7 +30,9 @@ public:
     std::string name;        ///< unique inside a Model; generated ("dense1") when not given
     vlayer parents;          ///< inputs, in order; a layer may feed several children
     Shape out_shape;         ///< output shape without the batch dimension
-    tensor output, delta;    ///< [batch, out_shape...]: forward result and d(loss)/d(output)
+    tensor output;           ///< [batch, out_shape...]: forward result
+    tensor delta;            ///< d(loss)/d(output), same shape; allocated by backward (null before;
+                             ///< released after use at mid_mem and low_mem)
     vtensor params;          ///< learnable tensors (Dense: W [in, units], b [units])
     vtensor gradients;       ///< d(loss)/d(params), same shapes
     vtensor states;          ///< kept in weight files but not learned (BatchNormalization's running stats)
@@ -41,7 +43,7 @@ public:
     virtual void forward() = 0;            ///< output from parents' outputs
     /// Adds this layer's contribution to its parents' deltas and fills gradients.
     virtual void backward() = 0;
-    /// Allocates output and delta for `batch` rows; called when the batch size changes.
+    /// Allocates the output for `batch` rows; called when the batch size changes.
     virtual void resize(int batch);
     /// Fills params from the layer's initializer (GlorotUniform by default) with `seed`.
     virtual void init_params(uint64_t seed);

@@ -14,7 +14,14 @@ namespace eddl {
 
 // ---- computing service ---------------------------------------------------------------------
 
-/// Memory level: how much a network keeps between forward and backward.
+/// Memory level: what a network keeps of the gradients of its activations (deltas).
+/// full_mem: every layer's delta stays allocated from the first backward on (fastest).
+/// mid_mem: a delta is returned to a pool as soon as its layer's backward has used it, and the
+///   pool hands it to the next layer that needs that shape: peak memory holds the widest
+///   "frontier" of live deltas, not all of them. The pool is kept between steps.
+/// low_mem: as mid_mem, and the pool is freed after every backward, so between steps only
+///   weights, optimizer state and activations remain (each step allocates its deltas anew).
+/// In every level, a network that only runs inference (predict, evaluate) never allocates deltas.
 enum class MemLevel { full_mem = 0, mid_mem = 1, low_mem = 2 };
 MemLevel parse_mem_level(const std::string& s);  ///< "full_mem", "mid_mem", "low_mem"; else throws
 
@@ -123,6 +130,9 @@ public:
 private:
     int batch_ = 0;
     std::vector<layer> fused_softmax_;  // per output: the Softmax whose logits feed SCE, or null
+    std::multimap<Shape, tensor> delta_pool_;  // released deltas by shape (mid_mem, low_mem)
+    void acquire_delta(Layer& l);
+    void release_delta(Layer& l);
 };
 using model = std::shared_ptr<Net>;
 

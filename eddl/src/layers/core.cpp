@@ -23,7 +23,7 @@ void Layer::resize(int batch) {
     s.insert(s.end(), out_shape.begin(), out_shape.end());
     if (!output || output->shape != s) {
         output = Tensor::empty(s);
-        delta = Tensor::zeros(s);
+        delta.reset();  // deltas are allocated by Net::backward, only when training needs them
     }
 }
 
@@ -212,7 +212,7 @@ void LReshape::resize(int batch) {
     Shape s{batch};
     s.insert(s.end(), out_shape.begin(), out_shape.end());
     output = parents[0]->output->reshape(s);  // a view: no copy in forward
-    if (!delta || delta->shape != s) delta = Tensor::zeros(s);
+    if (delta && delta->shape != s) delta.reset();
 }
 
 void LReshape::forward() {

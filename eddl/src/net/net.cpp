@@ -172,6 +172,7 @@ void Net::backward(const vtensor& targets) {
         check_target(*targets[i], *out, i);
         // SCE fused with Softmax: the gradient (p - t)/batch goes straight to the logits.
         Layer& dst = fused_softmax_[i] ? *fused_softmax_[i]->parents[0] : *out;
+        if (!dst.delta_written) acquire_delta(dst);
         const bool acc = dst.delta_written;
         dst.delta_written = true;
         const double l = losses[i]->compute(*dst.output, *targets[i], *dst.delta, acc);
@@ -179,10 +180,36 @@ void Net::backward(const vtensor& targets) {
         if (i < metrics.size()) metric_sum[i] += metrics[i]->batch_sum(*out->output, *targets[i]);
     }
     samples_seen += outputs[0]->output->shape[0];
-    for (auto it = layers.rbegin(); it != layers.rend(); ++it)
-        if ((*it)->delta_written) (*it)->backward();
+    const bool pooled = cs && cs->mem != MemLevel::full_mem;
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+        Layer& l = **it;
+        if (!l.delta_written) continue;
+        // a parent's delta is first written by its last child in forward order, which runs first here
+        for (const auto& p : l.parents)
+            if (p->needs_delta && !p->delta_written) acquire_delta(*p);
+        l.backward();
+        if (pooled) release_delta(l);
+    }
+    if (cs && cs->mem == MemLevel::low_mem) delta_pool_.clear();
     for (const auto& l : layers)
         if (l->regularizer && l->trainable && !l->grads_fresh) l->regularizer->add_gradient(*l->params[0], *l->gradients[0]);
+}
+
+void Net::acquire_delta(Layer& l) {
+    if (l.delta && l.delta->shape == l.output->shape) return;
+    auto it = delta_pool_.find(l.output->shape);
+    if (it == delta_pool_.end()) {
+        l.delta = Tensor::empty(l.output->shape, l.output->device);  // written before read: delta_written
+    } else {
+        l.delta = it->second;
+        delta_pool_.erase(it);
+    }
+}
+
+void Net::release_delta(Layer& l) {
+    if (!l.delta) return;
+    delta_pool_.emplace(l.delta->shape, std::move(l.delta));
+    l.delta.reset();
 }
 
 void Net::update() {
