@@ -1,4 +1,4 @@
-// Conv2D and 2-D pooling: oneDNN results against plain reference loops kept here, gradients by
+// Convolution (1-D, 2-D, 3-D) and pooling: oneDNN results against plain reference loops kept here, gradients by
 // finite differences in every padding / stride / dilation / group combination, and shape errors.
 #include <gtest/gtest.h>
 
@@ -447,4 +447,207 @@ TEST(MemoryLevels, SameResultsFewerLiveDeltas) {
         weights.push_back(getParams(net->layers[1])[0]->to_std());
         EXPECT_EQ(weights.back(), weights.front()) << "first convolution after 3 steps differs from full_mem";
     }
+}
+
+// ---- Conv1D / Conv3D, 1-D / 3-D pooling ----
+namespace {
+
+// Plain 3-D reference over {N, C, D, H, W} (1-D runs through it with D = H = 1).
+struct Geo3 {
+    int c, d, h, w, filters, groups;
+    int k[3], s[3], dil[3], pb[3];  // kernel, stride, dilation, begin padding per (d, h, w)
+};
+
+std::vector<float> ref_conv3(const Tensor& x, const Tensor& wt, const Tensor* b, const Geo3& g, const int out[3]) {
+    const int n = x.shape[0], cpg = g.c / g.groups, fpg = g.filters / g.groups;
+    const int in[3] = {g.d, g.h, g.w};
+    std::vector<float> y;
+    for (int i = 0; i < n; ++i)
+        for (int f = 0; f < g.filters; ++f)
+            for (int oz = 0; oz < out[0]; ++oz)
+                for (int oy = 0; oy < out[1]; ++oy)
+                    for (int ox = 0; ox < out[2]; ++ox) {
+                        double acc = b ? b->ptr[f] : 0.0;
+                        for (int ci = 0; ci < cpg; ++ci)
+                            for (int kz = 0; kz < g.k[0]; ++kz)
+                                for (int ky = 0; ky < g.k[1]; ++ky)
+                                    for (int kx = 0; kx < g.k[2]; ++kx) {
+                                        const int o[3] = {oz, oy, ox}, kk[3] = {kz, ky, kx};
+                                        int p[3];
+                                        bool inside = true;
+                                        for (int a = 0; a < 3; ++a) {
+                                            p[a] = o[a] * g.s[a] - g.pb[a] + kk[a] * g.dil[a];
+                                            inside = inside && p[a] >= 0 && p[a] < in[a];
+                                        }
+                                        if (!inside) continue;
+                                        const int64_t xi =
+                                            (((int64_t(i) * g.c + (f / fpg) * cpg + ci) * g.d + p[0]) * g.h + p[1]) * g.w + p[2];
+                                        const int64_t wi = (((int64_t(f) * cpg + ci) * g.k[0] + kz) * g.k[1] + ky) * g.k[2] + kx;
+                                        acc += double(x.ptr[xi]) * wt.ptr[wi];
+                                    }
+                        y.push_back(float(acc));
+                    }
+    return y;
+}
+
+}  // namespace
+
+TEST(Conv3D, MatchesReferenceAndGradients) {
+    struct C {
+        int c, d, h, w, filters, groups, k[3], s[3], dil[3];
+        std::string padding;
+        std::vector<int> pads;
+    } cases[] = {
+        {2, 5, 6, 4, 3, 1, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, "same", {}},
+        {2, 6, 5, 5, 4, 2, {3, 2, 3}, {2, 1, 2}, {1, 1, 1}, "valid", {}},
+        {4, 6, 6, 6, 4, 4, {3, 3, 3}, {1, 2, 1}, {2, 1, 1}, "same", {}},          // depthwise, dilated
+        {1, 4, 5, 6, 2, 1, {2, 3, 3}, {1, 1, 2}, {1, 1, 1}, "", {1, 0, 1, 1, 0, 2}},  // asymmetric explicit
+    };
+    for (const C& c : cases) {
+        SCOPED_TRACE("case " + std::to_string(&c - cases));
+        layer in = Input({c.c, c.d, c.h, c.w});
+        const std::vector<int> k(c.k, c.k + 3), s(c.s, c.s + 3), dil(c.dil, c.dil + 3);
+        layer out = c.pads.empty() ? Conv3D(in, c.filters, k, s, c.padding, true, c.groups, dil)
+                                   : Conv3D(in, c.filters, k, s, c.pads, true, c.groups, dil);
+        auto* conv = dynamic_cast<LConv2D*>(out.get());
+        EXPECT_EQ(out->type(), "Conv3D");
+        EXPECT_EQ(getParams(out)[0]->shape, (Shape{c.filters, c.c / c.groups, c.k[0], c.k[1], c.k[2]}));
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+        getParams(out)[1]->fill_rand_normal_(0, 1, 3);
+        auto x = Tensor::randn({2, c.c, c.d, c.h, c.w}, 4);
+        forward(net, {x});
+        Geo3 g{c.c, c.d, c.h, c.w, c.filters, c.groups, {c.k[0], c.k[1], c.k[2]}, {c.s[0], c.s[1], c.s[2]},
+               {c.dil[0], c.dil[1], c.dil[2]}, {conv->pf, conv->pt, conv->pl}};
+        const int o[3] = {out->out_shape[1], out->out_shape[2], out->out_shape[3]};
+        const auto want = ref_conv3(*x, *getParams(out)[0], getParams(out)[1].get(), g, o);
+        ASSERT_EQ(out->output->size, int64_t(want.size()));
+        for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(out->output->ptr[i], want[i], 1e-4f) << "element " << i;
+        Shape ys{2};
+        ys.insert(ys.end(), out->out_shape.begin(), out->out_shape.end());
+        gradcheck::check(net, {x}, {Tensor::randn(ys, 5)});
+    }
+    // Keras "same": output = ceil(in / stride) per dimension
+    layer in = Input({1, 7, 6, 5});
+    EXPECT_EQ(Conv3D(in, 2, {3, 3, 3}, {2, 2, 2})->out_shape, (Shape{2, 4, 3, 3}));
+    expect_error([&] { Conv3D(Input({1, 6, 6}), 2, {3, 3, 3}); }, "{channels, depth, height, width}");
+    expect_error([&] { Conv3D(in, 2, {3, 3}); }, "need 3 value(s) each");
+}
+
+TEST(Conv1D, MatchesReferenceAndGradients) {
+    struct C {
+        int c, l, filters, groups, k, s, dil;
+        std::string padding;
+        std::vector<int> pads;
+    } cases[] = {{3, 11, 4, 1, 3, 1, 1, "same", {}}, {2, 12, 4, 2, 5, 2, 1, "valid", {}},
+                 {2, 10, 2, 1, 3, 1, 3, "same", {}}, {1, 9, 3, 1, 4, 2, 1, "", {2, 1}}};
+    for (const C& c : cases) {
+        SCOPED_TRACE("case " + std::to_string(&c - cases));
+        layer in = Input({c.c, c.l});
+        layer out = c.pads.empty() ? Conv1D(in, c.filters, {c.k}, {c.s}, c.padding, true, c.groups, {c.dil})
+                                   : Conv1D(in, c.filters, {c.k}, {c.s}, c.pads, true, c.groups, {c.dil});
+        auto* conv = dynamic_cast<LConv2D*>(out.get());
+        EXPECT_EQ(out->type(), "Conv1D");
+        EXPECT_EQ(out->out_shape.size(), 2u);
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+        getParams(out)[1]->fill_rand_normal_(0, 1, 3);
+        auto x = Tensor::randn({2, c.c, c.l}, 6);
+        forward(net, {x});
+        Geo3 g{c.c, 1, 1, c.l, c.filters, c.groups, {1, 1, c.k}, {1, 1, c.s}, {1, 1, c.dil}, {0, 0, conv->pl}};
+        const int o[3] = {1, 1, out->out_shape[1]};
+        const auto want = ref_conv3(*x, *getParams(out)[0], getParams(out)[1].get(), g, o);
+        ASSERT_EQ(out->output->size, int64_t(want.size()));
+        for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(out->output->ptr[i], want[i], 1e-4f) << "element " << i;
+        gradcheck::check(net, {x}, {Tensor::randn({2, out->out_shape[0], out->out_shape[1]}, 7)});
+    }
+    EXPECT_EQ(Conv1D(Input({2, 10}), 3, {3}, {2})->out_shape, (Shape{3, 5}));
+}
+
+TEST(Pool1D3D, MatchReferenceAndGradients) {
+    // 3-D: brute force over the window, both kinds, with "same" padding and stride 1 / 2
+    for (bool mx : {true, false})
+        for (std::string pad : {"none", "same"}) {
+            SCOPED_TRACE(std::string(mx ? "max " : "avg ") + pad);
+            layer in = Input({2, 5, 6, 5});
+            layer out = mx ? MaxPool3D(in, {2, 3, 2}, {2, 2, 1}, pad) : AveragePool3D(in, {2, 3, 2}, {2, 2, 1}, pad);
+            auto* pl = dynamic_cast<LPool2D*>(out.get());
+            EXPECT_EQ(out->type(), mx ? "MaxPool3D" : "AveragePool3D");
+            model net = Model({in}, {out});
+            build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+            auto x = Tensor::randn({2, 2, 5, 6, 5}, 9);
+            for (int64_t i = 0; i < x->size; ++i) x->ptr[i] += 0.05f * float(i % 37);  // no ties
+            forward(net, {x});
+            const Shape& os = out->out_shape;
+            for (int n = 0; n < 2; ++n)
+                for (int c = 0; c < 2; ++c)
+                    for (int oz = 0; oz < os[1]; ++oz)
+                        for (int oy = 0; oy < os[2]; ++oy)
+                            for (int ox = 0; ox < os[3]; ++ox) {
+                                double best = -1e30, sum = 0;
+                                int cnt = 0;
+                                for (int kz = 0; kz < 2; ++kz)
+                                    for (int ky = 0; ky < 3; ++ky)
+                                        for (int kx = 0; kx < 2; ++kx) {
+                                            const int z = oz * 2 - pl->pf + kz, y = oy * 2 - pl->pt + ky,
+                                                      xx = ox - pl->pl + kx;
+                                            if (z < 0 || z >= 5 || y < 0 || y >= 6 || xx < 0 || xx >= 5) continue;
+                                            const double v = x->get({n, c, z, y, xx});
+                                            best = std::max(best, v);
+                                            sum += v;
+                                            ++cnt;
+                                        }
+                                ASSERT_NEAR(out->output->get({n, c, oz, oy, ox}), mx ? best : sum / cnt, 1e-5);
+                            }
+            Shape ys{2};
+            ys.insert(ys.end(), os.begin(), os.end());
+            gradcheck::check(net, {x}, {Tensor::randn(ys, 10)}, 1e-3);
+        }
+    // 1-D and the global forms of both ranks
+    for (bool mx : {true, false}) {
+        layer in = Input({3, 9});
+        layer p = mx ? MaxPool1D(in, {3}, {2}, "same") : AvgPool1D(in, {3}, {2}, "same");
+        EXPECT_EQ(p->out_shape, (Shape{3, 5}));
+        layer g1 = mx ? GlobalMaxPool(in) : GlobalAveragePool1D(in);
+        EXPECT_EQ(g1->out_shape, (Shape{3, 1}));
+        layer in3 = Input({2, 3, 4, 5});
+        layer g3 = mx ? GlobalMaxPool3D(in3) : GlobalAveragePool(in3);
+        EXPECT_EQ(g3->out_shape, (Shape{2, 1, 1, 1}));
+        model net = Model({in, in3}, {p, g1, g3});
+        build(net, sgd(), {"mse", "mse", "mse"}, {}, CS_CPU(1));
+        auto x1 = Tensor::randn({2, 3, 9}, 13), x3 = Tensor::randn({2, 2, 3, 4, 5}, 14);
+        for (int64_t i = 0; i < x1->size; ++i) x1->ptr[i] += 0.05f * float(i % 37);
+        for (int64_t i = 0; i < x3->size; ++i) x3->ptr[i] += 0.05f * float(i % 37);
+        forward(net, {x1, x3});
+        auto want1 = mx ? x1->max({2}) : x1->mean({2});
+        auto want3 = mx ? x3->max({2, 3, 4}) : x3->mean({2, 3, 4});
+        for (int i = 0; i < 6; ++i) EXPECT_NEAR(g1->output->ptr[i], want1->ptr[i], 1e-5f);
+        for (int i = 0; i < 4; ++i) EXPECT_NEAR(g3->output->ptr[i], want3->ptr[i], 1e-5f);
+        gradcheck::check(net, {x1, x3},
+                         {Tensor::randn({2, 3, 5}, 15), Tensor::randn({2, 3, 1}, 16), Tensor::randn({2, 2, 1, 1, 1}, 17)},
+                         1e-3);
+    }
+    expect_error([] { MaxPool3D(Input({2, 5, 5}), {2, 2, 2}); }, "3-D pooling needs");
+}
+
+TEST(Conv3D, VolumeAndSignalNetsCheckpoint) {
+    // a 3-D branch for a small volume and a 1-D branch for a signal, merged: every new layer type
+    // must survive a checkpoint
+    layer vol = Input({1, 6, 8, 8}), sig = Input({2, 16});
+    layer a = GlobalAveragePool(ReLu(Conv3D(MaxPool3D(Conv3D(vol, 4, {3, 3, 3}), {2, 2, 2}, {2, 2, 2}), 4, {1, 3, 3},
+                                            {1, 1, 1}, std::vector<int>{0, 1, 1})));
+    layer b = GlobalMaxPool1D(ReLu(Conv1D(AvgPool1D(Conv1D(sig, 4, {5}, {1}, "same", true, 2), {2}, {2}), 4, {3})));
+    layer out = Softmax(Dense(Concat({Flatten(a), Flatten(b)}), 3));
+    model net = Model({vol, sig}, {out});
+    build(net, adam(0.01f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+    auto xv = Tensor::randn({4, 1, 6, 8, 8}, 1), xs = Tensor::randn({4, 2, 16}, 2);
+    auto labels = Tensor::zeros({4});
+    for (int i = 0; i < 4; ++i) labels->ptr[i] = float(i % 3);
+    auto y = Tensor::onehot(*labels, 3);
+    train_batch(net, {xv, xs}, {y});
+    const std::string path = testing::TempDir() + "vol.ckpt";
+    save_checkpoint(net, path);
+    model back = load_checkpoint(path);
+    EXPECT_EQ(back->summary(), net->summary());
+    EXPECT_EQ(predict(net, {xv, xs})[0]->to_std(), predict(back, {xv, xs})[0]->to_std());
 }

@@ -58,7 +58,16 @@ layer Linear(layer parent, float alpha = 1.0f, const std::string& name = "");
 layer GELU(layer parent, const std::string& name = "");   ///< exact: x * Phi(x)
 layer Swish(layer parent, const std::string& name = "");  ///< x * sigmoid(x)
 
-// ---- convolution and pooling, NCHW: input shape {channels, height, width} ----
+// ---- convolution and pooling: inputs {channels, length} (1D), {channels, height, width} (2D),
+// {channels, depth, height, width} (3D); the batch dimension first, as everywhere ----
+/// 1-D convolution, weights {filters, channels/groups, k}; arguments as Conv2D with one value each.
+layer Conv1D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1},
+             const std::string& padding = "same", bool use_bias = true, int groups = 1,
+             const std::vector<int>& dilation_rate = {1}, const std::string& name = "");
+/// Conv1D with explicit padding: {p} on both sides, or {begin, end}.
+layer Conv1D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
+             const std::vector<int>& padding, bool use_bias = true, int groups = 1,
+             const std::vector<int>& dilation_rate = {1}, const std::string& name = "");
 /// 2-D convolution, weights {filters, channels/groups, kh, kw}. padding "same" (output size
 /// ceil(in/stride); odd padding goes to the bottom/right, as Keras), "valid" or "none".
 layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
@@ -68,6 +77,14 @@ layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, con
 layer Conv2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
              const std::vector<int>& padding, bool use_bias = true, int groups = 1,
              const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// 3-D convolution (volumes: CT, MRI), weights {filters, channels/groups, kd, kh, kw}.
+layer Conv3D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1, 1},
+             const std::string& padding = "same", bool use_bias = true, int groups = 1,
+             const std::vector<int>& dilation_rate = {1, 1, 1}, const std::string& name = "");
+/// Conv3D with explicit padding: {pd, ph, pw} on both sides, or {front, back, top, bottom, left, right}.
+layer Conv3D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
+             const std::vector<int>& padding, bool use_bias = true, int groups = 1,
+             const std::vector<int>& dilation_rate = {1, 1, 1}, const std::string& name = "");
 /// Transposed convolution (learned upsampling), weights {in_channels, filters, kh, kw} as PyTorch's
 /// ConvTranspose2d. padding "same": output = input * stride (Keras); "valid": (in - 1) * stride + span.
 layer ConvT2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
@@ -95,8 +112,26 @@ layer MaxPool2D(layer parent, const std::vector<int>& pool_size, const std::vect
                 const std::vector<int>& padding, const std::string& name = "");
 layer AvgPool2D(layer parent, const std::vector<int>& pool_size = {2, 2}, const std::vector<int>& strides = {2, 2},
                 const std::string& padding = "none", const std::string& name = "");
+layer MaxPool1D(layer parent, const std::vector<int>& pool_size = {2}, const std::vector<int>& strides = {2},
+                const std::string& padding = "none", const std::string& name = "");
+layer AveragePool1D(layer parent, const std::vector<int>& pool_size = {2}, const std::vector<int>& strides = {2},
+                    const std::string& padding = "none", const std::string& name = "");
+layer AvgPool1D(layer parent, const std::vector<int>& pool_size = {2}, const std::vector<int>& strides = {2},
+                const std::string& padding = "none", const std::string& name = "");
+layer MaxPool3D(layer parent, const std::vector<int>& pool_size = {2, 2, 2}, const std::vector<int>& strides = {2, 2, 2},
+                const std::string& padding = "none", const std::string& name = "");
+layer AveragePool3D(layer parent, const std::vector<int>& pool_size = {2, 2, 2},
+                    const std::vector<int>& strides = {2, 2, 2}, const std::string& padding = "none",
+                    const std::string& name = "");
+layer AvgPool3D(layer parent, const std::vector<int>& pool_size = {2, 2, 2}, const std::vector<int>& strides = {2, 2, 2},
+                const std::string& padding = "none", const std::string& name = "");
+layer GlobalMaxPool1D(layer parent, const std::string& name = "");      ///< {C, L} -> {C, 1}
+layer GlobalAveragePool1D(layer parent, const std::string& name = "");  ///< {C, L} -> {C, 1}
 layer GlobalMaxPool2D(layer parent, const std::string& name = "");      ///< {C, H, W} -> {C, 1, 1}
 layer GlobalAveragePool2D(layer parent, const std::string& name = "");  ///< {C, H, W} -> {C, 1, 1}
+layer GlobalMaxPool3D(layer parent, const std::string& name = "");      ///< {C, D, H, W} -> {C, 1, 1, 1}
+layer GlobalAveragePool3D(layer parent, const std::string& name = "");  ///< {C, D, H, W} -> {C, 1, 1, 1}
+/// Global pooling of 1-D, 2-D or 3-D inputs, whichever the parent gives.
 layer GlobalMaxPool(layer parent, const std::string& name = "");
 layer GlobalAveragePool(layer parent, const std::string& name = "");
 layer GlobalAvgPool(layer parent, const std::string& name = "");

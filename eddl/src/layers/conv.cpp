@@ -33,7 +33,7 @@ Pad1D pad_1d(const std::string& who, int in, int k, int stride, int dilation, co
 }
 
 namespace {
-std::string join(std::initializer_list<int> v) {
+std::string join(const std::vector<int>& v) {
     std::ostringstream os;
     bool first = true;
     for (int x : v) {
@@ -44,41 +44,59 @@ std::string join(std::initializer_list<int> v) {
 }
 }  // namespace
 
+namespace {
+const char* kSpatialNames[] = {"", "{channels, length}", "{channels, height, width}", "{channels, depth, height, width}"};
+}
+
 LConv2D::LConv2D(layer parent, int f, const std::vector<int>& kernel, const std::vector<int>& strides,
                  const std::string& padding, const std::vector<int>& pads, bool bias, int g,
-                 const std::vector<int>& dilation, const std::string& n)
-    : filters(f), groups(g), use_bias(bias) {
-    name = n.empty() ? auto_name("conv2d") : n;
-    const std::string who = "Conv2D '" + name + "'";
+                 const std::vector<int>& dilation, const std::string& n, int r)
+    : filters(f), groups(g), rank(r), use_bias(bias) {
+    const std::string base = "conv" + std::to_string(rank) + "d";
+    name = n.empty() ? auto_name(base) : n;
+    const std::string who = type() + " '" + name + "'";
+    EDDL_CHECK(rank >= 1 && rank <= 3, who << ": rank must be 1, 2 or 3");
     EDDL_CHECK(parent, who << ": parent layer is null");
-    EDDL_CHECK(parent->out_shape.size() == 3, who << ": input from '" << parent->name << "' has shape "
-                                                  << shape_str(parent->out_shape)
-                                                  << " (batch excluded); Conv2D needs {channels, height, width}");
-    EDDL_CHECK(kernel.size() == 2 && strides.size() == 2 && dilation.size() == 2,
-               who << ": kernel, strides and dilation need 2 values each");
-    EDDL_CHECK(pads.empty() || pads.size() == 2 || pads.size() == 4,
-               who << ": explicit padding needs {ph, pw} or {top, bottom, left, right}, got " << pads.size() << " values");
+    EDDL_CHECK(int(parent->out_shape.size()) == rank + 1,
+               who << ": input from '" << parent->name << "' has shape " << shape_str(parent->out_shape)
+                   << " (batch excluded); " << type() << " needs " << kSpatialNames[rank]);
+    const size_t nr = size_t(rank);
+    EDDL_CHECK(kernel.size() == nr && strides.size() == nr && dilation.size() == nr,
+               who << ": kernel, strides and dilation need " << rank << " value(s) each");
+    EDDL_CHECK(pads.empty() || pads.size() == nr || pads.size() == 2 * nr,
+               who << ": explicit padding needs " << rank << " values (both sides) or " << 2 * rank
+                   << " (begin, end per dimension), got " << pads.size());
     const int ic = parent->out_shape[0];
     EDDL_CHECK(filters >= 1, who << ": filters must be >= 1, got " << filters);
     EDDL_CHECK(groups >= 1 && ic % groups == 0 && filters % groups == 0,
                who << ": groups " << groups << " must divide input channels " << ic << " and filters " << filters);
-    kh = kernel[0]; kw = kernel[1]; sh = strides[0]; sw = strides[1]; dh = dilation[0]; dw = dilation[1];
-    const auto ph = pad_1d(who, parent->out_shape[1], kh, sh, dh, padding,
-                           pads.empty() ? -1 : pads[0]);
-    const auto pw = pad_1d(who, parent->out_shape[2], kw, sw, dw, padding,
-                           pads.empty() ? -1 : pads[pads.size() == 4 ? 2 : 1]);
-    pt = ph.begin; pb = ph.end; pl = pw.begin; pr = pw.end;
-    if (pads.size() == 4) {  // asymmetric explicit padding
-        pb = pads[1];
-        pr = pads[3];
+    // every rank is stored as depth, height, width; missing leading dimensions have size 1
+    int in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, st[3] = {1, 1, 1}, dl[3] = {1, 1, 1}, b[3] = {0, 0, 0}, e[3] = {0, 0, 0},
+        out[3] = {1, 1, 1};
+    for (int a = 0; a < rank; ++a) {
+        const int d = 3 - rank + a;
+        in[d] = parent->out_shape[1 + a];
+        k[d] = kernel[a];
+        st[d] = strides[a];
+        dl[d] = dilation[a];
+        const int expl = pads.empty() ? -1 : pads.size() == nr ? pads[a] : pads[2 * a];
+        const auto p = pad_1d(who, in[d], k[d], st[d], dl[d], padding, expl);
+        b[d] = p.begin;
+        e[d] = pads.size() == 2 * nr ? pads[2 * a + 1] : p.end;
+        out[d] = (in[d] + b[d] + e[d] - ((k[d] - 1) * dl[d] + 1)) / st[d] + 1;
+        EDDL_CHECK(out[d] >= 1, who << ": output would be empty for input " << shape_str(parent->out_shape));
     }
-    const int oh = (parent->out_shape[1] + pt + pb - ((kh - 1) * dh + 1)) / sh + 1;
-    const int ow = (parent->out_shape[2] + pl + pr - ((kw - 1) * dw + 1)) / sw + 1;
-    EDDL_CHECK(oh >= 1 && ow >= 1, who << ": output would be empty for input " << shape_str(parent->out_shape));
+    kd = k[0]; kh = k[1]; kw = k[2]; sd = st[0]; sh = st[1]; sw = st[2]; dd = dl[0]; dh = dl[1]; dw = dl[2];
+    pf = b[0]; pk = e[0]; pt = b[1]; pb = e[1]; pl = b[2]; pr = e[2];
     parents = {parent};
-    out_shape = {filters, oh, ow};
-    params = {Tensor::zeros({filters, ic / groups, kh, kw})};
-    gradients = {Tensor::zeros({filters, ic / groups, kh, kw})};
+    out_shape = {filters};
+    Shape wshape = {filters, ic / groups};
+    for (int a = 0; a < rank; ++a) {
+        out_shape.push_back(out[3 - rank + a]);
+        wshape.push_back(k[3 - rank + a]);
+    }
+    params = {Tensor::zeros(wshape)};
+    gradients = {Tensor::zeros(wshape)};
     if (use_bias) {
         params.push_back(Tensor::zeros({filters}));
         gradients.push_back(Tensor::zeros({filters}));
@@ -87,21 +105,33 @@ LConv2D::LConv2D(layer parent, int f, const std::vector<int>& kernel, const std:
 
 ConvGeom LConv2D::geom(int batch) const {
     const Shape& in = parents[0]->out_shape;
-    return ConvGeom{batch, in[0], in[1], in[2], filters, out_shape[1], out_shape[2], kh, kw, sh, sw,
-                    pt, pl, pb, pr, dh, dw, groups};
+    const int ih = rank >= 2 ? in[rank - 1] : 1, iw = in[rank], oh = rank >= 2 ? out_shape[rank - 1] : 1,
+              ow = out_shape[rank];
+    ConvGeom g{batch, in[0], ih, iw, filters, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups};
+    if (rank == 3) {
+        g.id = in[1];
+        g.od = out_shape[1];
+        g.kd = kd;
+        g.sd = sd;
+        g.pf = pf;
+        g.pk = pk;
+        g.dd = dd;
+    }
+    return g;
 }
 
 void LConv2D::init_params(uint64_t s) {
     const Initializer def;
     const Initializer& init = initializer ? *initializer : def;
     const int ic = parents[0]->out_shape[0];
-    init.apply(*params[0], ic / groups * kh * kw, filters / groups * kh * kw, init.seed >= 0 ? uint64_t(init.seed) : s);
+    const int window = kd * kh * kw;
+    init.apply(*params[0], ic / groups * window, filters / groups * window, init.seed >= 0 ? uint64_t(init.seed) : s);
     if (use_bias) params[1]->fill_(0.0f);
 }
 
 void LConv2D::forward() {
     const Tensor& x = *parents[0]->output;
-    kernels(x.device).conv2d(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, output->ptr);
+    kernels(x.device).conv(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, output->ptr);
 }
 
 void LConv2D::backward() {
@@ -110,18 +140,24 @@ void LConv2D::backward() {
     const ConvGeom g = geom(x.shape[0]);
     if (trainable) {
         const bool acc = take_grads();
-        k.conv2d_backward_weights(g, x.ptr, delta->ptr, gradients[0]->ptr, use_bias ? gradients[1]->ptr : nullptr, acc);
+        k.conv_backward_weights(g, x.ptr, delta->ptr, gradients[0]->ptr, use_bias ? gradients[1]->ptr : nullptr, acc);
     }
     if (parents[0]->needs_delta) {
         const bool acc = take_parent_delta(0);
-        k.conv2d_backward_data(g, params[0]->ptr, delta->ptr, parents[0]->delta->ptr, acc);
+        k.conv_backward_data(g, params[0]->ptr, delta->ptr, parents[0]->delta->ptr, acc);
     }
 }
 
 LayerConfig LConv2D::config() const {
-    return {{"filters", std::to_string(filters)}, {"kernel", join({kh, kw})},      {"strides", join({sh, sw})},
-            {"pads", join({pt, pb, pl, pr})},     {"dilation", join({dh, dw})},   {"groups", std::to_string(groups)},
-            {"use_bias", use_bias ? "1" : "0"}};
+    auto last = [&](std::initializer_list<int> v) {  // the rank's dimensions of (depth, height, width) lists
+        std::vector<int> all(v);
+        const size_t per = all.size() / 3;
+        return join(std::vector<int>(all.end() - long(per) * rank, all.end()));
+    };
+    return {{"filters", std::to_string(filters)}, {"kernel", last({kd, kh, kw})}, {"strides", last({sd, sh, sw})},
+            {"pads", last({pf, pk, pt, pb, pl, pr})}, {"dilation", last({dd, dh, dw})},
+            {"groups", std::to_string(groups)},     {"use_bias", use_bias ? "1" : "0"},
+            {"rank", std::to_string(rank)}};
 }
 
 // ---- ConvT2D ----
@@ -188,7 +224,7 @@ void LConvT2D::init_params(uint64_t s) {
 
 void LConvT2D::forward() {
     const Tensor& x = *parents[0]->output;
-    kernels(x.device).conv2d_transpose(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr,
+    kernels(x.device).conv_transpose(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr,
                                        output->ptr);
 }
 
@@ -198,12 +234,12 @@ void LConvT2D::backward() {
     const ConvGeom g = geom(x.shape[0]);
     if (trainable) {
         const bool acc = take_grads();
-        k.conv2d_transpose_backward_weights(g, x.ptr, delta->ptr, gradients[0]->ptr,
+        k.conv_transpose_backward_weights(g, x.ptr, delta->ptr, gradients[0]->ptr,
                                             use_bias ? gradients[1]->ptr : nullptr, acc);
     }
     if (parents[0]->needs_delta) {
         const bool acc = take_parent_delta(0);
-        k.conv2d_transpose_backward_data(g, params[0]->ptr, delta->ptr, parents[0]->delta->ptr, acc);
+        k.conv_transpose_backward_data(g, params[0]->ptr, delta->ptr, parents[0]->delta->ptr, acc);
     }
 }
 

@@ -262,12 +262,12 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
         return std::make_shared<LDropout>(one(), std::stof(need(cfg, "rate", type)), need(cfg, "iw", type) == "1", name);
     if (type == "Reshape" || type == "Flatten")
         return std::make_shared<LReshape>(one(), shape_of(need(cfg, "shape", type)), name, type);
-    if (type == "Conv2D") {
+    if (type == "Conv1D" || type == "Conv2D" || type == "Conv3D") {
         const Shape k = shape_of(need(cfg, "kernel", type)), st = shape_of(need(cfg, "strides", type));
         const Shape pads = shape_of(need(cfg, "pads", type)), dil = shape_of(need(cfg, "dilation", type));
         return std::make_shared<LConv2D>(one(), std::stoi(need(cfg, "filters", type)), k, st, "", pads,
                                          need(cfg, "use_bias", type) == "1", std::stoi(need(cfg, "groups", type)), dil,
-                                         name);
+                                         name, type[4] - '0');
     }
     if (type == "ConvT2D")
         return std::make_shared<LConvT2D>(one(), std::stoi(need(cfg, "filters", type)), shape_of(need(cfg, "kernel", type)),
@@ -280,7 +280,8 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
                                          need(cfg, "padding", type) == "explicit" ? "" : need(cfg, "padding", type),
                                          need(cfg, "global", type) == "1", name,
                                          need(cfg, "padding", type) == "explicit" ? shape_of(need(cfg, "pads", type))
-                                                                                  : Shape{});
+                                                                                  : Shape{},
+                                         cfg.count("rank") ? std::stoi(cfg.at("rank")) : 2);
     if (type == "BatchNormalization")
         return std::make_shared<LBatchNorm>(one(), std::stof(need(cfg, "momentum", type)), std::stof(need(cfg, "eps", type)),
                                             need(cfg, "affine", type) == "1", name);

@@ -109,20 +109,24 @@ struct Pad1D {
 Pad1D pad_1d(const std::string& who, int in, int k, int stride, int dilation, const std::string& padding,
              int explicit_pad);
 
+/// Conv1D, Conv2D and Conv3D (rank 1, 2, 3): inputs {C, L}, {C, H, W}, {C, D, H, W}; weights
+/// {filters, C / groups, kernel...} as PyTorch. Conv1D runs as a 2-D convolution with H = 1.
 class LConv2D : public Layer {
 public:
-    /// pads: {} for the `padding` string, else {top, bottom, left, right}
+    /// kernel, strides, dilation: `rank` values. pads: {} for the `padding` string, `rank` values
+    /// (both sides), or 2 * rank values (begin, end per dimension: {top, bottom, left, right} in 2-D)
     LConv2D(layer parent, int filters, const std::vector<int>& kernel, const std::vector<int>& strides,
             const std::string& padding, const std::vector<int>& pads, bool use_bias, int groups,
-            const std::vector<int>& dilation, const std::string& name);
-    std::string type() const override { return "Conv2D"; }
+            const std::vector<int>& dilation, const std::string& name, int rank = 2);
+    std::string type() const override { return "Conv" + std::to_string(rank) + "D"; }
     void forward() override;
     void backward() override;
     void init_params(uint64_t seed) override;
     LayerConfig config() const override;
     ConvGeom geom(int batch) const;
-    int filters, kh, kw, sh, sw, dh, dw, groups;
-    int pt, pb, pl, pr;
+    int filters, groups, rank;
+    int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, dd = 1, dh = 1, dw = 1;
+    int pf = 0, pk = 0, pt = 0, pb = 0, pl = 0, pr = 0;  // padding: front/back (depth), top/bottom, left/right
     bool use_bias;
 };
 
@@ -143,12 +147,14 @@ public:
     bool use_bias;
 };
 
-/// MaxPool2D / AveragePool2D, and the global forms (window = whole image).
+/// MaxPool and AveragePool in 1-D, 2-D and 3-D (rank), and the global forms (window = the whole
+/// signal, image or volume; rank 0 = the input's).
 class LPool2D : public Layer {
 public:
-    /// pads: {} for the `padding` string, else {ph, pw} on both sides
+    /// pads: {} for the `padding` string, else `rank` values applied on both sides
     LPool2D(layer parent, PoolKind kind, const std::vector<int>& pool, const std::vector<int>& strides,
-            const std::string& padding, bool global, const std::string& name, const std::vector<int>& pads = {});
+            const std::string& padding, bool global, const std::string& name, const std::vector<int>& pads = {},
+            int rank = 2);
     std::string type() const override;
     void forward() override;
     void backward() override;
@@ -157,7 +163,8 @@ public:
     PoolGeom geom(int batch) const;
     PoolKind kind;
     bool global;
-    int kh, kw, sh, sw, pt, pb, pl, pr;
+    int rank;
+    int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, pf = 0, pk = 0, pt = 0, pb = 0, pl = 0, pr = 0;
     std::string padding;
     tensor workspace;
 };

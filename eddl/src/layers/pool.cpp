@@ -6,67 +6,94 @@
 namespace eddl {
 
 LPool2D::LPool2D(layer parent, PoolKind k, const std::vector<int>& pool, const std::vector<int>& strides,
-                 const std::string& pad, bool glob, const std::string& n, const std::vector<int>& pads)
-    : kind(k), global(glob), padding(pad) {
-    const std::string base = std::string(glob ? "Global" : "") + (k == PoolKind::Max ? "MaxPool2D" : "AveragePool2D");
+                 const std::string& pad, bool glob, const std::string& n, const std::vector<int>& pads, int r)
+    : kind(k), global(glob), rank(r), padding(pad) {
+    EDDL_CHECK(parent, "pooling layer '" << n << "': parent layer is null");
+    if (rank == 0) rank = int(parent->out_shape.size()) - 1;  // global pooling of any rank
+    const std::string base = type();
     name = n.empty() ? auto_name(base) : n;
     const std::string who = base + " '" + name + "'";
-    EDDL_CHECK(parent, who << ": parent layer is null");
-    EDDL_CHECK(parent->out_shape.size() == 3, who << ": input from '" << parent->name << "' has shape "
-                                                  << shape_str(parent->out_shape)
-                                                  << " (batch excluded); 2-D pooling needs {channels, height, width}");
-    const int ih = parent->out_shape[1], iw = parent->out_shape[2];
-    if (global) {
-        kh = ih; kw = iw; sh = ih; sw = iw;
-        padding = "valid";
-    } else {
-        EDDL_CHECK(pool.size() == 2 && strides.size() == 2, who << ": pool_size and strides need 2 values each");
-        kh = pool[0]; kw = pool[1]; sh = strides[0]; sw = strides[1];
+    EDDL_CHECK(rank >= 1 && rank <= 3 && int(parent->out_shape.size()) == rank + 1,
+               who << ": input from '" << parent->name << "' has shape " << shape_str(parent->out_shape)
+                   << " (batch excluded); " << rank << "-D pooling needs channels and " << rank << " spatial dimensions");
+    const size_t nr = size_t(rank);
+    if (!global)
+        EDDL_CHECK(pool.size() == nr && strides.size() == nr,
+                   who << ": pool_size and strides need " << rank << " value(s) each");
+    EDDL_CHECK(pads.empty() || pads.size() == nr, who << ": explicit padding needs " << rank << " value(s) (both sides)");
+    int in[3] = {1, 1, 1}, kk[3] = {1, 1, 1}, st[3] = {1, 1, 1}, b[3] = {0, 0, 0}, e[3] = {0, 0, 0}, out[3] = {1, 1, 1};
+    if (global) padding = "valid";
+    for (int a = 0; a < rank; ++a) {
+        const int d = 3 - rank + a;
+        in[d] = parent->out_shape[1 + a];
+        kk[d] = global ? in[d] : pool[a];
+        st[d] = global ? in[d] : strides[a];
+        EDDL_CHECK(pads.empty() || (pads[a] >= 0 && pads[a] < kk[d]),
+                   who << ": explicit padding must be >= 0 and smaller than the window");
+        const auto p = pad_1d(who, in[d], kk[d], st[d], 1, padding, pads.empty() ? -1 : pads[a]);
+        b[d] = p.begin;
+        e[d] = p.end;
+        out[d] = p.out;
     }
-    EDDL_CHECK(pads.empty() || (pads.size() == 2 && pads[0] >= 0 && pads[1] >= 0 && pads[0] < kh && pads[1] < kw),
-               who << ": explicit padding needs {ph, pw}, each smaller than the window");
-    const auto ph = pad_1d(who, ih, kh, sh, 1, padding, pads.empty() ? -1 : pads[0]);
-    const auto pw = pad_1d(who, iw, kw, sw, 1, padding, pads.empty() ? -1 : pads[1]);
     if (!pads.empty()) padding = "explicit";
-    pt = ph.begin; pb = ph.end; pl = pw.begin; pr = pw.end;
+    kd = kk[0]; kh = kk[1]; kw = kk[2]; sd = st[0]; sh = st[1]; sw = st[2];
+    pf = b[0]; pk = e[0]; pt = b[1]; pb = e[1]; pl = b[2]; pr = e[2];
     parents = {parent};
-    out_shape = {parent->out_shape[0], ph.out, pw.out};
+    out_shape = {parent->out_shape[0]};
+    for (int a = 0; a < rank; ++a) out_shape.push_back(out[3 - rank + a]);
 }
 
 std::string LPool2D::type() const {
-    return std::string(global ? "Global" : "") + (kind == PoolKind::Max ? "MaxPool2D" : "AveragePool2D");
+    return std::string(global ? "Global" : "") + (kind == PoolKind::Max ? "MaxPool" : "AveragePool") +
+           std::to_string(rank) + "D";
 }
 
 PoolGeom LPool2D::geom(int batch) const {
     const Shape& in = parents[0]->out_shape;
-    return PoolGeom{kind, batch, in[0], in[1], in[2], out_shape[1], out_shape[2], kh, kw, sh, sw, pt, pl, pb, pr};
+    const int ih = rank >= 2 ? in[rank - 1] : 1, iw = in[rank], oh = rank >= 2 ? out_shape[rank - 1] : 1,
+              ow = out_shape[rank];
+    PoolGeom g{kind, batch, in[0], ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr};
+    if (rank == 3) {
+        g.id = in[1];
+        g.od = out_shape[1];
+        g.kd = kd;
+        g.sd = sd;
+        g.pf = pf;
+        g.pk = pk;
+    }
+    return g;
 }
 
 void LPool2D::resize(int batch) {
     Layer::resize(batch);
-    const int64_t ws = kernels(output->device).pool2d_workspace(geom(batch));
+    const int64_t ws = kernels(output->device).pool_workspace(geom(batch));
     if (ws > 0 && (!workspace || workspace->size != ws)) workspace = Tensor::empty({int(ws)}, output->device);
 }
 
 void LPool2D::forward() {
     const Tensor& x = *parents[0]->output;
-    kernels(x.device).pool2d(geom(x.shape[0]), x.ptr, output->ptr, workspace ? workspace->ptr : nullptr);
+    kernels(x.device).pool(geom(x.shape[0]), x.ptr, output->ptr, workspace ? workspace->ptr : nullptr);
 }
 
 void LPool2D::backward() {
     if (!parents[0]->needs_delta) return;
     const bool acc = take_parent_delta(0);
-    kernels(delta->device).pool2d_backward(geom(delta->shape[0]), delta->ptr, workspace ? workspace->ptr : nullptr,
+    kernels(delta->device).pool_backward(geom(delta->shape[0]), delta->ptr, workspace ? workspace->ptr : nullptr,
                                            parents[0]->delta->ptr, acc);
 }
 
 LayerConfig LPool2D::config() const {
-    std::ostringstream pool, str;
-    pool << kh << "," << kw;
-    str << sh << "," << sw;
+    std::ostringstream pool, str, pads;
+    const int k[3] = {kd, kh, kw}, st[3] = {sd, sh, sw}, b[3] = {pf, pt, pl};
+    for (int d = 3 - rank; d < 3; ++d) {
+        const char* sep = d > 3 - rank ? "," : "";
+        pool << sep << k[d];
+        str << sep << st[d];
+        pads << sep << b[d];
+    }
     return {{"pool_kind", kind == PoolKind::Max ? "max" : "avg"}, {"global", global ? "1" : "0"},
             {"pool", pool.str()}, {"strides", str.str()}, {"padding", padding},
-            {"pads", std::to_string(pt) + "," + std::to_string(pl)}};
+            {"pads", pads.str()}, {"rank", std::to_string(rank)}};
 }
 
 }  // namespace eddl

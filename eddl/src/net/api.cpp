@@ -57,6 +57,26 @@ layer Maximum(const vlayer& ls, const std::string& n) { return std::make_shared<
 layer Minimum(const vlayer& ls, const std::string& n) { return std::make_shared<LMerge>(ls, MergeOp::Minimum, n); }
 layer Concat(const vlayer& ls, int axis, const std::string& n) { return std::make_shared<LConcat>(ls, axis, n); }
 
+layer Conv1D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+             bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
+    return std::make_shared<LConv2D>(p, filters, k, s, padding, std::vector<int>{}, use_bias, groups, d, n, 1);
+}
+layer Conv1D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::vector<int>& pads,
+             bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
+    EDDL_CHECK(!pads.empty(), "Conv1D: explicit padding is empty");
+    for (int v : pads) EDDL_CHECK(v >= 0, "Conv1D: negative padding " << v);
+    return std::make_shared<LConv2D>(p, filters, k, s, "", pads, use_bias, groups, d, n, 1);
+}
+layer Conv3D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+             bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
+    return std::make_shared<LConv2D>(p, filters, k, s, padding, std::vector<int>{}, use_bias, groups, d, n, 3);
+}
+layer Conv3D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::vector<int>& pads,
+             bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
+    EDDL_CHECK(!pads.empty(), "Conv3D: explicit padding is empty");
+    for (int v : pads) EDDL_CHECK(v >= 0, "Conv3D: negative padding " << v);
+    return std::make_shared<LConv2D>(p, filters, k, s, "", pads, use_bias, groups, d, n, 3);
+}
 layer Conv2D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
              bool use_bias, int groups, const std::vector<int>& d, const std::string& n) {
     return std::make_shared<LConv2D>(p, filters, k, s, padding, std::vector<int>{}, use_bias, groups, d, n);
@@ -100,11 +120,41 @@ layer AveragePool2D(layer p, const std::vector<int>& k, const std::vector<int>& 
 layer AvgPool2D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
     return AveragePool2D(p, k, s, pad, n);
 }
-layer GlobalMaxPool2D(layer p, const std::string& n) { return std::make_shared<LPool2D>(p, PoolKind::Max, std::vector<int>{}, std::vector<int>{}, "valid", true, n); }
-layer GlobalAveragePool2D(layer p, const std::string& n) { return std::make_shared<LPool2D>(p, PoolKind::Avg, std::vector<int>{}, std::vector<int>{}, "valid", true, n); }
-layer GlobalMaxPool(layer p, const std::string& n) { return GlobalMaxPool2D(p, n); }
-layer GlobalAveragePool(layer p, const std::string& n) { return GlobalAveragePool2D(p, n); }
-layer GlobalAvgPool(layer p, const std::string& n) { return GlobalAveragePool2D(p, n); }
+layer MaxPool1D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Max, k, s, pad, false, n, std::vector<int>{}, 1);
+}
+layer AveragePool1D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad,
+                    const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Avg, k, s, pad, false, n, std::vector<int>{}, 1);
+}
+layer AvgPool1D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
+    return AveragePool1D(p, k, s, pad, n);
+}
+layer MaxPool3D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Max, k, s, pad, false, n, std::vector<int>{}, 3);
+}
+layer AveragePool3D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad,
+                    const std::string& n) {
+    return std::make_shared<LPool2D>(p, PoolKind::Avg, k, s, pad, false, n, std::vector<int>{}, 3);
+}
+layer AvgPool3D(layer p, const std::vector<int>& k, const std::vector<int>& s, const std::string& pad, const std::string& n) {
+    return AveragePool3D(p, k, s, pad, n);
+}
+namespace {
+layer global_pool(layer p, PoolKind kind, int rank, const std::string& n) {
+    return std::make_shared<LPool2D>(p, kind, std::vector<int>{}, std::vector<int>{}, "valid", true, n,
+                                     std::vector<int>{}, rank);
+}
+}  // namespace
+layer GlobalMaxPool1D(layer p, const std::string& n) { return global_pool(p, PoolKind::Max, 1, n); }
+layer GlobalAveragePool1D(layer p, const std::string& n) { return global_pool(p, PoolKind::Avg, 1, n); }
+layer GlobalMaxPool2D(layer p, const std::string& n) { return global_pool(p, PoolKind::Max, 2, n); }
+layer GlobalAveragePool2D(layer p, const std::string& n) { return global_pool(p, PoolKind::Avg, 2, n); }
+layer GlobalMaxPool3D(layer p, const std::string& n) { return global_pool(p, PoolKind::Max, 3, n); }
+layer GlobalAveragePool3D(layer p, const std::string& n) { return global_pool(p, PoolKind::Avg, 3, n); }
+layer GlobalMaxPool(layer p, const std::string& n) { return global_pool(p, PoolKind::Max, 0, n); }
+layer GlobalAveragePool(layer p, const std::string& n) { return global_pool(p, PoolKind::Avg, 0, n); }
+layer GlobalAvgPool(layer p, const std::string& n) { return global_pool(p, PoolKind::Avg, 0, n); }
 
 layer BatchNormalization(layer p, float momentum, float eps, bool affine, const std::string& n) {
     return std::make_shared<LBatchNorm>(p, momentum, eps, affine, n);

@@ -62,17 +62,23 @@ enum class LossKind {
     Focal,      // binary focal loss on probabilities, gamma 2, alpha 0.25
 };
 
-/// 2-D convolution geometry, NCHW; weights [oc, ic/groups, kh, kw]. Dilation 1 = dense kernel.
+/// Convolution geometry, NCHW (or NCDHW); weights [oc, ic/groups, (kd,) kh, kw]. Dilation 1 =
+/// dense kernel. The depth fields keep their defaults for 2-D (and 1-D, which is 2-D with H = 1);
+/// a geometry with any of them set is a 3-D convolution.
 struct ConvGeom {
     int n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups;
+    int id = 1, od = 1, kd = 1, sd = 1, pf = 0, pk = 0, dd = 1;  // depth: size, kernel, stride, pads front/back, dilation
+    bool volumetric() const { return id != 1 || od != 1 || kd != 1 || pf != 0 || pk != 0; }
     auto operator<=>(const ConvGeom&) const = default;
 };
 
-/// 2-D pooling geometry, NCHW; padding is never part of an average (exclude-padding).
+/// Pooling geometry, NCHW or NCDHW (depth fields at their defaults for 2-D and 1-D); padding is
+/// never part of an average (exclude-padding).
 enum class PoolKind { Max, Avg };
 struct PoolGeom {
     PoolKind kind;
     int n, c, ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr;
+    int id = 1, od = 1, kd = 1, sd = 1, pf = 0, pk = 0;
     auto operator<=>(const PoolGeom&) const = default;
 };
 
@@ -128,22 +134,22 @@ struct KernelTable {
                          int64_t n) = nullptr;
     // convolution: dst = conv(src, w) + b (b may be null); backward data and weights (db may be null);
     // `accumulate` adds into dsrc / dw, db instead of overwriting
-    void (*conv2d)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
-    void (*conv2d_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
+    void (*conv)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
+    void (*conv_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
                                  bool accumulate) = nullptr;
-    void (*conv2d_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+    void (*conv_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                                     bool accumulate) = nullptr;
     // transposed convolution: same geometry struct read the other way (ih/iw = its input, oh/ow =
     // its output, ic/oc its input/output channels); weights [ic, oc, kh, kw] as PyTorch
-    void (*conv2d_transpose)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
-    void (*conv2d_transpose_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
+    void (*conv_transpose)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
+    void (*conv_transpose_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
                                            bool accumulate) = nullptr;
-    void (*conv2d_transpose_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw,
+    void (*conv_transpose_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw,
                                               float* db, bool accumulate) = nullptr;
-    // pooling; max pooling keeps in `ws` (pool2d_workspace floats) where each maximum came from
-    int64_t (*pool2d_workspace)(const PoolGeom& g) = nullptr;
-    void (*pool2d)(const PoolGeom& g, const float* src, float* dst, float* ws) = nullptr;
-    void (*pool2d_backward)(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) = nullptr;
+    // pooling; max pooling keeps in `ws` (pool_workspace floats) where each maximum came from
+    int64_t (*pool_workspace)(const PoolGeom& g) = nullptr;
+    void (*pool)(const PoolGeom& g, const float* src, float* dst, float* ws) = nullptr;
+    void (*pool_backward)(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) = nullptr;
     // batch norm. training: batch statistics into mean/invstd, running stats updated as
     // r = momentum * r + (1 - momentum) * batch (variance unbiased); inference: running stats.
     // gamma/beta may be null (no affine); gradients may be null (frozen)

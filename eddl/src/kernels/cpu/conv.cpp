@@ -1,5 +1,6 @@
-// 2-D convolution (forward, backward-data, backward-weights) through oneDNN primitives, created
-// once per geometry and reused for every batch of that shape. No im2col.
+// Convolution, 2-D and 3-D (1-D is 2-D with H = 1), forward, backward-data and backward-weights,
+// through oneDNN primitives created once per geometry and reused for every batch of that shape.
+// No im2col.
 #include <map>
 #include <type_traits>
 #include <mutex>
@@ -44,16 +45,27 @@ const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
     if (it != cache.end()) return it->second;
     const auto f32 = memory::data_type::f32;
     P p;
-    p.src = memory::desc({g.n, g.ic, g.ih, g.iw}, f32, tag::nchw);
-    p.dst = memory::desc({g.n, g.oc, g.oh, g.ow}, f32, tag::nchw);
-    const memory::dims wdims = g.groups == 1 ? memory::dims{g.oc, g.ic, g.kh, g.kw}
-                                             : memory::dims{g.groups, g.oc / g.groups, g.ic / g.groups, g.kh, g.kw};
-    // transposed weights are stored [ic, oc, kh, kw] (PyTorch's ConvTranspose2d layout)
-    p.wei = memory::desc(wdims, f32, g.groups == 1 ? (Transposed ? tag::iohw : tag::oihw) : tag::goihw);
+    // NCHW / NCDHW dims of the user's buffers; weights [oc, ic, k...], [g, oc/g, ic/g, k...] or,
+    // transposed, [ic, oc, k...] (PyTorch's ConvTranspose layout)
+    const bool vol = g.volumetric();
+    auto spatial = [&](int d, int h, int w) { return vol ? memory::dims{d, h, w} : memory::dims{h, w}; };
+    auto cat = [](memory::dims a, const memory::dims& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    };
+    const memory::dims src_dims = cat({g.n, g.ic}, spatial(g.id, g.ih, g.iw)),
+                       dst_dims = cat({g.n, g.oc}, spatial(g.od, g.oh, g.ow)), k = spatial(g.kd, g.kh, g.kw);
+    const memory::dims wdims = g.groups == 1 ? cat({g.oc, g.ic}, k) : cat({g.groups, g.oc / g.groups, g.ic / g.groups}, k);
+    const tag plain = vol ? tag::ncdhw : tag::nchw;
+    const tag wtag = g.groups == 1 ? (Transposed ? (vol ? tag::iodhw : tag::iohw) : (vol ? tag::oidhw : tag::oihw))
+                                   : (vol ? tag::goidhw : tag::goihw);
+    p.src = memory::desc(src_dims, f32, plain);
+    p.dst = memory::desc(dst_dims, f32, plain);
+    p.wei = memory::desc(wdims, f32, wtag);
     p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
-    const memory::desc src_any({g.n, g.ic, g.ih, g.iw}, f32, tag::any), dst_any({g.n, g.oc, g.oh, g.ow}, f32, tag::any),
-        wei_any(wdims, f32, tag::any);
-    const memory::dims strides{g.sh, g.sw}, dil{g.dh - 1, g.dw - 1}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
+    const memory::desc src_any(src_dims, f32, tag::any), dst_any(dst_dims, f32, tag::any), wei_any(wdims, f32, tag::any);
+    const memory::dims strides = spatial(g.sd, g.sh, g.sw), dil = spatial(g.dd - 1, g.dh - 1, g.dw - 1),
+                       pl = spatial(g.pf, g.pt, g.pl), pr = spatial(g.pk, g.pb, g.pr);
     const auto algo = Transposed ? dnnl::algorithm::deconvolution_direct : dnnl::algorithm::convolution_direct;
     auto& eng = onednn_engine();
     p.fpd = typename P::Fwd::primitive_desc(
@@ -116,21 +128,22 @@ Out out_as(const memory::desc& user, float* p, const memory::desc& have, Role r,
     return o;
 }
 
-int64_t weight_size(const ConvGeom& g) { return int64_t(g.oc) * (g.ic / g.groups) * g.kh * g.kw; }
+int64_t weight_size(const ConvGeom& g) { return int64_t(g.oc) * (g.ic / g.groups) * g.kd * g.kh * g.kw; }
 
 template <class F>
 void guarded(const ConvGeom& g, const char* what, F f) {
     try {
         f();
     } catch (const dnnl::error& e) {
-        EDDL_FAIL(what << " (" << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc << " filters "
-                       << g.kh << "x" << g.kw << ") failed in oneDNN: " << e.what());
+        const std::string d = g.volumetric() ? std::to_string(g.id) + "x" : "", kd = g.volumetric() ? std::to_string(g.kd) + "x" : "";
+        EDDL_FAIL(what << " (" << g.n << "x" << g.ic << "x" << d << g.ih << "x" << g.iw << " -> " << g.oc << " filters "
+                       << kd << g.kh << "x" << g.kw << ") failed in oneDNN: " << e.what());
     }
 }
 
 template <bool T>
-void conv2d_impl(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
-    guarded(g, "conv2d", [&] {
+void conv_impl(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+    guarded(g, "convolution", [&] {
         const auto& p = conv_prims<T>(g, b != nullptr);
         memory s = as(p.src, src, p.fpd.src_desc(), kSrc), wm = as(p.wei, w, p.fpd.weights_desc(), kWei);
         Out d = out_as(p.dst, dst, p.fpd.dst_desc(), kDst, false, 0);
@@ -143,11 +156,11 @@ void conv2d_impl(const ConvGeom& g, const float* src, const float* w, const floa
 }
 
 template <bool T>
-void conv2d_backward_data_impl(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
-    guarded(g, "conv2d backward data", [&] {
+void conv_backward_data_impl(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
+    guarded(g, "convolution backward data", [&] {
         const auto& p = conv_prims<T>(g, false);
         memory dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst), wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
-        Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, accumulate, int64_t(g.n) * g.ic * g.ih * g.iw);
+        Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, accumulate, int64_t(g.n) * g.ic * g.id * g.ih * g.iw);
         p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds.prim}});
         ds.finish();
         onednn_stream().wait();
@@ -155,9 +168,9 @@ void conv2d_backward_data_impl(const ConvGeom& g, const float* w, const float* d
 }
 
 template <bool T>
-void conv2d_backward_weights_impl(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+void conv_backward_weights_impl(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                              bool accumulate) {
-    guarded(g, "conv2d backward weights", [&] {
+    guarded(g, "convolution backward weights", [&] {
         const auto& p = conv_prims<T>(g, db != nullptr);
         memory s = as(p.src, src, p.wpd.src_desc(), kSrc), dd = as(p.dst, ddst, p.wpd.diff_dst_desc(), kDst);
         Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, accumulate, weight_size(g));
@@ -173,26 +186,26 @@ void conv2d_backward_weights_impl(const ConvGeom& g, const float* src, const flo
 
 }  // namespace
 
-void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
-    conv2d_impl<false>(g, src, w, b, dst);
+void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+    conv_impl<false>(g, src, w, b, dst);
 }
-void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
-    conv2d_backward_data_impl<false>(g, w, ddst, dsrc, accumulate);
+void conv_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
+    conv_backward_data_impl<false>(g, w, ddst, dsrc, accumulate);
 }
-void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+void conv_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                              bool accumulate) {
-    conv2d_backward_weights_impl<false>(g, src, ddst, dw, db, accumulate);
+    conv_backward_weights_impl<false>(g, src, ddst, dw, db, accumulate);
 }
-void conv2d_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
-    conv2d_impl<true>(g, src, w, b, dst);
+void conv_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+    conv_impl<true>(g, src, w, b, dst);
 }
-void conv2d_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
+void conv_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
                                     bool accumulate) {
-    conv2d_backward_data_impl<true>(g, w, ddst, dsrc, accumulate);
+    conv_backward_data_impl<true>(g, w, ddst, dsrc, accumulate);
 }
-void conv2d_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+void conv_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                                        bool accumulate) {
-    conv2d_backward_weights_impl<true>(g, src, ddst, dw, db, accumulate);
+    conv_backward_weights_impl<true>(g, src, ddst, dw, db, accumulate);
 }
 
 }  // namespace eddl::cpu

@@ -41,17 +41,17 @@ void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, cons
 void softmax(const float* src, float* dst, int64_t rows, int64_t cols);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool accumulate);
 
-void conv2d(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
-void conv2d_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
-void conv2d_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
+void conv_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
+void conv_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                              bool accumulate);
-void conv2d_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
-void conv2d_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
-void conv2d_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
+void conv_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
+void conv_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
+void conv_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                                        bool accumulate);
-int64_t pool2d_workspace(const PoolGeom& g);
-void pool2d(const PoolGeom& g, const float* src, float* dst, float* ws);
-void pool2d_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate);
+int64_t pool_workspace(const PoolGeom& g);
+void pool(const PoolGeom& g, const float* src, float* dst, float* ws);
+void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate);
 
 void batchnorm(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
                float* invstd, float* rmean, float* rvar, float momentum, bool training);

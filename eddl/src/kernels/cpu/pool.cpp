@@ -1,4 +1,5 @@
-// 2-D max and average pooling on NCHW, one OpenMP task per (image, channel) plane.
+// Max and average pooling on NCHW and NCDHW (1-D is 2-D with H = 1), one OpenMP task per
+// (image, channel) plane or volume.
 // Native rather than oneDNN: on plain NCHW, oneDNN's pooling ran ~10x slower than these loops
 // (which are memory-bound), and blocked layouts would cost a reorder on each side.
 #include <cstring>
@@ -10,17 +11,19 @@ namespace eddl::cpu {
 namespace {
 
 struct Window {
-    int y0, y1, x0, x1;  // clipped to the image, [y0, y1) x [x0, x1)
+    int z0, z1, y0, y1, x0, x1;  // clipped to the volume, [z0, z1) x [y0, y1) x [x0, x1)
+    int count() const { return (z1 - z0) * (y1 - y0) * (x1 - x0); }
 };
 
-inline Window window(const PoolGeom& g, int oy, int ox) {
-    const int ys = oy * g.sh - g.pt, xs = ox * g.sw - g.pl;
-    return {std::max(ys, 0), std::min(ys + g.kh, g.ih), std::max(xs, 0), std::min(xs + g.kw, g.iw)};
+inline Window window(const PoolGeom& g, int oz, int oy, int ox) {
+    const int zs = oz * g.sd - g.pf, ys = oy * g.sh - g.pt, xs = ox * g.sw - g.pl;
+    return {std::max(zs, 0), std::min(zs + g.kd, g.id), std::max(ys, 0),
+            std::min(ys + g.kh, g.ih), std::max(xs, 0), std::min(xs + g.kw, g.iw)};
 }
 
 template <class F>
 void for_planes(const PoolGeom& g, F f) {
-    const int64_t planes = int64_t(g.n) * g.c, plane = int64_t(g.ih) * g.iw;
+    const int64_t planes = int64_t(g.n) * g.c, plane = int64_t(g.id) * g.ih * g.iw;
     parallel_chunks(planes, [&](int64_t lo, int64_t hi) {
         for (int64_t p = lo; p < hi; ++p) f(p);
     }, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(plane, 1)));
@@ -43,22 +46,22 @@ EDDL_MULTIVERSION void max2x2_row(const float* __restrict r0, const float* __res
 
 }  // namespace
 
-int64_t pool2d_workspace(const PoolGeom& g) {
-    return g.kind == PoolKind::Max ? int64_t(g.n) * g.c * g.oh * g.ow : 0;
+int64_t pool_workspace(const PoolGeom& g) {
+    return g.kind == PoolKind::Max ? int64_t(g.n) * g.c * g.od * g.oh * g.ow : 0;
 }
 
-void pool2d(const PoolGeom& g, const float* src, float* dst, float* ws) {
-    const int64_t in_plane = int64_t(g.ih) * g.iw, out_plane = int64_t(g.oh) * g.ow;
-    // the workspace holds, per output, the plane offset of its maximum (int32 in float storage)
+void pool(const PoolGeom& g, const float* src, float* dst, float* ws) {
+    const int64_t in_plane = int64_t(g.id) * g.ih * g.iw, out_plane = int64_t(g.od) * g.oh * g.ow;
+    // the workspace holds, per output, the volume offset of its maximum (int32 in float storage)
     auto* arg = reinterpret_cast<int32_t*>(ws);
     // The common 2x2 / stride 2 max pooling without padding: straight-line code per output.
-    const bool fast2x2 = g.kind == PoolKind::Max && g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 &&
-                         g.pl == 0 && 2 * g.oh <= g.ih && 2 * g.ow <= g.iw;
+    const bool fast2x2 = g.kind == PoolKind::Max && g.kd == 1 && g.id == 1 && g.kh == 2 && g.kw == 2 && g.sh == 2 &&
+                         g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.oh <= g.ih && 2 * g.ow <= g.iw;
     for_planes(g, [&](int64_t p) {
         const float* s = src + p * in_plane;
         float* d = dst + p * out_plane;
+        int32_t* a = g.kind == PoolKind::Max ? arg + p * out_plane : nullptr;
         if (fast2x2) {
-            int32_t* a = arg + p * out_plane;
             for (int oy = 0; oy < g.oh; ++oy) {
                 const float* r0 = s + int64_t(2 * oy) * g.iw;
                 const float* r1 = r0 + g.iw;
@@ -66,52 +69,59 @@ void pool2d(const PoolGeom& g, const float* src, float* dst, float* ws) {
             }
             return;
         }
-        for (int oy = 0; oy < g.oh; ++oy)
-            for (int ox = 0; ox < g.ow; ++ox) {
-                const Window w = window(g, oy, ox);
-                const int64_t o = int64_t(oy) * g.ow + ox;
-                if (g.kind == PoolKind::Max) {
-                    float best = -std::numeric_limits<float>::infinity();
-                    int32_t at = w.y0 * g.iw + w.x0;
-                    for (int y = w.y0; y < w.y1; ++y)
-                        for (int x = w.x0; x < w.x1; ++x) {
-                            // branch-free select: random data would mispredict a branch half the time
-                            const float v = s[y * g.iw + x];
-                            const bool gt = v > best;
-                            at = gt ? y * g.iw + x : at;
-                            best = gt ? v : best;
-                        }
-                    d[o] = best;
-                    arg[p * out_plane + o] = at;
-                } else {
-                    float sum = 0;
-                    for (int y = w.y0; y < w.y1; ++y)
-                        for (int x = w.x0; x < w.x1; ++x) sum += s[y * g.iw + x];
-                    d[o] = sum / float((w.y1 - w.y0) * (w.x1 - w.x0));
+        int64_t o = 0;
+        for (int oz = 0; oz < g.od; ++oz)
+            for (int oy = 0; oy < g.oh; ++oy)
+                for (int ox = 0; ox < g.ow; ++ox, ++o) {
+                    const Window w = window(g, oz, oy, ox);
+                    if (g.kind == PoolKind::Max) {
+                        float best = -std::numeric_limits<float>::infinity();
+                        int32_t at = (w.z0 * g.ih + w.y0) * g.iw + w.x0;
+                        for (int z = w.z0; z < w.z1; ++z)
+                            for (int y = w.y0; y < w.y1; ++y)
+                                for (int x = w.x0; x < w.x1; ++x) {
+                                    // branch-free select: random data would mispredict a branch half the time
+                                    const int32_t i = (z * g.ih + y) * g.iw + x;
+                                    const float v = s[i];
+                                    const bool gt = v > best;
+                                    at = gt ? i : at;
+                                    best = gt ? v : best;
+                                }
+                        d[o] = best;
+                        a[o] = at;
+                    } else {
+                        float sum = 0;
+                        for (int z = w.z0; z < w.z1; ++z)
+                            for (int y = w.y0; y < w.y1; ++y)
+                                for (int x = w.x0; x < w.x1; ++x) sum += s[(z * g.ih + y) * g.iw + x];
+                        d[o] = sum / float(w.count());
+                    }
                 }
-            }
     });
 }
 
-void pool2d_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) {
-    const int64_t in_plane = int64_t(g.ih) * g.iw, out_plane = int64_t(g.oh) * g.ow;
+void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) {
+    const int64_t in_plane = int64_t(g.id) * g.ih * g.iw, out_plane = int64_t(g.od) * g.oh * g.ow;
     const auto* arg = reinterpret_cast<const int32_t*>(ws);
     for_planes(g, [&](int64_t p) {
         float* ds = dsrc + p * in_plane;
         const float* dd = ddst + p * out_plane;
         if (!accumulate) std::memset(ds, 0, size_t(in_plane) * sizeof(float));
-        for (int oy = 0; oy < g.oh; ++oy)
-            for (int ox = 0; ox < g.ow; ++ox) {
-                const int64_t o = int64_t(oy) * g.ow + ox;
-                if (g.kind == PoolKind::Max) {
-                    ds[arg[p * out_plane + o]] += dd[o];
-                } else {
-                    const Window w = window(g, oy, ox);
-                    const float v = dd[o] / float((w.y1 - w.y0) * (w.x1 - w.x0));
-                    for (int y = w.y0; y < w.y1; ++y)
-                        for (int x = w.x0; x < w.x1; ++x) ds[y * g.iw + x] += v;
+        if (g.kind == PoolKind::Max) {
+            const int32_t* a = arg + p * out_plane;
+            for (int64_t o = 0; o < out_plane; ++o) ds[a[o]] += dd[o];
+            return;
+        }
+        int64_t o = 0;
+        for (int oz = 0; oz < g.od; ++oz)
+            for (int oy = 0; oy < g.oh; ++oy)
+                for (int ox = 0; ox < g.ow; ++ox, ++o) {
+                    const Window w = window(g, oz, oy, ox);
+                    const float v = dd[o] / float(w.count());
+                    for (int z = w.z0; z < w.z1; ++z)
+                        for (int y = w.y0; y < w.y1; ++y)
+                            for (int x = w.x0; x < w.x1; ++x) ds[(z * g.ih + y) * g.iw + x] += v;
                 }
-            }
     });
 }
 
