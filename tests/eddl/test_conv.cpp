@@ -651,3 +651,124 @@ TEST(Conv3D, VolumeAndSignalNetsCheckpoint) {
     EXPECT_EQ(back->summary(), net->summary());
     EXPECT_EQ(predict(net, {xv, xs})[0]->to_std(), predict(back, {xv, xs})[0]->to_std());
 }
+
+// ---- UpSampling (nearest, bilinear, 3-D), Pad, Crop, Embedding ----
+
+TEST(UpSampling, BilinearMatchesPyTorchAndReference) {
+    // torch.nn.Upsample(scale_factor=2, mode="bilinear")(torch.tensor([[[[1., 2.], [3., 5.]]]]))
+    layer in = Input({1, 2, 2});
+    layer up = UpSampling2D(in, {2, 2}, "bilinear");
+    model net = Model({in}, {up});
+    build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+    auto x = Tensor::zeros({1, 1, 2, 2});
+    x->ptr[0] = 1; x->ptr[1] = 2; x->ptr[2] = 3; x->ptr[3] = 5;
+    forward(net, {x});
+    const std::vector<float> want = {1.0f, 1.25f, 1.75f, 2.0f,    1.5f, 1.8125f, 2.4375f, 2.75f,
+                                     2.5f, 2.9375f, 3.8125f, 4.25f, 3.0f, 3.5f, 4.5f, 5.0f};
+    EXPECT_EQ(up->output->to_std(), want);
+    // gradients of every mode and rank, and non-square factors
+    for (std::string mode : {"nearest", "bilinear"}) {
+        SCOPED_TRACE(mode);
+        layer i2 = Input({2, 3, 4}), i3 = Input({2, 2, 3, 2});
+        layer u2 = UpSampling2D(i2, {2, 3}, mode);
+        layer u3 = UpSampling3D(i3, {2, 1, 3}, mode == "bilinear" ? "trilinear" : mode);
+        EXPECT_EQ(u2->out_shape, (Shape{2, 6, 12}));
+        EXPECT_EQ(u3->out_shape, (Shape{2, 4, 3, 6}));
+        model m = Model({i2, i3}, {u2, u3});
+        build(m, sgd(), {"mse", "mse"}, {}, CS_CPU(2));
+        auto a = Tensor::randn({2, 2, 3, 4}, 1), b = Tensor::randn({2, 2, 2, 3, 2}, 2);
+        forward(m, {a, b});
+        // nearest 3-D: every output reads its source voxel
+        if (mode == "nearest")
+            for (int z = 0; z < 4; ++z)
+                for (int x3 = 0; x3 < 6; ++x3) EXPECT_EQ(u3->output->get({1, 1, z, 2, x3}), b->get({1, 1, z / 2, 2, x3 / 3}));
+        gradcheck::check(m, {a, b}, {Tensor::randn({2, 2, 6, 12}, 3), Tensor::randn({2, 2, 4, 3, 6}, 4)});
+    }
+    expect_error([&] { UpSampling2D(in, {2, 2}, "bicubic"); }, "unknown interpolation 'bicubic'");
+    expect_error([&] { UpSampling3D(in); }, "{channels, depth, height, width}");
+}
+
+TEST(PadAndCrop, ValuesGradientsAndErrors) {
+    layer in = Input({2, 4, 5});
+    layer pad = Pad(in, {1, 0, 2, 3}, -1.0f);  // top 1, bottom 0, left 2, right 3
+    EXPECT_EQ(pad->out_shape, (Shape{2, 5, 10}));
+    layer crop = Crop(in, {1, 1}, {2, 3});  // rows 1..2, cols 1..3
+    EXPECT_EQ(crop->out_shape, (Shape{2, 2, 3}));
+    layer same = Crop(in, {1, 1}, {2, 3}, false, 7.0f);
+    EXPECT_EQ(same->out_shape, (Shape{2, 4, 5}));
+    layer centre = CenteredCrop(in, {2, 3});
+    EXPECT_EQ(centre->type(), "CenteredCrop");
+    model net = Model({in}, {pad, crop, same, centre});
+    build(net, sgd(), {"mse", "mse", "mse", "mse"}, {}, CS_CPU(2));
+    auto x = Tensor::randn({2, 2, 4, 5}, 1);
+    forward(net, {x});
+    for (int c = 0; c < 2; ++c)
+        for (int y = 0; y < 5; ++y)
+            for (int xx = 0; xx < 10; ++xx) {
+                const bool inside = y >= 1 && xx >= 2 && xx < 7;
+                EXPECT_EQ(pad->output->get({1, c, y, xx}), inside ? x->get({1, c, y - 1, xx - 2}) : -1.0f);
+            }
+    for (int y = 0; y < 4; ++y)
+        for (int xx = 0; xx < 5; ++xx) {
+            const bool inside = y >= 1 && y <= 2 && xx >= 1 && xx <= 3;
+            if (inside) EXPECT_EQ(crop->output->get({0, 1, y - 1, xx - 1}), x->get({0, 1, y, xx}));
+            EXPECT_EQ(same->output->get({0, 1, y, xx}), inside ? x->get({0, 1, y, xx}) : 7.0f);
+        }
+    EXPECT_EQ(centre->output->get({1, 0, 0, 0}), x->get({1, 0, 1, 1}));
+    gradcheck::check(net, {x}, {Tensor::randn({2, 2, 5, 10}, 2), Tensor::randn({2, 2, 2, 3}, 3),
+                                Tensor::randn({2, 2, 4, 5}, 4), Tensor::randn({2, 2, 2, 3}, 5)});
+    expect_error([&] { Crop(in, {0, 3}, {3, 5}); }, "does not fit dimension 1");
+    expect_error([&] { Pad(in, {1, 1, 1}); }, "padding needs 2 values");
+    expect_error([&] { CenteredCrop(in, {5, 1}); }, "does not fit dimension 0");
+}
+
+TEST(Embedding, LooksUpAndLearnsRows) {
+    layer in = Input({4});
+    layer emb = Embedding(in, 6, 4, 3, true);
+    EXPECT_EQ(emb->out_shape, (Shape{4, 3}));
+    model net = Model({in}, {emb});
+    build(net, sgd(0.1f), {"mse"}, {}, CS_CPU(1));
+    const Tensor& table = *getParams(emb)[0];
+    auto x = Tensor::zeros({2, 4});
+    const float ids[] = {1, 5, 1, 0, 2, 2, 3, 4};  // repeats, and a padding index 0
+    for (int i = 0; i < 8; ++i) x->ptr[i] = ids[i];
+    forward(net, {x});
+    for (int i = 0; i < 8; ++i)
+        for (int d = 0; d < 3; ++d)
+            EXPECT_EQ(emb->output->ptr[i * 3 + d], ids[i] == 0 ? 0.0f : table.get({int(ids[i]), d}));
+    // d(mse)/d(row v) = sum over positions holding v of 2 (y - t) / numel
+    auto t = Tensor::randn({2, 4, 3}, 7);
+    net->zero_grads();
+    net->backward({t});
+    std::vector<double> want(18, 0.0);
+    for (int i = 0; i < 8; ++i)
+        for (int d = 0; d < 3; ++d)
+            if (ids[i] != 0)
+                want[size_t(ids[i]) * 3 + d] += 2.0 * (emb->output->ptr[i * 3 + d] - t->ptr[i * 3 + d]) / 24.0;
+    for (int i = 0; i < 18; ++i) EXPECT_NEAR(emb->gradients[0]->ptr[i], want[size_t(i)], 1e-6) << "table element " << i;
+    x->ptr[3] = 6;
+    expect_error([&] { forward(net, {x}); }, "index 6 at position 3 is not a whole number in [0, 6)");
+    x->ptr[3] = 1.5f;
+    expect_error([&] { forward(net, {x}); }, "index 1.5");
+}
+
+TEST(PadAndCrop, EveryNewLayerSurvivesACheckpoint) {
+    layer img = Input({2, 6, 6}), vol = Input({1, 2, 3, 3}), words = Input({5});
+    layer a = CenteredCrop(Crop(Pad(UpSampling2D(img, {2, 2}, "bilinear"), {1, 2}, 0.5f), {0, 1}, {9, 12}, false), {8, 8});
+    layer b = UpSampling3D(vol, {2, 2, 2}, "trilinear");
+    layer c = Embedding(words, 10, 5, 4, true);
+    layer out = Softmax(Dense(Concat({Flatten(a), Flatten(b), Flatten(c)}), 3));
+    model net = Model({img, vol, words}, {out});
+    build(net, adam(0.01f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+    auto xi = Tensor::randn({2, 2, 6, 6}, 1), xv = Tensor::randn({2, 1, 2, 3, 3}, 2), xw = Tensor::zeros({2, 5});
+    for (int i = 0; i < 10; ++i) xw->ptr[i] = float(i);
+    auto y = Tensor::zeros({2, 3});
+    y->set({0, 1}, 1.0f);
+    y->set({1, 2}, 1.0f);
+    train_batch(net, {xi, xv, xw}, {y});
+    const std::string path = testing::TempDir() + "spatial.ckpt";
+    save_checkpoint(net, path);
+    model back = load_checkpoint(path);
+    EXPECT_EQ(back->summary(), net->summary());
+    EXPECT_EQ(predict(net, {xi, xv, xw})[0]->to_std(), predict(back, {xi, xv, xw})[0]->to_std());
+}

@@ -152,6 +152,23 @@ layer GroupNormalization(layer parent, int groups, float epsilon = 1e-5f, bool a
 /// Repeats each pixel size[0] x size[1] times ({C, H, W} -> {C, H*sh, W*sw}); "nearest" only so far.
 layer UpSampling2D(layer parent, const std::vector<int>& size = {2, 2}, const std::string& interpolation = "nearest",
                    const std::string& name = "");
+/// Volumes {C, D, H, W} by integer factors; "nearest" or "trilinear".
+layer UpSampling3D(layer parent, const std::vector<int>& size = {2, 2, 2}, const std::string& interpolation = "nearest",
+                   const std::string& name = "");
+/// A constant border: padding {top, bottom, left, right} for {C, H, W} (in general (begin, end) per
+/// spatial dimension), or one value per spatial dimension for both sides.
+layer Pad(layer parent, const std::vector<int>& padding, float constant = 0.0f, const std::string& name = "");
+/// The box from_coords..to_coords (inclusive, one coordinate per spatial dimension, as EDDL). With
+/// reshape the output is the box; otherwise the input size with `constant` outside the box.
+layer Crop(layer parent, const std::vector<int>& from_coords, const std::vector<int>& to_coords, bool reshape = true,
+           float constant = 0.0f, const std::string& name = "");
+/// Crop of `size` (one value per spatial dimension) at the centre.
+layer CenteredCrop(layer parent, const std::vector<int>& size, bool reshape = true, float constant = 0.0f,
+                   const std::string& name = "");
+/// {length} word indices (whole numbers in [0, vocsize)) -> {length, output_dim} learned vectors.
+/// mask_zeros: index 0 is padding, outputs zeros and learns nothing.
+layer Embedding(layer parent, int vocsize, int length, int output_dim, bool mask_zeros = false,
+                const std::string& name = "");
 /// Adds Gaussian noise N(0, stddev) in training (seeded like Dropout); identity in inference.
 layer GaussianNoise(layer parent, float stddev, const std::string& name = "");
 /// Reorders the axes after the batch: Permute(l, {2, 0, 1}) turns {C, H, W} into {W, C, H}.

@@ -285,7 +285,20 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
     if (type == "BatchNormalization")
         return std::make_shared<LBatchNorm>(one(), std::stof(need(cfg, "momentum", type)), std::stof(need(cfg, "eps", type)),
                                             need(cfg, "affine", type) == "1", name);
-    if (type == "UpSampling2D") return std::make_shared<LUpSampling2D>(one(), shape_of(need(cfg, "size", type)), "nearest", name);
+    if (type == "UpSampling2D" || type == "UpSampling3D")
+        return std::make_shared<LUpSampling2D>(one(), shape_of(need(cfg, "size", type)),
+                                               cfg.count("interpolation") ? cfg.at("interpolation") : "nearest", name,
+                                               type[10] - '0');
+    if (type == "Pad")
+        return std::make_shared<LPad>(one(), shape_of(need(cfg, "pads", type)), std::stof(need(cfg, "constant", type)), name);
+    if (type == "Crop" || type == "CenteredCrop")
+        return std::make_shared<LCrop>(one(), shape_of(need(cfg, "from", type)), shape_of(need(cfg, "to", type)),
+                                       need(cfg, "reshape", type) == "1", std::stof(need(cfg, "constant", type)), name,
+                                       type);
+    if (type == "Embedding")
+        return std::make_shared<LEmbedding>(one(), std::stoi(need(cfg, "vocsize", type)), std::stoi(need(cfg, "length", type)),
+                                            std::stoi(need(cfg, "output_dim", type)), need(cfg, "mask_zeros", type) == "1",
+                                            name);
     if (type == "GaussianNoise") return std::make_shared<LGaussianNoise>(one(), std::stof(need(cfg, "stddev", type)), name);
     if (type == "Permute") return std::make_shared<LPermute>(one(), shape_of(need(cfg, "dims", type)), name);
     if (type == "LayerNormalization" || type == "GroupNormalization")

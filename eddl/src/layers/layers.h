@@ -184,14 +184,64 @@ public:
     tensor mean, invstd;  // of the last forward, per channel
 };
 
+/// UpSampling2D / UpSampling3D by integer factors: nearest, or (bi/tri)linear with half-pixel
+/// centres (PyTorch's align_corners=False, Keras' "bilinear").
 class LUpSampling2D : public Layer {
 public:
-    LUpSampling2D(layer parent, const std::vector<int>& size, const std::string& interpolation, const std::string& name);
-    std::string type() const override { return "UpSampling2D"; }
+    LUpSampling2D(layer parent, const std::vector<int>& size, const std::string& interpolation, const std::string& name,
+                  int rank = 2);
+    std::string type() const override { return "UpSampling" + std::to_string(rank) + "D"; }
     void forward() override;
     void backward() override;
     LayerConfig config() const override;
-    int sh, sw;
+    ResampleGeom geom(int batch) const;
+    int rank;
+    std::vector<int> factors;
+    std::string interpolation;  // "nearest" or "linear"
+};
+
+/// A constant border around the spatial dimensions of {C, spatial...} inputs.
+class LPad : public Layer {
+public:
+    /// pads: one value per spatial dimension (both sides) or (begin, end) per dimension
+    LPad(layer parent, const std::vector<int>& pads, float constant, const std::string& name);
+    std::string type() const override { return "Pad"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    std::vector<int> begin, end;
+    float constant;
+};
+
+/// Crop (and CenteredCrop): the box from..to (inclusive, per spatial dimension). reshape: the
+/// output is the box; otherwise it keeps the input size with `constant` outside the box.
+class LCrop : public Layer {
+public:
+    LCrop(layer parent, const std::vector<int>& from, const std::vector<int>& to, bool reshape, float constant,
+          const std::string& name, const std::string& type_name = "Crop");
+    std::string type() const override { return type_name; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    std::vector<int> begin, extent;
+    bool keep_size;
+    float constant;
+    std::string type_name;
+};
+
+/// Embedding: {length} word indices -> {length, output_dim} rows of a learned [vocsize, output_dim]
+/// table. mask_zeros: index 0 is padding, its output is zero and it learns nothing.
+class LEmbedding : public Layer {
+public:
+    LEmbedding(layer parent, int vocsize, int length, int output_dim, bool mask_zeros, const std::string& name);
+    std::string type() const override { return "Embedding"; }
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    int vocsize, length, output_dim;
+    bool mask_zeros;
+    std::vector<int> indices;  // of the last forward; -1 = masked
 };
 
 /// Adds N(0, stddev) noise in training; identity in inference.

@@ -168,7 +168,32 @@ layer GroupNormalization(layer p, int groups, float eps, bool affine, const std:
     return std::make_shared<LGroupNorm>(p, groups, eps, affine, n);
 }
 layer UpSampling2D(layer p, const std::vector<int>& size, const std::string& interp, const std::string& n) {
-    return std::make_shared<LUpSampling2D>(p, size, interp, n);
+    return std::make_shared<LUpSampling2D>(p, size, interp, n, 2);
+}
+layer UpSampling3D(layer p, const std::vector<int>& size, const std::string& interp, const std::string& n) {
+    return std::make_shared<LUpSampling2D>(p, size, interp, n, 3);
+}
+layer Pad(layer p, const std::vector<int>& padding, float constant, const std::string& n) {
+    return std::make_shared<LPad>(p, padding, constant, n);
+}
+layer Crop(layer p, const std::vector<int>& from, const std::vector<int>& to, bool reshape, float constant,
+           const std::string& n) {
+    return std::make_shared<LCrop>(p, from, to, reshape, constant, n);
+}
+layer CenteredCrop(layer p, const std::vector<int>& size, bool reshape, float constant, const std::string& n) {
+    EDDL_CHECK(p && p->out_shape.size() == size.size() + 1,
+               "CenteredCrop: size needs one value per spatial dimension of " << (p ? shape_str(p->out_shape) : "null"));
+    std::vector<int> from, to;
+    for (size_t a = 0; a < size.size(); ++a) {
+        EDDL_CHECK(size[a] >= 1 && size[a] <= p->out_shape[a + 1],
+                   "CenteredCrop: size " << size[a] << " does not fit dimension " << a << " of " << shape_str(p->out_shape));
+        from.push_back((p->out_shape[a + 1] - size[a]) / 2);
+        to.push_back(from.back() + size[a] - 1);
+    }
+    return std::make_shared<LCrop>(p, from, to, reshape, constant, n, "CenteredCrop");
+}
+layer Embedding(layer p, int vocsize, int length, int output_dim, bool mask_zeros, const std::string& n) {
+    return std::make_shared<LEmbedding>(p, vocsize, length, output_dim, mask_zeros, n);
 }
 layer GaussianNoise(layer p, float stddev, const std::string& n) { return std::make_shared<LGaussianNoise>(p, stddev, n); }
 layer Permute(layer p, const std::vector<int>& dims, const std::string& n) { return std::make_shared<LPermute>(p, dims, n); }

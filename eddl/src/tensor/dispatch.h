@@ -82,6 +82,14 @@ struct PoolGeom {
     auto operator<=>(const PoolGeom&) const = default;
 };
 
+/// Resampling of `planes` volumes id x ih x iw to od x oh x ow (2-D: id = od = 1): nearest
+/// (floor(o * in / out)) or (bi/tri)linear with half-pixel centres (PyTorch align_corners=False).
+struct ResampleGeom {
+    int64_t planes;
+    int id, ih, iw, od, oh, ow;
+    bool linear;
+};
+
 /// Batch normalization over x viewed as [n, c, s]: statistics per channel c over n and s.
 struct NormGeom {
     int64_t n, c, s;
@@ -117,6 +125,13 @@ struct KernelTable {
     void (*upsample_nearest)(const float* src, float* dst, int64_t planes, int ih, int iw, int sh, int sw) = nullptr;
     void (*upsample_nearest_backward)(const float* ddst, float* dsrc, int64_t planes, int ih, int iw, int sh, int sw,
                                       bool accumulate) = nullptr;
+    // dst's region starts[d] .. starts[d] + src_dims[d] (=)+= src: the reverse of slice
+    void (*slice_backward)(const float* src, float* dst, int ndim, const int64_t* dst_dims, const int64_t* starts,
+                           const int64_t* src_dims, bool accumulate) = nullptr;
+    void (*resample)(const ResampleGeom& g, const float* src, float* dst) = nullptr;
+    void (*resample_backward)(const ResampleGeom& g, const float* ddst, float* dsrc, bool accumulate) = nullptr;
+    // dst[idx[r]] += src[r], row_len floats each; rows with idx < 0 are skipped
+    void (*scatter_add_rows)(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len) = nullptr;
     // copies rows: dst[r + dst_off] = src[idx[r]], row_len floats each
     void (*gather_rows)(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len) = nullptr;
     // C[i, :] += bias ; rows x cols

@@ -35,6 +35,11 @@ void upsample_nearest(const float* src, float* dst, int64_t planes, int ih, int 
 void upsample_nearest_backward(const float* ddst, float* dsrc, int64_t planes, int ih, int iw, int sh, int sw,
                                bool accumulate);
 void gather_rows(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len);
+void scatter_add_rows(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len);
+void slice_backward(const float* src, float* dst, int ndim, const int64_t* dst_dims, const int64_t* starts,
+                    const int64_t* src_dims, bool accumulate);
+void resample(const ResampleGeom& g, const float* src, float* dst);
+void resample_backward(const ResampleGeom& g, const float* ddst, float* dsrc, bool accumulate);
 void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, const int64_t* starts,
            const int64_t* out_dims);
 

@@ -11,6 +11,10 @@ void register_kernels(KernelTable& t) {
     t.permute = permute;
     t.gather_rows = gather_rows;
     t.slice = slice;
+    t.slice_backward = slice_backward;
+    t.scatter_add_rows = scatter_add_rows;
+    t.resample = resample;
+    t.resample_backward = resample_backward;
     t.upsample_nearest = upsample_nearest;
     t.upsample_nearest_backward = upsample_nearest_backward;
     t.add_rowwise = add_rowwise;
