@@ -771,3 +771,32 @@ TEST(PadAndCrop, EveryNewLayerSurvivesACheckpoint) {
     EXPECT_EQ(back->summary(), net->summary());
     EXPECT_EQ(predict(net, {xi, xv, xw})[0]->to_std(), predict(back, {xi, xv, xw})[0]->to_std());
 }
+
+// Inference fusion: Conv -> BatchNorm -> ReLu chains computed as one convolution give the
+// unfused results; chains whose inner outputs are used elsewhere are left alone.
+TEST(InferenceFusion, EqualsTheUnfusedLayers) {
+    layer in = Input({3, 10, 10}), vol = Input({2, 4, 6, 6});
+    layer a = ReLu(BatchNormalization(Conv2D(in, 8, {3, 3}), 0.9f, 1e-3f));            // conv-bn-relu
+    layer b = ReLu(Conv2D(a, 8, {3, 3}, {2, 2}, "same", true, 2));                      // conv-relu, grouped
+    layer bn = BatchNormalization(Conv2D(b, 4, {1, 1}, {1, 1}, "valid", false));        // conv-bn, no bias
+    layer c = Add({ReLu(bn), bn});                                                     // bn feeds two: no relu fusion
+    layer d = ReLu(BatchNormalization(Conv3D(vol, 4, {3, 3, 3}, {1, 2, 2})));          // 3-D
+    model net = Model({in, vol}, {Flatten(c), Flatten(d)});
+    build(net, sgd(0.1f), {"mse", "mse"}, {}, CS_CPU(2));
+    auto x = Tensor::randn({3, 3, 10, 10}, 1), xv = Tensor::randn({3, 2, 4, 6, 6}, 2);
+    // a few training steps so the running statistics and affine parameters are not the defaults
+    auto t1 = Tensor::randn({3, 4 * 5 * 5}, 3), t2 = Tensor::randn({3, 4 * 4 * 3 * 3}, 4);
+    for (int i = 0; i < 3; ++i) train_batch(net, {x, xv}, {t1, t2});
+    net->fuse_inference = false;
+    const auto plain = predict(net, {x, xv});
+    net->fuse_inference = true;
+    const auto fused = predict(net, {x, xv});
+    for (int o = 0; o < 2; ++o) {
+        ASSERT_EQ(plain[o]->shape, fused[o]->shape);
+        for (int64_t i = 0; i < plain[o]->size; ++i)
+            ASSERT_NEAR(fused[o]->ptr[i], plain[o]->ptr[i], 1e-4f + 1e-4f * std::fabs(plain[o]->ptr[i]))
+                << "output " << o << " element " << i;
+    }
+    // training mode never fuses: the batch statistics are used
+    train_batch(net, {x, xv}, {t1, t2});
+}

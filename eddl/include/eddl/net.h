@@ -103,6 +103,11 @@ public:
     uint64_t seed = 1234;     ///< root of every random draw: init, shuffling, dropout
     bool built = false;
     bool stop_training = false;
+    /// In inference mode, run each Conv -> BatchNormalization -> ReLu chain (or Conv -> BatchNorm,
+    /// Conv -> ReLu) as one convolution with the normalization and activation applied as it
+    /// writes (results equal the unfused layers up to rounding). The chain's inner layers' outputs
+    /// are then not computed: set false to inspect them after predict().
+    bool fuse_inference = true;
     int64_t epochs_done = 0;  ///< completed fit epochs (checkpoints resume from here)
     int64_t steps_done = 0;   ///< optimizer steps (dropout streams are derived from it)
 
@@ -131,6 +136,11 @@ private:
     int batch_ = 0;
     std::vector<layer> fused_softmax_;  // per output: the Softmax whose logits feed SCE, or null
     std::multimap<Shape, tensor> delta_pool_;  // released deltas by shape (mid_mem, low_mem)
+    struct Fusion {
+        Layer *conv, *bn, *relu;  // bn or relu may be null; the chain writes the last one's output
+    };
+    std::map<const Layer*, Fusion> fusions_;  // by convolution, planned by build()
+    void plan_fusions();
     void acquire_delta(Layer& l);
     void release_delta(Layer& l);
 };

@@ -1,4 +1,5 @@
 // Conv2D: NCHW convolution with padding, strides, dilation and groups; kernels via the dispatch table.
+#include <cmath>
 #include <sstream>
 
 #include "init/init.h"
@@ -132,6 +133,26 @@ void LConv2D::init_params(uint64_t s) {
 void LConv2D::forward() {
     const Tensor& x = *parents[0]->output;
     kernels(x.device).conv(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, output->ptr);
+}
+
+void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, Tensor& out) {
+    const Tensor& x = *parents[0]->output;
+    ConvEpilogue e;
+    e.relu = relu;
+    std::vector<float> scale, shift;
+    if (bn) {  // y * gamma / sqrt(var + eps) + (beta - mean * gamma / sqrt(var + eps))
+        scale.resize(size_t(filters));
+        shift.resize(size_t(filters));
+        for (int c = 0; c < filters; ++c) {
+            const float g = bn->affine ? bn->params[0]->ptr[c] : 1.0f, b = bn->affine ? bn->params[1]->ptr[c] : 0.0f;
+            scale[size_t(c)] = g / std::sqrt(bn->states[1]->ptr[c] + bn->eps);
+            shift[size_t(c)] = b - bn->states[0]->ptr[c] * scale[size_t(c)];
+        }
+        e.scale = scale.data();
+        e.shift = shift.data();
+    }
+    kernels(x.device).conv_inference(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, e,
+                                     out.ptr);
 }
 
 void LConv2D::backward() {

@@ -96,6 +96,7 @@ void Net::build(optimizer o, const std::vector<std::string>& loss_names, const s
     }
     for (const auto& m : metric_names) metrics.push_back(std::make_shared<MetricFn>(make_metric(m)));
     mark_needs_delta(layers);
+    plan_fusions();
     for (size_t i = 0; i < layers.size(); ++i) {
         layers[i]->seed = derive_seed(seed, 2, i);
         if (init_weights) layers[i]->init_params(derive_seed(seed, 1, i));
@@ -129,9 +130,50 @@ void Net::forward(const vtensor& in) {
     }
     resize(in[0]->shape[0]);
     for (size_t i = 0; i < in.size(); ++i) inputs[i]->output->copy_from(*in[i]);
+    std::set<const Layer*> done;  // computed by a fused chain already
     for (const auto& l : layers) {
         l->step = uint64_t(steps_done);
+        if (done.count(l.get())) continue;
+        auto f = fuse_inference && l->mode == TSMODE ? fusions_.find(l.get()) : fusions_.end();
+        if (f != fusions_.end() && (!f->second.bn || f->second.bn->mode == TSMODE)) {
+            const Fusion& fu = f->second;
+            static_cast<LConv2D*>(fu.conv)->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr,
+                                                              *(fu.relu ? fu.relu : fu.bn ? fu.bn : fu.conv)->output);
+            done.insert({fu.bn, fu.relu});
+            continue;
+        }
         l->forward();
+    }
+}
+
+// Conv -> [BatchNormalization] -> [ReLu] chains whose inner links feed nothing else and are not
+// model outputs: in inference they run as one convolution (Net::fuse_inference).
+void Net::plan_fusions() {
+    fusions_.clear();
+    std::map<const Layer*, std::vector<Layer*>> children;
+    for (const auto& l : layers)
+        for (const auto& p : l->parents) children[p.get()].push_back(l.get());
+    std::set<const Layer*> outs;
+    for (const auto& o : outputs) outs.insert(o.get());
+    auto sole_child = [&](const Layer* l) -> Layer* {
+        auto it = children.find(l);
+        return !outs.count(l) && it != children.end() && it->second.size() == 1 ? it->second[0] : nullptr;
+    };
+    auto is_relu = [](const Layer* l) {
+        auto* a = dynamic_cast<const LActivation*>(l);
+        return a && a->act == "relu";
+    };
+    for (const auto& l : layers) {
+        if (!dynamic_cast<LConv2D*>(l.get())) continue;
+        Fusion f{l.get(), nullptr, nullptr};
+        Layer* next = sole_child(l.get());
+        if (next && dynamic_cast<LBatchNorm*>(next) && next->out_shape.size() >= 2) {
+            f.bn = next;
+            next = sole_child(next);
+        }
+        if (next && is_relu(next)) f.relu = next;
+        if (!f.bn && !f.relu) continue;
+        fusions_[l.get()] = f;
     }
 }
 

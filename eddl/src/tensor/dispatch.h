@@ -72,6 +72,14 @@ struct ConvGeom {
     auto operator<=>(const ConvGeom&) const = default;
 };
 
+/// What an inference convolution applies to its output, per output channel, before writing it:
+/// y * scale + shift (a folded batch normalization; both null = none), then ReLU.
+struct ConvEpilogue {
+    const float* scale = nullptr;
+    const float* shift = nullptr;
+    bool relu = false;
+};
+
 /// Pooling geometry, NCHW or NCDHW (depth fields at their defaults for 2-D and 1-D); padding is
 /// never part of an average (exclude-padding).
 enum class PoolKind { Max, Avg };
@@ -149,6 +157,8 @@ struct KernelTable {
                          int64_t n) = nullptr;
     // convolution: dst = conv(src, w) + b (b may be null); backward data and weights (db may be null);
     // `accumulate` adds into dsrc / dw, db instead of overwriting
+    void (*conv_inference)(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
+                           float* dst) = nullptr;
     void (*conv)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
     void (*conv_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
                                  bool accumulate) = nullptr;

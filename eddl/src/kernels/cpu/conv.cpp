@@ -2,6 +2,7 @@
 // through oneDNN primitives created once per geometry and reused for every batch of that shape.
 // No im2col.
 #include <map>
+#include <tuple>
 #include <type_traits>
 #include <mutex>
 #include <vector>
@@ -184,6 +185,51 @@ void conv_backward_weights_impl(const ConvGeom& g, const float* src, const float
     });
 }
 
+// ---- inference: convolution with batch normalization and ReLU fused as oneDNN post-ops ----
+
+struct InferencePrims {
+    memory::desc src, wei, bia, dst, chan;
+    dnnl::convolution_forward::primitive_desc pd;
+    dnnl::convolution_forward prim;
+};
+
+const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool scale_shift, bool relu) {
+    static std::mutex m;
+    static std::map<std::tuple<ConvGeom, bool, bool, bool>, InferencePrims> cache;
+    std::lock_guard<std::mutex> lock(m);
+    const auto key = std::make_tuple(g, bias, scale_shift, relu);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    const auto& t = conv_prims<false>(g, bias);  // same plain descriptors and geometry
+    InferencePrims p;
+    p.src = t.src;
+    p.wei = t.wei;
+    p.bia = t.bia;
+    p.dst = t.dst;
+    const auto f32 = memory::data_type::f32;
+    const bool vol = g.volumetric();
+    p.chan = memory::desc(vol ? memory::dims{1, g.oc, 1, 1, 1} : memory::dims{1, g.oc, 1, 1}, f32,
+                          vol ? tag::ncdhw : tag::nchw);
+    dnnl::post_ops po;
+    if (scale_shift) {  // per output channel: y * scale + shift
+        po.append_binary(dnnl::algorithm::binary_mul, p.chan);
+        po.append_binary(dnnl::algorithm::binary_add, p.chan);
+    }
+    if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(po);
+    auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
+    auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
+    p.pd = dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                        any(t.src), any(t.wei), t.bia, any(t.dst), spatial(g.sd, g.sh, g.sw),
+                                        spatial(g.dd - 1, g.dh - 1, g.dw - 1), spatial(g.pf, g.pt, g.pl),
+                                        spatial(g.pk, g.pb, g.pr)),
+        attr, onednn_engine());
+    p.prim = dnnl::convolution_forward(p.pd);
+    return cache.emplace(key, std::move(p)).first->second;
+}
+
 }  // namespace
 
 void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
@@ -206,6 +252,25 @@ void conv_transpose_backward_data(const ConvGeom& g, const float* w, const float
 void conv_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
                                        bool accumulate) {
     conv_backward_weights_impl<true>(g, src, ddst, dw, db, accumulate);
+}
+
+void conv_inference(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
+                    float* dst) {
+    guarded(g, "fused inference convolution", [&] {
+        const bool ss = e.scale != nullptr;
+        const auto& p = inference_prims(g, b != nullptr, ss, e.relu);
+        memory s = as(p.src, src, p.pd.src_desc(), kSrc), wm = as(p.wei, w, p.pd.weights_desc(), kWei);
+        Out d = out_as(p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
+        if (b) args.insert({DNNL_ARG_BIAS, mem(p.bia, b)});
+        if (ss) {
+            args.insert({DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(p.chan, e.scale)});
+            args.insert({DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(p.chan, e.shift)});
+        }
+        p.prim.execute(onednn_stream(), args);
+        d.finish();
+        onednn_stream().wait();
+    });
 }
 
 }  // namespace eddl::cpu
