@@ -169,6 +169,47 @@ layer CenteredCrop(layer parent, const std::vector<int>& size, bool reshape = tr
 /// mask_zeros: index 0 is padding, outputs zeros and learns nothing.
 layer Embedding(layer parent, int vocsize, int length, int output_dim, bool mask_zeros = false,
                 const std::string& name = "");
+// ---- data augmentation inside the network, on {C, H, W} inputs ----
+// Random* layers transform each sample differently in training (draws from the net's seed, the
+// step and the sample: runs repeat) and pass the input through in inference (RandomCrop takes the
+// centred crop there). The others always apply. da_mode: what positions outside the image read:
+// "constant" (the constant), "nearest" (the edge), "reflect", "wrap", or "original" (the input
+// pixel at the same position). Gradients flow through all of them (bilinear resampling).
+layer RandomCrop(layer parent, const std::vector<int>& new_shape, const std::string& name = "");
+/// A random box of a `factor` {min, max} fraction of the size, resized back to the input size.
+layer RandomCropScale(layer parent, const std::vector<float>& factor, const std::string& da_mode = "nearest",
+                      const std::string& name = "");
+/// A box of random size (fractions factor_x, factor_y of the width, height) set to `constant`.
+layer RandomCutout(layer parent, const std::vector<float>& factor_x, const std::vector<float>& factor_y,
+                   float constant = 0.0f, const std::string& name = "");
+/// Flips with probability 0.5: axis 0 upside down, axis 1 left-right.
+layer RandomFlip(layer parent, int axis, const std::string& name = "");
+layer RandomHorizontalFlip(layer parent, const std::string& name = "");
+layer RandomVerticalFlip(layer parent, const std::string& name = "");
+/// Rotation by a random angle in factor {min, max} degrees (counter-clockwise as displayed)
+/// about the centre plus offset_center {dy, dx}.
+layer RandomRotation(layer parent, const std::vector<float>& factor, const std::vector<int>& offset_center = {0, 0},
+                     const std::string& da_mode = "original", float constant = 0.0f, const std::string& name = "");
+/// Zoom about the centre by a random factor in {min, max} (> 1 enlarges), same output size.
+layer RandomScale(layer parent, const std::vector<float>& factor, const std::string& da_mode = "nearest",
+                  float constant = 0.0f, const std::string& name = "");
+/// Translation by random fractions of the width (factor_x) and height (factor_y), {min, max} each.
+layer RandomShift(layer parent, const std::vector<float>& factor_x, const std::vector<float>& factor_y,
+                  const std::string& da_mode = "nearest", float constant = 0.0f, const std::string& name = "");
+/// The box from_coords..to_coords ({y, x}, inclusive) set to `constant`.
+layer Cutout(layer parent, const std::vector<int>& from_coords, const std::vector<int>& to_coords, float constant = 0.0f,
+             const std::string& name = "");
+layer Flip(layer parent, int axis = 0, const std::string& name = "");  ///< 0 upside down, 1 left-right
+layer HorizontalFlip(layer parent, const std::string& name = "");
+layer VerticalFlip(layer parent, const std::string& name = "");
+layer Rotate(layer parent, float angle, const std::vector<int>& offset_center = {0, 0},
+             const std::string& da_mode = "original", float constant = 0.0f, const std::string& name = "");
+/// reshape: resize to new_shape {h, w}; otherwise zoom by new_shape / input size keeping the size.
+layer Scale(layer parent, const std::vector<int>& new_shape, bool reshape = true, const std::string& da_mode = "nearest",
+            float constant = 0.0f, const std::string& name = "");
+/// Moves the content by shift {dy, dx} pixels.
+layer Shift(layer parent, const std::vector<int>& shift, const std::string& da_mode = "nearest", float constant = 0.0f,
+            const std::string& name = "");
 /// Adds Gaussian noise N(0, stddev) in training (seeded like Dropout); identity in inference.
 layer GaussianNoise(layer parent, float stddev, const std::string& name = "");
 /// Reorders the axes after the batch: Permute(l, {2, 0, 1}) turns {C, H, W} into {W, C, H}.

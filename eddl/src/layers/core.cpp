@@ -295,6 +295,19 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
         return std::make_shared<LCrop>(one(), shape_of(need(cfg, "from", type)), shape_of(need(cfg, "to", type)),
                                        need(cfg, "reshape", type) == "1", std::stof(need(cfg, "constant", type)), name,
                                        type);
+    if (cfg.count("kind") && cfg.count("da_mode")) {  // the data-augmentation layers
+        auto fl = [](const std::string& t) {
+            std::vector<float> v;
+            std::stringstream ss(t);
+            std::string item;
+            while (std::getline(ss, item, ',')) v.push_back(std::stof(item));
+            return v;
+        };
+        const auto ns = fl(cfg.at("new_shape"));
+        return std::make_shared<LTransform>(one(), LTransform::Kind(std::stoi(cfg.at("kind"))), fl(need(cfg, "a", type)),
+                                            fl(need(cfg, "b", type)), Shape(ns.begin(), ns.end()), cfg.at("da_mode"),
+                                            std::stof(need(cfg, "constant", type)), name);
+    }
     if (type == "Embedding")
         return std::make_shared<LEmbedding>(one(), std::stoi(need(cfg, "vocsize", type)), std::stoi(need(cfg, "length", type)),
                                             std::stoi(need(cfg, "output_dim", type)), need(cfg, "mask_zeros", type) == "1",

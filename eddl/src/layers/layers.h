@@ -286,6 +286,39 @@ public:
     tensor mean, invstd;
 };
 
+/// The data-augmentation layers on {C, H, W} inputs (src/layers/augment.cpp). Parameters by kind:
+/// RandomCrop: new_shape {h, w}. RandomCropScale: pa = factor range. RandomCutout: pa = factor_x,
+/// pb = factor_y ranges. RandomFlip / Flip: pa = {axis} (pb = {1} marks the Horizontal/Vertical
+/// spelling). RandomRotation: pa = degrees range, pb = offset_center. RandomScale: pa = factor
+/// range. RandomShift: pa = factor_x, pb = factor_y ranges. Cutout: pa = from {y, x}, pb = to
+/// {y, x} inclusive. Rotate: pa = {angle}, pb = offset_center. Scale: pa = {reshape}, new_shape.
+/// Shift: pa = {y, x} pixels.
+class LTransform : public Layer {
+public:
+    enum class Kind {
+        RandomCrop, RandomCropScale, RandomCutout, RandomFlip, RandomRotation, RandomScale, RandomShift,
+        Cutout, Flip, Rotate, Scale, Shift
+    };
+    LTransform(layer parent, Kind kind, const std::vector<float>& pa, const std::vector<float>& pb,
+               const Shape& new_shape, const std::string& da_mode, float constant, const std::string& name);
+    std::string type() const override;
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    bool random() const;
+    WarpGeom geom(int batch) const;
+    void plan(int sample, float* m, int* box) const;
+    Kind kind;
+    std::vector<float> pa, pb;
+    Shape new_shape;
+    std::string da_mode;
+    WarpBorder border;
+    float constant;
+    std::vector<float> mats;  // of the last forward, 6 per sample
+    std::vector<int> boxes;   // 4 per sample
+    bool identity = true;
+};
+
 /// Rebuilds a layer from type(), name, parents and config() (checkpoint loading).
 layer make_layer(const std::string& type, const std::string& name, const vlayer& parents, const LayerConfig& cfg);
 

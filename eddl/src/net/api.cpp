@@ -192,6 +192,54 @@ layer CenteredCrop(layer p, const std::vector<int>& size, bool reshape, float co
     }
     return std::make_shared<LCrop>(p, from, to, reshape, constant, n, "CenteredCrop");
 }
+namespace {
+using TK = LTransform::Kind;
+layer transform(layer p, TK k, const std::vector<float>& a, const std::vector<float>& b, const Shape& shape,
+                const std::string& mode, float c, const std::string& n) {
+    return std::make_shared<LTransform>(p, k, a, b, shape, mode, c, n);
+}
+std::vector<float> fl(const std::vector<int>& v) { return {v.begin(), v.end()}; }
+}  // namespace
+layer RandomCrop(layer p, const std::vector<int>& s, const std::string& n) {
+    return transform(p, TK::RandomCrop, {}, {}, Shape(s.begin(), s.end()), "constant", 0, n);
+}
+layer RandomCropScale(layer p, const std::vector<float>& f, const std::string& m, const std::string& n) {
+    return transform(p, TK::RandomCropScale, f, {}, {}, m, 0, n);
+}
+layer RandomCutout(layer p, const std::vector<float>& fx, const std::vector<float>& fy, float c, const std::string& n) {
+    return transform(p, TK::RandomCutout, fx, fy, {}, "constant", c, n);
+}
+layer RandomFlip(layer p, int axis, const std::string& n) { return transform(p, TK::RandomFlip, {float(axis)}, {}, {}, "constant", 0, n); }
+layer RandomHorizontalFlip(layer p, const std::string& n) { return transform(p, TK::RandomFlip, {1}, {1}, {}, "constant", 0, n); }
+layer RandomVerticalFlip(layer p, const std::string& n) { return transform(p, TK::RandomFlip, {0}, {1}, {}, "constant", 0, n); }
+layer RandomRotation(layer p, const std::vector<float>& f, const std::vector<int>& oc, const std::string& m, float c,
+                     const std::string& n) {
+    EDDL_CHECK(oc.size() == 2, "RandomRotation: offset_center needs {dy, dx}");
+    return transform(p, TK::RandomRotation, f, fl(oc), {}, m, c, n);
+}
+layer RandomScale(layer p, const std::vector<float>& f, const std::string& m, float c, const std::string& n) {
+    return transform(p, TK::RandomScale, f, {}, {}, m, c, n);
+}
+layer RandomShift(layer p, const std::vector<float>& fx, const std::vector<float>& fy, const std::string& m, float c,
+                  const std::string& n) {
+    return transform(p, TK::RandomShift, fx, fy, {}, m, c, n);
+}
+layer Cutout(layer p, const std::vector<int>& from, const std::vector<int>& to, float c, const std::string& n) {
+    return transform(p, TK::Cutout, fl(from), fl(to), {}, "constant", c, n);
+}
+layer Flip(layer p, int axis, const std::string& n) { return transform(p, TK::Flip, {float(axis)}, {}, {}, "constant", 0, n); }
+layer HorizontalFlip(layer p, const std::string& n) { return transform(p, TK::Flip, {1}, {1}, {}, "constant", 0, n); }
+layer VerticalFlip(layer p, const std::string& n) { return transform(p, TK::Flip, {0}, {1}, {}, "constant", 0, n); }
+layer Rotate(layer p, float angle, const std::vector<int>& oc, const std::string& m, float c, const std::string& n) {
+    EDDL_CHECK(oc.size() == 2, "Rotate: offset_center needs {dy, dx}");
+    return transform(p, TK::Rotate, {angle}, fl(oc), {}, m, c, n);
+}
+layer Scale(layer p, const std::vector<int>& s, bool reshape, const std::string& m, float c, const std::string& n) {
+    return transform(p, TK::Scale, {reshape ? 1.0f : 0.0f}, {}, Shape(s.begin(), s.end()), m, c, n);
+}
+layer Shift(layer p, const std::vector<int>& s, const std::string& m, float c, const std::string& n) {
+    return transform(p, TK::Shift, fl(s), {}, {}, m, c, n);
+}
 layer Embedding(layer p, int vocsize, int length, int output_dim, bool mask_zeros, const std::string& n) {
     return std::make_shared<LEmbedding>(p, vocsize, length, output_dim, mask_zeros, n);
 }

@@ -98,6 +98,18 @@ struct ResampleGeom {
     bool linear;
 };
 
+/// Per-sample affine resampling of n x c planes ih x iw into oh x ow (the data-augmentation
+/// layers). Output (y, x) of sample s reads the input at sy = m0 y + m1 x + m2, sx = m3 y + m4 x + m5
+/// (m = 6 floats per sample), bilinearly; positions outside follow `border`; the box
+/// [y0, y1) x [x0, x1) (4 ints per sample, empty when y0 >= y1) is set to `constant`.
+enum class WarpBorder { Constant, Nearest, Reflect, Wrap, Original };
+struct WarpGeom {
+    int64_t n, c;
+    int ih, iw, oh, ow;
+    WarpBorder border;
+    float constant;
+};
+
 /// Batch normalization over x viewed as [n, c, s]: statistics per channel c over n and s.
 struct NormGeom {
     int64_t n, c, s;
@@ -138,6 +150,9 @@ struct KernelTable {
                            const int64_t* src_dims, bool accumulate) = nullptr;
     void (*resample)(const ResampleGeom& g, const float* src, float* dst) = nullptr;
     void (*resample_backward)(const ResampleGeom& g, const float* ddst, float* dsrc, bool accumulate) = nullptr;
+    void (*warp)(const WarpGeom& g, const float* mats, const int* boxes, const float* src, float* dst) = nullptr;
+    void (*warp_backward)(const WarpGeom& g, const float* mats, const int* boxes, const float* ddst, float* dsrc,
+                          bool accumulate) = nullptr;
     // dst[idx[r]] += src[r], row_len floats each; rows with idx < 0 are skipped
     void (*scatter_add_rows)(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len) = nullptr;
     // copies rows: dst[r + dst_off] = src[idx[r]], row_len floats each

@@ -38,6 +38,9 @@ void gather_rows(const float* src, float* dst, const int* idx, int64_t nidx, int
 void scatter_add_rows(const float* src, float* dst, const int* idx, int64_t nidx, int64_t row_len);
 void slice_backward(const float* src, float* dst, int ndim, const int64_t* dst_dims, const int64_t* starts,
                     const int64_t* src_dims, bool accumulate);
+void warp(const WarpGeom& g, const float* mats, const int* boxes, const float* src, float* dst);
+void warp_backward(const WarpGeom& g, const float* mats, const int* boxes, const float* ddst, float* dsrc,
+                   bool accumulate);
 void resample(const ResampleGeom& g, const float* src, float* dst);
 void resample_backward(const ResampleGeom& g, const float* ddst, float* dsrc, bool accumulate);
 void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, const int64_t* starts,

@@ -14,6 +14,8 @@ void register_kernels(KernelTable& t) {
     t.slice_backward = slice_backward;
     t.scatter_add_rows = scatter_add_rows;
     t.resample = resample;
+    t.warp = warp;
+    t.warp_backward = warp_backward;
     t.resample_backward = resample_backward;
     t.upsample_nearest = upsample_nearest;
     t.upsample_nearest_backward = upsample_nearest_backward;
