@@ -89,3 +89,17 @@ TEST(Zoo, UNetCountsShapesAndLearning) {
     fit(net, {x}, {y}, 8, 15, FitOptions{.verbose = 0});
     EXPECT_GT(evaluate(net, {x}, {y}, 8, 0).at("dice"), 0.9);
 }
+
+TEST(Zoo, SegNetCountsAndShapes) {
+    // the same layers in PyTorch (Conv2d(3x3, bias=False) + BatchNorm2d + ReLU, MaxPool2d(2),
+    // Upsample(scale_factor=2), a 3x3 Conv2d head) have these counts
+    EXPECT_EQ(count(SegNet({3, 224, 224}, 2)), 29436226);
+    EXPECT_EQ(count(SegNet({1, 64, 64}, 1)), 29434497);
+    EXPECT_EQ(count(SegNet({3, 32, 32}, 12)), 29441996);
+    expect_error([] { SegNet({3, 100, 100}, 2); }, "divisible by 32");
+    model net = SegNet({3, 64, 96}, 5);
+    EXPECT_EQ(net->outputs[0]->out_shape, (Shape{5, 64, 96}));
+    build(net, sgd(0.01f), {"mse"}, {}, CS_CPU(2));
+    auto y = predict(net, {Tensor::randn({1, 3, 64, 96}, 1)});
+    EXPECT_EQ(y[0]->shape, (Shape{1, 5, 64, 96}));
+}

@@ -25,6 +25,12 @@ model ResNet101(const Shape& input_shape = {3, 224, 224}, int num_classes = 1000
 /// per level from base_filters. H and W must be divisible by 2^depth.
 model UNet(const Shape& input_shape = {1, 128, 128}, int num_classes = 1, int depth = 4, int base_filters = 64);
 
+/// SegNet (Badrinarayanan et al.) as EDDL's examples build it: the VGG-16 encoder (13 Conv2D(3x3,
+/// no bias)-BatchNormalization-ReLu, 5 max pools) and a mirrored decoder with UpSampling2D(2)
+/// in place of max-unpooling, then a 3x3 Conv2D head: Sigmoid for one class, logits otherwise.
+/// H and W must be divisible by 32.
+model SegNet(const Shape& input_shape = {3, 224, 224}, int num_classes = 2);
+
 /// Removes output layer `name` (for a new head): its parents become the model's outputs. The
 /// model must be built again. Throws if other layers consume it.
 void removeLayer(model net, const std::string& name);

@@ -93,6 +93,27 @@ model UNet(const Shape& input, int classes, int depth, int base) {
     return Model({in}, {classes == 1 ? Sigmoid(l, "sigmoid") : l});
 }
 
+model SegNet(const Shape& input, int classes) {
+    EDDL_CHECK(input.size() == 3, "SegNet: input shape must be {channels, height, width}, got " << shape_str(input));
+    EDDL_CHECK(classes >= 1, "SegNet: num_classes must be >= 1");
+    EDDL_CHECK(input[1] % 32 == 0 && input[2] % 32 == 0,
+               "SegNet: height and width " << input[1] << "x" << input[2] << " must be divisible by 32");
+    layer in = Input(input, "input");
+    layer l = in;
+    const std::vector<std::vector<int>> enc = {{64, 64}, {128, 128}, {256, 256, 256}, {512, 512, 512}, {512, 512, 512}};
+    const std::vector<std::vector<int>> dec = {{512, 512, 512}, {512, 512, 256}, {256, 256, 128}, {128, 64}, {64}};
+    for (const auto& stage : enc) {
+        for (int f : stage) l = conv_bn(l, f, 3, 1, 1, true);
+        l = MaxPool2D(l, {2, 2}, {2, 2});
+    }
+    for (const auto& stage : dec) {
+        l = UpSampling2D(l, {2, 2});
+        for (int f : stage) l = conv_bn(l, f, 3, 1, 1, true);
+    }
+    l = Conv2D(l, classes, {3, 3}, {1, 1}, std::vector<int>{1, 1}, true, 1, {1, 1}, "classifier");
+    return Model({in}, {classes == 1 ? Sigmoid(l, "sigmoid") : l});
+}
+
 model ResNet18(const Shape& input, int classes) { return resnet(input, classes, {2, 2, 2, 2}, false); }
 model ResNet34(const Shape& input, int classes) { return resnet(input, classes, {3, 4, 6, 3}, false); }
 model ResNet50(const Shape& input, int classes) { return resnet(input, classes, {3, 4, 6, 3}, true); }
