@@ -321,6 +321,13 @@ TEST(ShapeLayers, UpSamplingPermuteNoise) {
     forward(m2, {z});
     EXPECT_EQ(getOutput(gn)->abs()->max(), 0.0f);
     expect_error([&] { Permute(in, {0, 0, 1}); }, "not a permutation");
+    layer tr = Transpose(in);
+    EXPECT_EQ(tr->out_shape, (Shape{2, 4, 3}));
+    model m3 = Model({in}, {tr});
+    build(m3, sgd(), {"mse"}, {}, CS_CPU(1));
+    forward(m3, {x});
+    EXPECT_EQ(tr->output->to_std(), x->permute({0, 1, 3, 2})->to_std());
+    expect_error([&] { Transpose(i2); }, "needs at least two axes");
 }
 
 TEST(GroupNormalization, MatchesReferenceAndGradients) {

@@ -214,6 +214,8 @@ layer Shift(layer parent, const std::vector<int>& shift, const std::string& da_m
 layer GaussianNoise(layer parent, float stddev, const std::string& name = "");
 /// Reorders the axes after the batch: Permute(l, {2, 0, 1}) turns {C, H, W} into {W, C, H}.
 layer Permute(layer parent, const std::vector<int>& dims, const std::string& name = "");
+/// Swaps the last two axes (EDDL's Transpose): {C, H, W} -> {C, W, H}; a Permute layer.
+layer Transpose(layer parent, const std::string& name = "");
 
 // merges: all inputs have the same shape (Concat: all but `axis`, which excludes the batch)
 layer Add(const vlayer& layers, const std::string& name = "");

@@ -104,21 +104,14 @@ LConv2D::LConv2D(layer parent, int f, const std::vector<int>& kernel, const std:
     }
 }
 
+Dhw dhw(const Shape& s, int rank) {
+    return {rank == 3 ? s[1] : 1, rank >= 2 ? s[size_t(rank) - 1] : 1, s[size_t(rank)]};
+}
+
 ConvGeom LConv2D::geom(int batch) const {
-    const Shape& in = parents[0]->out_shape;
-    const int ih = rank >= 2 ? in[rank - 1] : 1, iw = in[rank], oh = rank >= 2 ? out_shape[rank - 1] : 1,
-              ow = out_shape[rank];
-    ConvGeom g{batch, in[0], ih, iw, filters, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups};
-    if (rank == 3) {
-        g.id = in[1];
-        g.od = out_shape[1];
-        g.kd = kd;
-        g.sd = sd;
-        g.pf = pf;
-        g.pk = pk;
-        g.dd = dd;
-    }
-    return g;
+    const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
+    return ConvGeom{batch, parents[0]->out_shape[0], i.h, i.w, filters, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw,
+                    groups, i.d, o.d, kd, sd, pf, pk, dd};
 }
 
 void LConv2D::init_params(uint64_t s) {

@@ -106,6 +106,12 @@ public:
 struct Pad1D {
     int out, begin, end;
 };
+
+/// Depth, height and width of a {channels, spatial...} shape of rank 1-3 (missing ones are 1).
+struct Dhw {
+    int d, h, w;
+};
+Dhw dhw(const Shape& s, int rank);
 Pad1D pad_1d(const std::string& who, int in, int k, int stride, int dilation, const std::string& padding,
              int explicit_pad);
 
@@ -228,6 +234,9 @@ public:
     LayerConfig config() const override;
     std::vector<int> begin, extent;
     bool keep_size;
+    /// For a [batch, C, spatial...] tensor: its dims, where the box starts, and the box's dims.
+    void box(const Shape& full, std::vector<int64_t>& dims, std::vector<int64_t>& starts,
+             std::vector<int64_t>& box_dims) const;
     float constant;
     std::string type_name;
 };

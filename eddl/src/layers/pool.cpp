@@ -49,19 +49,9 @@ std::string LPool2D::type() const {
 }
 
 PoolGeom LPool2D::geom(int batch) const {
-    const Shape& in = parents[0]->out_shape;
-    const int ih = rank >= 2 ? in[rank - 1] : 1, iw = in[rank], oh = rank >= 2 ? out_shape[rank - 1] : 1,
-              ow = out_shape[rank];
-    PoolGeom g{kind, batch, in[0], ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr};
-    if (rank == 3) {
-        g.id = in[1];
-        g.od = out_shape[1];
-        g.kd = kd;
-        g.sd = sd;
-        g.pf = pf;
-        g.pk = pk;
-    }
-    return g;
+    const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
+    return PoolGeom{kind, batch, parents[0]->out_shape[0], i.h, i.w, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr,
+                    i.d, o.d, kd, sd, pf, pk};
 }
 
 void LPool2D::resize(int batch) {

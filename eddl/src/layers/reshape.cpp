@@ -78,7 +78,7 @@ LayerConfig LUpSampling2D::config() const {
 
 namespace {
 // [batch, C, spatial...] dims, and where the inner box starts in the bigger tensor
-void box(const Shape& inner_no_batch, const std::vector<int>& begin, int batch, std::vector<int64_t>& dims,
+void pad_box(const Shape& inner_no_batch, const std::vector<int>& begin, int batch, std::vector<int64_t>& dims,
          std::vector<int64_t>& starts) {
     dims.assign({int64_t(batch)});
     for (int d : inner_no_batch) dims.push_back(d);
@@ -111,7 +111,7 @@ void LPad::forward() {
     const Tensor& x = *parents[0]->output;
     const auto& k = kernels(x.device);
     std::vector<int64_t> dims, starts, inner(x.shape.begin(), x.shape.end());
-    box(out_shape, begin, x.shape[0], dims, starts);
+    pad_box(out_shape, begin, x.shape[0], dims, starts);
     k.fill(output->ptr, output->size, constant);
     k.slice_backward(x.ptr, output->ptr, x.ndim, dims.data(), starts.data(), inner.data(), false);
 }
@@ -122,7 +122,7 @@ void LPad::backward() {
     Tensor& dx = *parents[0]->delta;
     const auto& k = kernels(dx.device);
     std::vector<int64_t> dims, starts, inner(dx.shape.begin(), dx.shape.end());
-    box(out_shape, begin, dx.shape[0], dims, starts);
+    pad_box(out_shape, begin, dx.shape[0], dims, starts);
     if (!acc) {
         k.slice(delta->ptr, dx.ptr, dx.ndim, dims.data(), starts.data(), inner.data());
         return;
@@ -166,14 +166,22 @@ LCrop::LCrop(layer parent, const std::vector<int>& from, const std::vector<int>&
     }
 }
 
-void LCrop::forward() {
-    const Tensor& x = *parents[0]->output;
-    const auto& k = kernels(x.device);
-    std::vector<int64_t> dims(x.shape.begin(), x.shape.end()), starts(dims.size(), 0), box_dims(dims);
+void LCrop::box(const Shape& full, std::vector<int64_t>& dims, std::vector<int64_t>& starts,
+                std::vector<int64_t>& box_dims) const {
+    dims.assign(full.begin(), full.end());
+    starts.assign(dims.size(), 0);
+    box_dims = dims;
     for (size_t a = 0; a < begin.size(); ++a) {
         starts[a + 2] = begin[a];
         box_dims[a + 2] = extent[a];
     }
+}
+
+void LCrop::forward() {
+    const Tensor& x = *parents[0]->output;
+    const auto& k = kernels(x.device);
+    std::vector<int64_t> dims, starts, box_dims;
+    box(x.shape, dims, starts, box_dims);
     if (!keep_size) {
         k.slice(x.ptr, output->ptr, x.ndim, dims.data(), starts.data(), box_dims.data());
         return;
@@ -190,11 +198,8 @@ void LCrop::backward() {
     const bool acc = take_parent_delta(0);
     Tensor& dx = *parents[0]->delta;
     const auto& k = kernels(dx.device);
-    std::vector<int64_t> dims(dx.shape.begin(), dx.shape.end()), starts(dims.size(), 0), box_dims(dims);
-    for (size_t a = 0; a < begin.size(); ++a) {
-        starts[a + 2] = begin[a];
-        box_dims[a + 2] = extent[a];
-    }
+    std::vector<int64_t> dims, starts, box_dims;
+    box(dx.shape, dims, starts, box_dims);
     if (!acc) k.fill(dx.ptr, dx.size, 0.0f);
     if (!keep_size) {
         k.slice_backward(delta->ptr, dx.ptr, dx.ndim, dims.data(), starts.data(), box_dims.data(), true);

@@ -245,6 +245,14 @@ layer Embedding(layer p, int vocsize, int length, int output_dim, bool mask_zero
 }
 layer GaussianNoise(layer p, float stddev, const std::string& n) { return std::make_shared<LGaussianNoise>(p, stddev, n); }
 layer Permute(layer p, const std::vector<int>& dims, const std::string& n) { return std::make_shared<LPermute>(p, dims, n); }
+layer Transpose(layer p, const std::string& n) {
+    EDDL_CHECK(p && p->out_shape.size() >= 2,
+               "Transpose: needs at least two axes after the batch" << (p ? ", got " + shape_str(p->out_shape) : ""));
+    std::vector<int> dims(p->out_shape.size());
+    for (size_t i = 0; i < dims.size(); ++i) dims[i] = int(i);
+    std::swap(dims[dims.size() - 1], dims[dims.size() - 2]);
+    return std::make_shared<LPermute>(p, dims, n);
+}
 
 // ---- initializers and regularizers ----
 
