@@ -1,3 +1,4 @@
+#include <ecvl/ecvl.h>
 #include <eddl/eddl.h>
 
 #include <iostream>
@@ -5,6 +6,16 @@
 using namespace eddl;
 
 int main() {
+    // ECVL: an image, a view, a conversion
+    ecvl::Image img({8, 6, 3}, ecvl::DataType::uint8, "xyc", ecvl::ColorType::RGB);
+    img.SetTo(200);
+    ecvl::Image patch = ecvl::View(img, {2, 2, 0}, {4, 3, -1});
+    patch.ConvertTo(ecvl::DataType::uint8);
+    ecvl::Image f;
+    ecvl::ConvertTo(patch, f, ecvl::DataType::float32);
+    if (f.Get({3, 2, 2}) != 200.0) return 1;
+
+    // EDDL: a small network
     layer in = Input({4});
     layer out = Softmax(Dense(ReLu(Dense(in, 8)), 3));
     model net = Model({in}, {out});

@@ -1,0 +1,4 @@
+// ECVL, the DeepHealth computer-vision library: include this one header.
+#pragma once
+#include "ecvl/error.h"
+#include "ecvl/image.h"
