@@ -807,3 +807,30 @@ TEST(InferenceFusion, EqualsTheUnfusedLayers) {
     // training mode never fuses: the batch statistics are used
     train_batch(net, {x, xv}, {t1, t2});
 }
+
+// Channels-last inference through pooling, merges of mixed layouts and layers that need NCHW
+// (Concat, Flatten, a second output read mid-network) gives the plain path's results.
+TEST(InferenceFusion, ChannelsLastThroughPoolingAndMixedLayouts) {
+    layer in = Input({3, 12, 12});
+    layer a = ReLu(BatchNormalization(Conv2D(in, 8, {3, 3}), 0.9f, 1e-3f));
+    layer p1 = MaxPool2D(a, {3, 3}, {2, 2}, "same");                                 // 6x6, NHWC pooling
+    layer b = Conv2D(p1, 8, {3, 3});                                                 // conv alone
+    layer p2 = AveragePool2D(ReLu(b), {2, 2}, {2, 2}, "same");                       // 3x3
+    layer mixed = Add({p2, AveragePool2D(Reshape(Flatten(p1), {8, 6, 6}), {2, 2}, {2, 2})});  // NHWC + NCHW
+    layer g = GlobalAveragePool(mixed);
+    layer cat = Concat({UpSampling2D(mixed, {2, 2}), p1}, 0);                        // needs NCHW
+    layer side = Sigmoid(b);                                                         // an output mid-network
+    model net = Model({in}, {Flatten(g), Flatten(cat), side});
+    build(net, adam(0.01f), {"mse", "mse", "mse"}, {}, CS_CPU(2));
+    auto x = Tensor::randn({2, 3, 12, 12}, 1);
+    auto t0 = Tensor::randn({2, 8}, 2), t1 = Tensor::randn({2, 16 * 36}, 3), t2 = Tensor::randn({2, 8, 6, 6}, 4);
+    for (int i = 0; i < 2; ++i) train_batch(net, {x}, {t0, t1, t2});
+    net->fuse_inference = false;
+    const auto plain = predict(net, {x});
+    net->fuse_inference = true;
+    const auto fused = predict(net, {x});
+    for (size_t o = 0; o < plain.size(); ++o)
+        for (int64_t i = 0; i < plain[o]->size; ++i)
+            ASSERT_NEAR(fused[o]->ptr[i], plain[o]->ptr[i], 1e-4f + 1e-4f * std::fabs(plain[o]->ptr[i]))
+                << "output " << o << " element " << i;
+}

@@ -105,8 +105,10 @@ public:
     bool stop_training = false;
     /// In inference mode, run each Conv -> BatchNormalization -> ReLu chain (or Conv -> BatchNorm,
     /// Conv -> ReLu) as one convolution with the normalization and activation applied as it
-    /// writes (results equal the unfused layers up to rounding). The chain's inner layers' outputs
-    /// are then not computed: set false to inspect them after predict().
+    /// writes, and keep activations channels-last between convolutions, element-wise layers and
+    /// pooling (results equal the plain path up to rounding). The model's outputs are always in
+    /// the documented layout; inner layers' outputs are then not computed or are channels-last:
+    /// set false to inspect them after predict().
     bool fuse_inference = true;
     int64_t epochs_done = 0;  ///< completed fit epochs (checkpoints resume from here)
     int64_t steps_done = 0;   ///< optimizer steps (dropout streams are derived from it)
@@ -141,6 +143,7 @@ private:
     };
     std::map<const Layer*, Fusion> fusions_;  // by convolution, planned by build()
     void plan_fusions();
+    void forward_inference();
     void acquire_delta(Layer& l);
     void release_delta(Layer& l);
 };

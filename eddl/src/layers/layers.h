@@ -131,8 +131,8 @@ public:
     LayerConfig config() const override;
     ConvGeom geom(int batch) const;
     /// Inference only: this convolution followed by `bn` (running statistics; may be null) and
-    /// ReLU (if relu), written into `out`.
-    void forward_inference(const class LBatchNorm* bn, bool relu, Tensor& out);
+    /// ReLU (if relu), written into `out`; input and output channels-last if src_nhwc / dst_nhwc.
+    void forward_inference(const class LBatchNorm* bn, bool relu, bool src_nhwc, bool dst_nhwc, Tensor& out);
     int filters, groups, rank;
     int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, dd = 1, dh = 1, dw = 1;
     int pf = 0, pk = 0, pt = 0, pb = 0, pl = 0, pr = 0;  // padding: front/back (depth), top/bottom, left/right

@@ -130,24 +130,81 @@ void Net::forward(const vtensor& in) {
     }
     resize(in[0]->shape[0]);
     for (size_t i = 0; i < in.size(); ++i) inputs[i]->output->copy_from(*in[i]);
-    std::set<const Layer*> done;  // computed by a fused chain already
+    bool inference = fuse_inference;
+    for (const auto& l : layers) inference = inference && l->mode == TSMODE;
+    if (inference) {
+        forward_inference();
+        return;
+    }
     for (const auto& l : layers) {
         l->step = uint64_t(steps_done);
-        if (done.count(l.get())) continue;
-        auto f = fuse_inference && l->mode == TSMODE ? fusions_.find(l.get()) : fusions_.end();
-        if (f != fusions_.end() && (!f->second.bn || f->second.bn->mode == TSMODE)) {
-            const Fusion& fu = f->second;
-            static_cast<LConv2D*>(fu.conv)->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr,
-                                                              *(fu.relu ? fu.relu : fu.bn ? fu.bn : fu.conv)->output);
-            done.insert({fu.bn, fu.relu});
-            continue;
-        }
         l->forward();
     }
 }
 
-// Conv -> [BatchNormalization] -> [ReLu] chains whose inner links feed nothing else and are not
-// model outputs: in inference they run as one convolution (Net::fuse_inference).
+// Inference with fusion and channels-last activations: every convolution runs as one oneDNN
+// primitive with its BatchNorm and ReLu applied as it writes, and writes channels-last (NHWC),
+// the layout oneDNN computes in. Element-wise layers and 2-D pooling take that layout as it is;
+// any other layer gets its inputs converted back to NCHW first, and so do the model's outputs.
+void Net::forward_inference() {
+    std::set<const Layer*> done;      // computed by a fused chain already
+    std::set<const Layer*> nhwc;      // outputs currently channels-last
+    auto to_nchw = [&](Layer* l) {
+        if (!nhwc.erase(l)) return;
+        Tensor& t = *l->output;
+        const int64_t dims[4] = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};  // as stored: N H W C
+        const int perm[4] = {0, 3, 1, 2};
+        Tensor tmp(t.shape, t.device);
+        const auto& k = kernels(t.device);
+        k.permute(t.ptr, tmp.ptr, 4, dims, perm);
+        k.copy(tmp.ptr, t.ptr, t.size);
+    };
+    for (const auto& lp : layers) {
+        Layer* l = lp.get();
+        l->step = uint64_t(steps_done);
+        if (done.count(l)) continue;
+        if (auto f = fusions_.find(l); f != fusions_.end()) {
+            auto* conv = static_cast<LConv2D*>(l);
+            const Fusion& fu = f->second;
+            Layer* last = fu.relu ? fu.relu : fu.bn ? fu.bn : fu.conv;
+            Layer* in = conv->parents[0].get();
+            const bool planar = conv->rank == 2;
+            if (!planar) to_nchw(in);
+            conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, nhwc.count(in) > 0, planar,
+                                    *last->output);
+            if (planar) nhwc.insert(last);
+            done.insert({fu.bn, fu.relu});
+            continue;
+        }
+        if (dynamic_cast<LActivation*>(l)) {  // element-wise: any layout
+            l->forward();
+            if (nhwc.count(l->parents[0].get())) nhwc.insert(l);
+            continue;
+        }
+        if (dynamic_cast<LMerge*>(l)) {  // element-wise when every input has the same layout
+            size_t n = 0;
+            for (const auto& p : l->parents) n += nhwc.count(p.get());
+            if (n != 0 && n != l->parents.size())
+                for (const auto& p : l->parents) to_nchw(p.get());
+            l->forward();
+            if (n == l->parents.size()) nhwc.insert(l);
+            continue;
+        }
+        auto* pool = dynamic_cast<LPool2D*>(l);
+        if (pool && pool->rank == 2 && nhwc.count(l->parents[0].get())) {
+            kernels(l->output->device).pool_nhwc(pool->geom(l->output->shape[0]), l->parents[0]->output->ptr,
+                                                 l->output->ptr);
+            if (!pool->global) nhwc.insert(l);  // a global pool's 1x1 output is the same in both layouts
+            continue;
+        }
+        for (const auto& p : l->parents) to_nchw(p.get());
+        l->forward();
+    }
+    for (const auto& o : outputs) to_nchw(o.get());
+}
+
+// Every convolution, with the BatchNormalization and ReLu that follow it when the inner links feed
+// nothing else and are not model outputs: in inference each runs as one oneDNN primitive.
 void Net::plan_fusions() {
     fusions_.clear();
     std::map<const Layer*, std::vector<Layer*>> children;
@@ -172,7 +229,6 @@ void Net::plan_fusions() {
             next = sole_child(next);
         }
         if (next && is_relu(next)) f.relu = next;
-        if (!f.bn && !f.relu) continue;
         fusions_[l.get()] = f;
     }
 }

@@ -73,11 +73,14 @@ struct ConvGeom {
 };
 
 /// What an inference convolution applies to its output, per output channel, before writing it:
-/// y * scale + shift (a folded batch normalization; both null = none), then ReLU.
+/// y * scale + shift (a folded batch normalization; both null = none), then ReLU. src_nhwc /
+/// dst_nhwc: the input is / the output is to be channels-last (2-D only), the layout oneDNN's
+/// kernels run in, so that chains of layers skip the conversions.
 struct ConvEpilogue {
     const float* scale = nullptr;
     const float* shift = nullptr;
     bool relu = false;
+    bool src_nhwc = false, dst_nhwc = false;
 };
 
 /// Pooling geometry, NCHW or NCDHW (depth fields at their defaults for 2-D and 1-D); padding is
@@ -174,6 +177,8 @@ struct KernelTable {
     // `accumulate` adds into dsrc / dw, db instead of overwriting
     void (*conv_inference)(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
                            float* dst) = nullptr;
+    // inference pooling of channels-last (NHWC) 2-D input into NHWC output (no workspace)
+    void (*pool_nhwc)(const PoolGeom& g, const float* src, float* dst) = nullptr;
     void (*conv)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
     void (*conv_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
                                  bool accumulate) = nullptr;

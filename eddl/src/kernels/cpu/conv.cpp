@@ -188,7 +188,7 @@ void conv_backward_weights_impl(const ConvGeom& g, const float* src, const float
 // ---- inference: convolution with batch normalization and ReLU fused as oneDNN post-ops ----
 
 struct InferencePrims {
-    memory::desc src, wei, bia, dst, chan;
+    memory::desc src, wei, bia, dst, chan, src_nhwc, dst_nhwc;
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward prim;
 };
@@ -219,10 +219,18 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool scale_s
     dnnl::primitive_attr attr;
     attr.set_post_ops(po);
     auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
+    // 2-D: activations channels-last (oneDNN's fastest f32 kernels here run in it, and layers
+    // that can, pass it along); 3-D: oneDNN's choice
+    if (!vol) {
+        p.src_nhwc = memory::desc(t.src.dims(), f32, tag::nhwc);
+        p.dst_nhwc = memory::desc(t.dst.dims(), f32, tag::nhwc);
+    }
+    auto act = [&](const memory::desc& plain, const memory::desc& nhwc) { return vol ? any(plain) : nhwc; };
     auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
     p.pd = dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                        any(t.src), any(t.wei), t.bia, any(t.dst), spatial(g.sd, g.sh, g.sw),
+                                        act(t.src, p.src_nhwc), any(t.wei), t.bia, act(t.dst, p.dst_nhwc),
+                                        spatial(g.sd, g.sh, g.sw),
                                         spatial(g.dd - 1, g.dh - 1, g.dw - 1), spatial(g.pf, g.pt, g.pl),
                                         spatial(g.pk, g.pb, g.pr)),
         attr, onednn_engine());
@@ -259,8 +267,10 @@ void conv_inference(const ConvGeom& g, const float* src, const float* w, const f
     guarded(g, "fused inference convolution", [&] {
         const bool ss = e.scale != nullptr;
         const auto& p = inference_prims(g, b != nullptr, ss, e.relu);
-        memory s = as(p.src, src, p.pd.src_desc(), kSrc), wm = as(p.wei, w, p.pd.weights_desc(), kWei);
-        Out d = out_as(p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
+        const bool vol = g.volumetric();
+        memory s = as(e.src_nhwc && !vol ? p.src_nhwc : p.src, src, p.pd.src_desc(), kSrc),
+               wm = as(p.wei, w, p.pd.weights_desc(), kWei);
+        Out d = out_as(e.dst_nhwc && !vol ? p.dst_nhwc : p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
         if (b) args.insert({DNNL_ARG_BIAS, mem(p.bia, b)});
         if (ss) {

@@ -28,6 +28,7 @@ void register_kernels(KernelTable& t) {
     t.softmax_backward = softmax_backward;
     t.conv = conv;
     t.conv_inference = conv_inference;
+    t.pool_nhwc = pool_nhwc;
     t.conv_backward_data = conv_backward_data;
     t.conv_backward_weights = conv_backward_weights;
     t.conv_transpose = conv_transpose;
