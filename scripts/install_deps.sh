@@ -10,6 +10,7 @@ packages=(
   libgtest-dev
   libyaml-cpp-dev          # computing-service files
   zlib1g-dev               # gzipped IDX files
+  libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev  # ECVL: PNG/JPEG/BMP/PNM/TIFF codecs
   dataset-fashion-mnist    # the examples' and tests' real data
 )
 

@@ -2,3 +2,4 @@
 #pragma once
 #include "ecvl/error.h"
 #include "ecvl/image.h"
+#include "ecvl/io.h"

@@ -104,6 +104,13 @@ public:
     /// A deep copy that is contiguous even when this image is a view.
     Image Clone() const { return Image(*this); }
 
+    /// An image over foreign memory (contiguous, axis 0 fastest), without copying: `owner` keeps
+    /// that memory alive as long as the image or any view of it lives (pass a shared_ptr whose
+    /// deleter releases it, or an empty one for memory that outlives the image). Not a view:
+    /// IsOwner() is true and ConvertTo may replace it.
+    static Image Wrap(const std::vector<int>& dims, DataType elemtype, const std::string& channels, ColorType colortype,
+                      uint8_t* data, std::shared_ptr<void> owner);
+
     template <class T>
     static constexpr DataType type_of() {
         if constexpr (std::is_same_v<T, int8_t>) return DataType::int8;
@@ -120,7 +127,7 @@ public:
 private:
     friend Image View(const Image& img, const std::vector<int>& start, const std::vector<int>& size);
     void check_type(DataType t) const;
-    std::shared_ptr<uint8_t> storage_;  // keeps the memory alive for views
+    std::shared_ptr<void> storage_;  // keeps the memory alive for views
     bool view_ = false;
 };
 

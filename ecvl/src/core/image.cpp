@@ -92,13 +92,13 @@ std::string dims_str(const std::vector<int>& d) {
     return s + "}";
 }
 
-std::shared_ptr<uint8_t> allocate(size_t bytes) {
+std::shared_ptr<void> allocate(size_t bytes) {
     // 64-byte aligned and zero-filled; at least one byte, so an image is never null
     const size_t n = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
     auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, n));
     ECVL_CHECK(p, "cannot allocate " << bytes << " bytes for an image");
     std::memset(p, 0, n);
-    return std::shared_ptr<uint8_t>(p, [](uint8_t* q) { std::free(q); });
+    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
 }  // namespace
@@ -158,8 +158,28 @@ Image::Image(const std::vector<int>& dims, DataType elemtype, const std::string&
     strides_ = dense_strides(dims, elemsize_);
     datasize_ = Elements() * elemsize_;
     storage_ = allocate(datasize_);
-    data_ = storage_.get();
+    data_ = static_cast<uint8_t*>(storage_.get());
     contiguous_ = true;
+}
+
+Image Image::Wrap(const std::vector<int>& dims, DataType elemtype, const std::string& channels, ColorType colortype,
+                  uint8_t* data, std::shared_ptr<void> owner) {
+    ECVL_CHECK(data, "Image::Wrap: null data");
+    Image img(std::vector<int>(dims.size(), 1), elemtype, channels, ColorType::none);  // validates the axes
+    img.dims_ = dims;
+    for (int d : dims) ECVL_CHECK(d > 0, "Image::Wrap: dimensions must be positive, got " << dims_str(dims));
+    img.colortype_ = colortype;
+    if (colortype != ColorType::none) {
+        const size_t c = channels.find('c');
+        ECVL_CHECK(c != std::string::npos && dims[c] == ColorTypeChannels(colortype),
+                   "Image::Wrap: colour type " << ColorTypeName(colortype) << " does not fit dimensions " << dims_str(dims)
+                                               << " \"" << channels << "\"");
+    }
+    img.strides_ = dense_strides(dims, img.elemsize_);
+    img.datasize_ = img.Elements() * img.elemsize_;
+    img.storage_ = std::move(owner);
+    img.data_ = data;
+    return img;
 }
 
 Image::Image(const Image& o)
@@ -169,7 +189,7 @@ Image::Image(const Image& o)
     strides_ = dense_strides(dims_, elemsize_);
     datasize_ = Elements() * elemsize_;
     storage_ = allocate(datasize_);
-    data_ = storage_.get();
+    data_ = static_cast<uint8_t*>(storage_.get());
     if (o.contiguous_) {
         std::memcpy(data_, o.data_, datasize_);
     } else {

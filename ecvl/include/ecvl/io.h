@@ -1,0 +1,40 @@
+// Reading and writing standard image files: PNG, JPEG, BMP, PPM/PGM/PBM, TIFF (multi-page too).
+//
+// Images come back planar "xyc": grey images with a c axis of 1 and ColorType::GRAY, colour images
+// BGR (OpenCV's and the original ECVL's order), images with alpha (read with UNCHANGED) RGBA.
+// Every failure is an ecvl::Error naming the file and the reason; nothing is returned half-filled.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ecvl/image.h"
+
+namespace ecvl {
+
+/// OpenCV's read modes. ANYCOLOR keeps grey images grey and colour images colour, and keeps 16-bit
+/// depth; COLOR forces 3 channels; GRAYSCALE forces 1; UNCHANGED also keeps an alpha channel.
+enum class ImReadMode { UNCHANGED = -1, GRAYSCALE = 0, COLOR = 1, ANYCOLOR = 4 };
+
+/// Reads an image file into dst. Returns true (the original returned false on failure; here every
+/// failure throws: missing or unreadable file, unknown format, corrupt or truncated data).
+bool ImRead(const std::string& filename, Image& dst, ImReadMode mode = ImReadMode::ANYCOLOR);
+/// The same from an encoded file held in memory; `what` names it in error messages.
+bool ImRead(const std::vector<uint8_t>& buffer, Image& dst, ImReadMode mode = ImReadMode::ANYCOLOR,
+            const std::string& what = "memory buffer");
+/// Every page of a multi-page file (TIFF), in order.
+bool ImReadMulti(const std::string& filename, std::vector<Image>& dst, ImReadMode mode = ImReadMode::ANYCOLOR);
+/// The pages of a multi-page file stacked as one volume "xyzc" (z = page); every page must have
+/// the same size, type and channels (an error names the first page that differs).
+bool ImReadStack(const std::string& filename, Image& dst, ImReadMode mode = ImReadMode::ANYCOLOR);
+
+/// Writes img in the format of the file's extension (.png .jpg/.jpeg .bmp .ppm/.pgm/.pbm .tif/.tiff).
+/// Accepts 2-D images with channels "xy", "xyc" or "cxy": GRAY (or no colour type with one
+/// channel), BGR, RGB (reordered on the way, so it reads back as the same BGR pixels), RGBA. Element
+/// types as the format holds them exactly: uint8 everywhere, uint16 in PNG, PPM/PGM and TIFF,
+/// float32 in TIFF (LZW-compressed, lossless); anything else is an error, never a silent
+/// conversion. The file is written atomically: encoded in memory, written beside the target, then
+/// renamed; a failed write leaves any previous file untouched.
+bool ImWrite(const std::string& filename, const Image& img);
+
+}  // namespace ecvl
