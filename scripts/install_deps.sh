@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev          # computing-service files
   zlib1g-dev               # gzipped IDX files
   libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev  # ECVL: PNG/JPEG/BMP/PNM/TIFF codecs
+  libnifti2-dev            # ECVL: NIfTI-1 and NIfTI-2 volumes
   dataset-fashion-mnist    # the examples' and tests' real data
 )
 

@@ -16,8 +16,9 @@ namespace ecvl {
 /// depth; COLOR forces 3 channels; GRAYSCALE forces 1; UNCHANGED also keeps an alpha channel.
 enum class ImReadMode { UNCHANGED = -1, GRAYSCALE = 0, COLOR = 1, ANYCOLOR = 4 };
 
-/// Reads an image file into dst. Returns true (the original returned false on failure; here every
-/// failure throws: missing or unreadable file, unknown format, corrupt or truncated data).
+/// Reads an image file into dst (.nii and .nii.gz go to NiftiRead). Returns true (the original
+/// returned false on failure; here every failure throws: missing or unreadable file, unknown
+/// format, corrupt or truncated data).
 bool ImRead(const std::string& filename, Image& dst, ImReadMode mode = ImReadMode::ANYCOLOR);
 /// The same from an encoded file held in memory; `what` names it in error messages.
 bool ImRead(const std::vector<uint8_t>& buffer, Image& dst, ImReadMode mode = ImReadMode::ANYCOLOR,
@@ -36,5 +37,25 @@ bool ImReadStack(const std::string& filename, Image& dst, ImReadMode mode = ImRe
 /// conversion. The file is written atomically: encoded in memory, written beside the target, then
 /// renamed; a failed write leaves any previous file untouched.
 bool ImWrite(const std::string& filename, const Image& img);
+
+}  // namespace ecvl
+
+namespace ecvl {
+
+/// Reads a NIfTI-1 or NIfTI-2 file (.nii or .nii.gz) into dst: axes "xy", "xyz", "xyzt" or "xyzto"
+/// (as many as the file has), RGB24 volumes as planar "xyzc" RGB. Spacings in mm (and seconds
+/// for t), converted from the file's units. When the file scales its data (scl_slope not 0 or 1,
+/// or scl_inter not 0), the values are scaled to their physical meaning and come back float32
+/// (float64 if stored so). Metadata keeps the file's "scl_slope", "scl_inter", "nifti_version",
+/// "descrip", "qform_code", "sform_code", the quaternion ("quatern_b", "quatern_c",
+/// "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z", "qfac") and the sform rows ("srow_x0" ..
+/// "srow_z3"), which NiftiWrite writes back. Errors name the file: missing, not NIfTI, truncated,
+/// or an element type ECVL lacks.
+bool NiftiRead(const std::string& filename, Image& dst);
+/// Writes src as NIfTI (version 1 or 2; .nii or .nii.gz by the name) atomically. Axes x, y, z, t
+/// and o in any order (a missing one has size 1), plus a c axis of size 1, or of 3 for an RGB
+/// uint8 image (written as RGB24). Spacings and the orientation metadata above are written; the
+/// data is written unscaled (slope 0).
+bool NiftiWrite(const std::string& filename, const Image& src, int version = 1);
 
 }  // namespace ecvl

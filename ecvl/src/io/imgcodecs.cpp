@@ -126,6 +126,9 @@ void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes
 }  // namespace
 
 bool ImRead(const std::string& filename, Image& dst, ImReadMode mode) {
+    const std::string name = std::filesystem::path(filename).filename().string();
+    auto ends = [&](const std::string& e) { return name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0; };
+    if (ends(".nii") || ends(".nii.gz")) return NiftiRead(filename, dst);  // volumes: the mode does not apply
     dst = decode(read_file(filename, "ImRead"), mode, "'" + filename + "'");
     return true;
 }
