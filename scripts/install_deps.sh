@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev               # gzipped IDX files
   libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev  # ECVL: PNG/JPEG/BMP/PNM/TIFF codecs
   libnifti2-dev            # ECVL: NIfTI-1 and NIfTI-2 volumes
+  libdcmtk-dev dcmtk       # ECVL: DICOM (the tools make test files no one here wrote)
   dataset-fashion-mnist    # the examples' and tests' real data
 )
 

@@ -106,8 +106,9 @@ public:
 
     /// An image over foreign memory (contiguous, axis 0 fastest), without copying: `owner` keeps
     /// that memory alive as long as the image or any view of it lives (pass a shared_ptr whose
-    /// deleter releases it, or an empty one for memory that outlives the image). Not a view:
-    /// IsOwner() is true and ConvertTo may replace it.
+    /// deleter releases it). With an empty `owner` the caller keeps the memory alive; call Clone()
+    /// on the result for an independent copy (initializing an Image from the returned value does
+    /// not copy). Not a view: IsOwner() is true and ConvertTo may replace it.
     static Image Wrap(const std::vector<int>& dims, DataType elemtype, const std::string& channels, ColorType colortype,
                       uint8_t* data, std::shared_ptr<void> owner);
 

@@ -59,3 +59,29 @@ bool NiftiRead(const std::string& filename, Image& dst);
 bool NiftiWrite(const std::string& filename, const Image& src, int version = 1);
 
 }  // namespace ecvl
+
+namespace ecvl {
+
+/// Reads a DICOM file: one frame as "xyc", several frames as "xyzc" (z = frame); MONOCHROME as
+/// GRAY (c = 1), RGB and YBR_FULL as RGB / YCbCr. Compressed transfer syntaxes (JPEG, JPEG-LS,
+/// RLE) are decoded. Bits stored below bits allocated are masked and sign-extended. When
+/// RescaleSlope/RescaleIntercept are not 1/0 they are applied and the values come back float32
+/// (Hounsfield units for CT). Spacings: x and y from PixelSpacing, z from SpacingBetweenSlices or
+/// SliceThickness, in mm. Metadata: PatientID, PatientName, StudyInstanceUID, SeriesInstanceUID,
+/// SOPInstanceUID, Modality, PhotometricInterpretation, ImagePositionPatient and
+/// ImageOrientationPatient (text), InstanceNumber (integer), WindowCenter, WindowWidth,
+/// RescaleSlope, RescaleIntercept, SliceThickness (numbers), whichever the file has.
+bool DicomRead(const std::string& filename, Image& dst);
+/// Reads every single-frame DICOM file of one series in `folder` (other files are skipped) into an
+/// "xyzc" volume ordered by slice position along the slice normal (InstanceNumber when positions
+/// are absent); z spacing from the positions. Errors name the folder and the problem: no DICOM
+/// files, several series (listed), slices of different sizes, two slices at one position, or
+/// uneven spacing (a missing slice).
+bool DicomReadSeries(const std::string& folder, Image& dst);
+/// Writes a Secondary Capture DICOM file (multi-frame for "xyzc"/"xyz" images) atomically:
+/// uint8, uint16 or int16 grey, uint8 RGB. PixelSpacing and slice spacing come from the spacings;
+/// the metadata tags above are written when present (UIDs are generated otherwise). Real-valued
+/// images must be converted first (e.g. to int16 with RescaleSlope/RescaleIntercept metadata).
+bool DicomWrite(const std::string& filename, const Image& src);
+
+}  // namespace ecvl
