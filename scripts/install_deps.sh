@@ -13,6 +13,8 @@ packages=(
   libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev  # ECVL: PNG/JPEG/BMP/PNM/TIFF codecs
   libnifti2-dev            # ECVL: NIfTI-1 and NIfTI-2 volumes
   libdcmtk-dev dcmtk       # ECVL: DICOM (the tools make test files no one here wrote)
+  libopenslide-dev         # ECVL: whole-slide images
+  libvips-tools            # tests: pyramidal tiled TIFFs made by an outside tool (vips tiffsave)
   dataset-fashion-mnist    # the examples' and tests' real data
 )
 

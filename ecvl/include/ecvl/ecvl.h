@@ -3,3 +3,4 @@
 #include "ecvl/error.h"
 #include "ecvl/image.h"
 #include "ecvl/io.h"
+#include "ecvl/openslide.h"

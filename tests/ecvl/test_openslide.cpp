@@ -1,0 +1,139 @@
+// Whole-slide images: a pyramidal tiled TIFF made by libvips (vips tiffsave --tile --pyramid) from
+// an image this test draws, opened through OpenSlide: levels, downsamples, properties, regions at
+// level 0 (exact) and level 1 (vips' 2x2 averages), and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "ecvl/ecvl.h"
+
+using namespace ecvl;
+namespace fs = std::filesystem;
+
+namespace {
+
+template <class F>
+void expect_ecvl_error(F f, const std::string& part) {
+    try {
+        f();
+        ADD_FAILURE() << "no ecvl::Error; expected one containing: " << part;
+    } catch (const ecvl::Error& e) {
+        EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
+    }
+}
+
+std::string path(const std::string& name) {
+    static const std::string d = [] {
+        const std::string p = testing::TempDir() + "ecvl_slide_" + std::to_string(::getpid());
+        fs::create_directories(p);
+        return p;
+    }();
+    return d + "/" + name;
+}
+
+constexpr int W = 1200, H = 900;
+
+// A slide-like picture: smooth colour ramps plus a grid, BGR
+const Image& picture() {
+    static const Image img = [] {
+        Image p({W, H, 3}, DataType::uint8, "xyc", ColorType::BGR);
+        for (int y = 0; y < H; ++y)
+            for (int x = 0; x < W; ++x) {
+                const bool line = x % 100 == 0 || y % 100 == 0;
+                p.At<uint8_t>({x, y, 0}) = uint8_t(line ? 20 : (x * 255) / W);
+                p.At<uint8_t>({x, y, 1}) = uint8_t(line ? 20 : (y * 255) / H);
+                p.At<uint8_t>({x, y, 2}) = uint8_t(line ? 20 : ((x + y) * 127) / (W + H) + 64);
+            }
+        return p;
+    }();
+    return img;
+}
+
+bool have_vips() { return std::system("command -v vips > /dev/null 2>&1") == 0; }
+
+std::string make_slide() {
+    const std::string tif = path("slide.tif");
+    if (fs::exists(tif)) return tif;
+    ImWrite(path("picture.png"), picture());
+    const std::string cmd = "vips tiffsave " + path("picture.png") + " " + tif +
+                            " --tile --pyramid --tile-width 256 --tile-height 256 --compression none";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return tif;
+}
+
+}  // namespace
+
+TEST(OpenSlide, PyramidMadeByVips) {
+    if (!have_vips()) GTEST_SKIP() << "vips (Debian package libvips-tools) is not installed";
+    OpenSlideImage slide(make_slide());
+    const int levels = slide.GetLevelCount();
+    ASSERT_GE(levels, 3);
+    const auto dims = slide.GetLevelsDimensions();
+    const auto ds = slide.GetLevelDownsamples();
+    EXPECT_EQ(dims[0], (std::array<int, 2>{W, H}));
+    EXPECT_EQ(dims[1], (std::array<int, 2>{W / 2, H / 2}));
+    EXPECT_DOUBLE_EQ(ds[0], 1.0);
+    EXPECT_NEAR(ds[1], 2.0, 1e-9);
+    EXPECT_EQ(slide.GetBestLevelForDownsample(1.0), 0);
+    EXPECT_EQ(slide.GetBestLevelForDownsample(3.0), 1);
+    EXPECT_EQ(slide.GetBestLevelForDownsample(1000.0), levels - 1);
+    const auto props = slide.GetProperties();
+    EXPECT_EQ(props.at("openslide.vendor"), "generic-tiff");
+    Image meta;
+    slide.GetProperties(meta);
+    EXPECT_EQ(std::get<std::string>(meta.GetMeta("openslide.level-count")), std::to_string(levels));
+
+    // level 0: the drawn pixels exactly
+    Image region;
+    slide.ReadRegion(region, 0, {317, 211, 150, 120});
+    EXPECT_EQ(region.channels_, "xyc");
+    EXPECT_EQ(region.colortype_, ColorType::BGR);
+    ASSERT_EQ(region.dims_, (std::vector<int>{150, 120, 3}));
+    for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < 120; y += 7)
+            for (int x = 0; x < 150; x += 7)
+                ASSERT_EQ(region.Get({x, y, c}), picture().Get({317 + x, 211 + y, c})) << x << "," << y << "," << c;
+    // level 1 (x, y still in level-0 pixels): each pixel close to the mean of its 2x2 block
+    slide.ReadRegion(region, 1, {400, 300, 60, 40});
+    double worst = 0;
+    for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < 40; ++y)
+            for (int x = 0; x < 60; ++x) {
+                double mean = 0;
+                for (int dy = 0; dy < 2; ++dy)
+                    for (int dx = 0; dx < 2; ++dx) mean += picture().Get({400 + 2 * x + dx, 300 + 2 * y + dy, c}) / 4;
+                if ((400 + 2 * x) % 100 > 2 && (300 + 2 * y) % 100 > 2)  // away from the grid lines
+                    worst = std::max(worst, std::fabs(region.Get({x, y, c}) - mean));
+            }
+    EXPECT_LE(worst, 2.0);
+    // beyond the slide: white
+    slide.ReadRegion(region, 0, {W - 5, H - 5, 10, 10});
+    EXPECT_EQ(region.Get({9, 9, 0}), 255.0);
+    EXPECT_EQ(region.Get({2, 2, 1}), picture().Get({W - 3, H - 3, 1}));
+    // a generic TIFF has no associated images
+    EXPECT_TRUE(slide.GetAssociatedImageNames().empty());
+    expect_ecvl_error([&] { slide.GetAssociatedImage(AssociatedImages::LABEL, region); }, "has no label image");
+    expect_ecvl_error([&] { slide.ReadRegion(region, levels, {0, 0, 10, 10}); }, "level " + std::to_string(levels));
+    expect_ecvl_error([&] { slide.ReadRegion(region, 0, {0, 0, 0, 10}); }, "positive size");
+}
+
+TEST(OpenSlide, BadFiles) {
+    expect_ecvl_error([] { OpenSlideImage s(path("none.svs")); }, "none.svs': no such file");
+    ImWrite(path("plain.png"), picture());
+    expect_ecvl_error([] { OpenSlideImage s(path("plain.png")); }, "plain.png': not a slide format OpenSlide reads");
+    if (!have_vips()) GTEST_SKIP() << "vips is not installed";
+    const std::string whole = make_slide();
+    fs::copy_file(whole, path("cut.tif"), fs::copy_options::overwrite_existing);
+    fs::resize_file(path("cut.tif"), fs::file_size(whole) / 3);
+    // a truncated slide fails on opening or, at the latest, when the missing tiles are read
+    try {
+        OpenSlideImage s(path("cut.tif"));
+        Image r;
+        s.ReadRegion(r, 0, {0, 0, W, H});
+        ADD_FAILURE() << "a truncated slide was read whole";
+    } catch (const ecvl::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("cut.tif"), std::string::npos) << e.what();
+    }
+}
