@@ -10,28 +10,16 @@
 #include <fstream>
 
 #include "ecvl/ecvl.h"
+#include "ecvl_test_util.h"
 
 using namespace ecvl;
+using ecvl_test::expect_ecvl_error;
 namespace fs = std::filesystem;
 
 namespace {
 
-template <class F>
-void expect_ecvl_error(F f, const std::string& part) {
-    try {
-        f();
-        ADD_FAILURE() << "no ecvl::Error; expected one containing: " << part;
-    } catch (const ecvl::Error& e) {
-        EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-    }
-}
-
 std::string dir() {
-    static const std::string d = [] {
-        const std::string p = testing::TempDir() + "ecvl_dicom_" + std::to_string(::getpid());
-        fs::create_directories(p);
-        return p;
-    }();
+    static const std::string d = ecvl_test::scratch_dir("ecvl_dicom");
     return d;
 }
 std::string path(const std::string& name) { return dir() + "/" + name; }

@@ -6,20 +6,12 @@
 #include <limits>
 
 #include "ecvl/ecvl.h"
+#include "ecvl_test_util.h"
 
 using namespace ecvl;
+using ecvl_test::expect_ecvl_error;
 
 namespace {
-
-template <class F>
-void expect_ecvl_error(F f, const std::string& part) {
-    try {
-        f();
-        ADD_FAILURE() << "no ecvl::Error; expected one containing: " << part;
-    } catch (const ecvl::Error& e) {
-        EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-    }
-}
 
 // 4x3 RGB, planar "xyc", value = 100 c + 10 y + x
 Image rgb() {
