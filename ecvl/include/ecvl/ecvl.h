@@ -2,5 +2,6 @@
 #pragma once
 #include "ecvl/error.h"
 #include "ecvl/image.h"
+#include "ecvl/imgproc.h"
 #include "ecvl/io.h"
 #include "ecvl/openslide.h"

@@ -76,6 +76,49 @@ void for_each_offset(const std::vector<int>& dims, const std::vector<int64_t>& s
     }
 }
 
+template <class T>
+void strided_run(const uint8_t* s, int64_t ss, uint8_t* d, int64_t ds, int n) {
+    for (int i = 0; i < n; ++i) std::memcpy(d + i * ds, s + i * ss, sizeof(T));
+}
+
+// dst (dense, dims) = src read through sstr (byte strides of the source along each of dst's axes).
+// The inner loop runs along a long axis (axis 0, or 1 when axis 0 is short, as the c of "cxy"),
+// with the element size known at compile time, so permutations run at memory speed.
+void permute_copy(const uint8_t* src, const std::vector<int64_t>& sstr, uint8_t* dst, const std::vector<int>& dims,
+                  size_t es) {
+    if (dims.empty()) return;
+    std::vector<int64_t> dstr(dims.size());
+    int64_t acc = int64_t(es);
+    for (size_t a = 0; a < dims.size(); ++a) {
+        dstr[a] = acc;
+        acc *= dims[a];
+    }
+    const size_t inner = dims.size() > 1 && dims[0] < 16 && dims[1] > dims[0] ? 1 : 0;
+    const int n = dims[inner];
+    std::vector<int> idx(dims.size(), 0);
+    size_t rows = 1;
+    for (size_t a = 0; a < dims.size(); ++a)
+        if (a != inner) rows *= size_t(dims[a]);
+    int64_t so = 0, dof = 0;
+    for (size_t r = 0; r < rows; ++r) {
+        switch (es) {
+            case 1: strided_run<uint8_t>(src + so, sstr[inner], dst + dof, dstr[inner], n); break;
+            case 2: strided_run<uint16_t>(src + so, sstr[inner], dst + dof, dstr[inner], n); break;
+            case 4: strided_run<uint32_t>(src + so, sstr[inner], dst + dof, dstr[inner], n); break;
+            default: strided_run<uint64_t>(src + so, sstr[inner], dst + dof, dstr[inner], n); break;
+        }
+        for (size_t a = 0; a < dims.size(); ++a) {  // odometer over the other axes
+            if (a == inner) continue;
+            so += sstr[a];
+            dof += dstr[a];
+            if (++idx[a] < dims[a]) break;
+            so -= sstr[a] * dims[a];
+            dof -= dstr[a] * dims[a];
+            idx[a] = 0;
+        }
+    }
+}
+
 std::vector<int64_t> dense_strides(const std::vector<int>& dims, size_t elemsize) {
     std::vector<int64_t> s(dims.size());
     int64_t acc = int64_t(elemsize);
@@ -190,15 +233,8 @@ Image::Image(const Image& o)
     datasize_ = Elements() * elemsize_;
     storage_ = allocate(datasize_);
     data_ = static_cast<uint8_t*>(storage_.get());
-    if (o.contiguous_) {
-        std::memcpy(data_, o.data_, datasize_);
-    } else {
-        uint8_t* dst = data_;
-        for_each_offset(o.dims_, o.strides_, [&](int64_t off) {
-            std::memcpy(dst, o.data_ + off, elemsize_);
-            dst += elemsize_;
-        });
-    }
+    if (o.contiguous_) std::memcpy(data_, o.data_, datasize_);
+    else permute_copy(o.data_, o.strides_, data_, dims_, elemsize_);
 }
 
 Image& Image::operator=(const Image& o) {
@@ -393,15 +429,10 @@ void RearrangeChannels(const Image& src, Image& dst, const std::string& channels
         spacings[i] = src.spacings_[size_t(from[i])];
     }
     Image out(dims, src.elemtype_, channels, src.colortype_, spacings, src.dev_, src.meta_);
-    // walk the output densely; read the source through its strides, permuted
+    // write the output densely; read the source through its strides, permuted
     std::vector<int64_t> strides(channels.size());
     for (size_t i = 0; i < channels.size(); ++i) strides[i] = src.strides_[size_t(from[i])];
-    uint8_t* o = out.data_;
-    const size_t es = src.elemsize_;
-    for_each_offset(dims, strides, [&](int64_t off) {
-        std::memcpy(o, src.data_ + off, es);
-        o += es;
-    });
+    permute_copy(src.data_, strides, out.data_, dims, src.elemsize_);
     dst = std::move(out);
 }
 

@@ -1,0 +1,44 @@
+// Image processing: geometric transforms, blur, thresholds, colour spaces.
+//
+// 2-D functions take images with axes x and y and, optionally, c: planar "xyc" is processed one
+// channel plane at a time straight from the image's memory (no copy in or out), interleaved "cxy"
+// as one multi-channel image; the result has the source's layout, element type, colour type,
+// spacings (scaled when the size changes) and metadata. dst may be src. An unsupported layout,
+// element type or parameter throws, naming it.
+#pragma once
+#include <vector>
+
+#include "ecvl/image.h"
+
+namespace ecvl {
+
+enum class InterpolationType { nearest, linear, area, cubic, lanczos4 };
+enum class ThresholdingType { BINARY, BINARY_INV };
+
+/// Resizes to new_dims {width, height}.
+void ResizeDim(const Image& src, Image& dst, const std::vector<int>& new_dims,
+               InterpolationType interp = InterpolationType::linear);
+/// Resizes by scales {sx, sy} (the new size is rounded to the nearest pixel, at least 1).
+void ResizeScale(const Image& src, Image& dst, const std::vector<double>& scales,
+                 InterpolationType interp = InterpolationType::linear);
+/// Upside down (rows reversed).
+void Flip2D(const Image& src, Image& dst);
+/// Left-right (columns reversed).
+void Mirror2D(const Image& src, Image& dst);
+/// Rotates by `angle` degrees counter-clockwise (as displayed) about `center` {x, y} (default: the
+/// image centre), scaled by `scale`; the size is kept and uncovered pixels become 0.
+void Rotate2D(const Image& src, Image& dst, double angle, const std::vector<double>& center = {}, double scale = 1.0,
+              InterpolationType interp = InterpolationType::linear);
+/// Gaussian blur with an odd kernel size_x x size_y (0: derived from sigma); sigma_y 0 = sigma_x.
+void GaussianBlur(const Image& src, Image& dst, int size_x, int size_y, double sigma_x, double sigma_y = 0);
+/// GaussianBlur with the kernel size derived from sigma (ECVL's short form).
+void GaussianBlur(const Image& src, Image& dst, double sigma);
+/// dst = maxval where src > thresh (BINARY; BINARY_INV: where src <= thresh), else 0; per element.
+void Threshold(const Image& src, Image& dst, double thresh, double maxval,
+               ThresholdingType type = ThresholdingType::BINARY);
+/// Converts among GRAY, RGB, BGR, RGBA, HSV and YCbCr (uint8: OpenCV's 8-bit ranges, H in 0..180;
+/// float32: [0, 1] components, H in degrees). The colour axis changes size as needed (GRAY 1,
+/// RGBA 4). The source needs a colour type other than none.
+void ChangeColorSpace(const Image& src, Image& dst, ColorType new_type);
+
+}  // namespace ecvl

@@ -1,0 +1,283 @@
+// Image processing through OpenCV on the image's own memory: planar images one plane at a time
+// (each plane is a single-channel cv::Mat header over the image, rows at the image's stride),
+// interleaved ones as one multi-channel Mat. No copies in or out.
+#include "ecvl/imgproc.h"
+
+#include <cmath>
+#include <cstring>
+#include <opencv2/imgproc.hpp>
+
+#include "core/opencv_bridge.h"
+
+namespace ecvl {
+namespace {
+
+enum class Layout { Planar, Interleaved };  // "xy"/"xyc", "cxy"
+
+Layout layout_of(const Image& img, const char* who) {
+    ECVL_CHECK(!img.IsEmpty(), who << ": the image is empty");
+    const std::string& ch = img.channels_;
+    const bool planar = ch == "xy" || ch == "xyc", inter = ch == "cxy";
+    ECVL_CHECK(planar || inter, who << ": needs a 2-D image with channels \"xy\", \"xyc\" or \"cxy\", got \"" << ch << "\"");
+    const int64_t es = int64_t(img.elemsize_);
+    if (planar) {
+        ECVL_CHECK(img.strides_[0] == es, who << ": x must be contiguous (a view along x is strided; Clone() it)");
+    } else {
+        ECVL_CHECK(img.strides_[0] == es && img.strides_[1] == es * img.dims_[0],
+                   who << ": interleaved pixels must be contiguous (Clone() the view)");
+    }
+    return planar ? Layout::Planar : Layout::Interleaved;
+}
+
+int width(const Image& img, Layout l) { return img.dims_[l == Layout::Planar ? 0 : 1]; }
+int height(const Image& img, Layout l) { return img.dims_[l == Layout::Planar ? 1 : 2]; }
+int planes(const Image& img, Layout l) { return l == Layout::Planar && img.dims_.size() == 3 ? img.dims_[2] : 1; }
+
+// A Mat header over plane p (planar) or over the whole image (interleaved).
+cv::Mat mat(const Image& img, Layout l, int p) {
+    const int depth = detail::cv_depth(img.elemtype_);
+    if (l == Layout::Planar)
+        return cv::Mat(height(img, l), width(img, l), CV_MAKETYPE(depth, 1), img.data_ + p * (img.dims_.size() == 3 ? img.strides_[2] : 0),
+                       size_t(img.strides_[1]));
+    return cv::Mat(height(img, l), width(img, l), CV_MAKETYPE(depth, img.dims_[0]), img.data_, size_t(img.strides_[2]));
+}
+
+// The image to write results into: dst itself when it already owns contiguous memory of this
+// shape and type that is not the source's (loops over frames then allocate nothing), else a new one.
+Image* target(Image& dst, const Image& src, const std::vector<int>& dims, DataType t, const std::string& channels,
+              ColorType ct, const std::vector<float>& spacings, Image& fresh) {
+    const bool overlaps = dst.data_ && src.data_ && dst.data_ < src.data_ + src.datasize_ && src.data_ < dst.data_ + dst.datasize_;
+    if (dst.IsOwner() && !dst.IsEmpty() && dst.contiguous_ && dst.dims_ == dims && dst.elemtype_ == t &&
+        dst.channels_ == channels && !overlaps) {
+        dst.colortype_ = ct;
+        dst.spacings_ = spacings;
+        dst.meta_ = src.meta_;
+        return &dst;
+    }
+    fresh = Image(dims, t, channels, ct, spacings, src.dev_, src.meta_);
+    return &fresh;
+}
+
+// dst = f applied to every plane of src, output w x h; the rest of src's description is kept.
+// interleave: for planar images with several planes, run f once on the merged (interleaved)
+// pixels and split the result, instead of once per plane (for ops whose per-pixel work, such as
+// warpAffine's coordinates, is shared by the channels).
+template <class F>
+void per_plane(const char* who, const Image& src, Image& dst, int w, int h, F f, bool interleave = false) {
+    const Layout l = layout_of(src, who);
+    std::vector<int> dims = src.dims_;
+    dims[l == Layout::Planar ? 0 : 1] = w;
+    dims[l == Layout::Planar ? 1 : 2] = h;
+    std::vector<float> sp = src.spacings_;
+    sp[l == Layout::Planar ? 0 : 1] *= float(width(src, l)) / float(w);
+    sp[l == Layout::Planar ? 1 : 2] *= float(height(src, l)) / float(h);
+    Image fresh;
+    Image& out = *target(dst, src, dims, src.elemtype_, src.channels_, src.colortype_, sp, fresh);
+    try {
+        if (interleave && l == Layout::Planar && planes(src, l) > 1) {
+            std::vector<cv::Mat> in_planes, out_planes;
+            for (int p = 0; p < planes(src, l); ++p) {
+                in_planes.push_back(mat(src, l, p));
+                out_planes.push_back(mat(out, l, p));
+            }
+            cv::Mat merged, result;
+            cv::merge(in_planes, merged);
+            f(merged, result);
+            cv::split(result, out_planes);
+            for (int p = 0; p < planes(src, l); ++p)
+                ECVL_CHECK(out_planes[size_t(p)].data == mat(out, l, p).data, who << ": OpenCV reallocated a plane");
+        } else {
+            for (int p = 0; p < planes(src, l); ++p) {
+                cv::Mat o = mat(out, l, p);
+                f(mat(src, l, p), o);
+                ECVL_CHECK(o.data == mat(out, l, p).data, who << ": OpenCV reallocated the output (size or type mismatch)");
+            }
+        }
+    } catch (const cv::Exception& e) {
+        ECVL_FAIL(who << ": OpenCV cannot process " << DataTypeName(src.elemtype_) << " \"" << src.channels_
+                      << "\" images: " << e.err);
+    }
+    if (&out == &fresh) dst = std::move(fresh);
+}
+
+int cv_interp(InterpolationType t) {
+    switch (t) {
+        case InterpolationType::nearest: return cv::INTER_NEAREST;
+        case InterpolationType::area: return cv::INTER_AREA;
+        case InterpolationType::cubic: return cv::INTER_CUBIC;
+        case InterpolationType::lanczos4: return cv::INTER_LANCZOS4;
+        default: return cv::INTER_LINEAR;
+    }
+}
+
+}  // namespace
+
+void ResizeDim(const Image& src, Image& dst, const std::vector<int>& new_dims, InterpolationType interp) {
+    ECVL_CHECK(new_dims.size() == 2 && new_dims[0] > 0 && new_dims[1] > 0,
+               "ResizeDim: new_dims must be {width, height} > 0");
+    per_plane("ResizeDim", src, dst, new_dims[0], new_dims[1], [&](const cv::Mat& in, cv::Mat& out) {
+        cv::resize(in, out, out.size(), 0, 0, cv_interp(interp));
+    });
+}
+
+void ResizeScale(const Image& src, Image& dst, const std::vector<double>& scales, InterpolationType interp) {
+    ECVL_CHECK(scales.size() == 2 && scales[0] > 0 && scales[1] > 0, "ResizeScale: scales must be {sx, sy} > 0");
+    const Layout l = layout_of(src, "ResizeScale");
+    ResizeDim(src, dst,
+              {std::max(1, int(std::lround(width(src, l) * scales[0]))), std::max(1, int(std::lround(height(src, l) * scales[1])))},
+              interp);
+}
+
+void Flip2D(const Image& src, Image& dst) {
+    const Layout l = layout_of(src, "Flip2D");
+    per_plane("Flip2D", src, dst, width(src, l), height(src, l), [](const cv::Mat& in, cv::Mat& out) { cv::flip(in, out, 0); });
+}
+
+void Mirror2D(const Image& src, Image& dst) {
+    const Layout l = layout_of(src, "Mirror2D");
+    per_plane("Mirror2D", src, dst, width(src, l), height(src, l), [](const cv::Mat& in, cv::Mat& out) { cv::flip(in, out, 1); });
+}
+
+void Rotate2D(const Image& src, Image& dst, double angle, const std::vector<double>& center, double scale,
+              InterpolationType interp) {
+    ECVL_CHECK(center.empty() || center.size() == 2, "Rotate2D: center must be {x, y} or empty");
+    ECVL_CHECK(scale > 0, "Rotate2D: scale must be > 0, got " << scale);
+    const Layout l = layout_of(src, "Rotate2D");
+    const int w = width(src, l), h = height(src, l);
+    const cv::Point2f c = center.empty() ? cv::Point2f((w - 1) / 2.0f, (h - 1) / 2.0f)
+                                         : cv::Point2f(float(center[0]), float(center[1]));
+    const cv::Mat m = cv::getRotationMatrix2D(c, angle, scale);
+    per_plane("Rotate2D", src, dst, w, h, [&](const cv::Mat& in, cv::Mat& out) {
+        cv::warpAffine(in, out, m, cv::Size(w, h), cv_interp(interp), cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    }, true);
+}
+
+void GaussianBlur(const Image& src, Image& dst, int size_x, int size_y, double sigma_x, double sigma_y) {
+    ECVL_CHECK((size_x == 0 || (size_x > 0 && size_x % 2 == 1)) && (size_y == 0 || (size_y > 0 && size_y % 2 == 1)),
+               "GaussianBlur: kernel sizes must be odd (or 0 to derive them from sigma), got " << size_x << "x" << size_y);
+    ECVL_CHECK(sigma_x >= 0 && sigma_y >= 0 && (size_x > 0 || sigma_x > 0),
+               "GaussianBlur: needs a kernel size or a positive sigma");
+    const Layout l = layout_of(src, "GaussianBlur");
+    per_plane("GaussianBlur", src, dst, width(src, l), height(src, l), [&](const cv::Mat& in, cv::Mat& out) {
+        cv::GaussianBlur(in, out, cv::Size(size_x, size_y), sigma_x, sigma_y, cv::BORDER_REFLECT_101);
+    });
+}
+
+void GaussianBlur(const Image& src, Image& dst, double sigma) {
+    ECVL_CHECK(sigma > 0, "GaussianBlur: sigma must be > 0, got " << sigma);
+    GaussianBlur(src, dst, 0, 0, sigma, sigma);
+}
+
+void Threshold(const Image& src, Image& dst, double thresh, double maxval, ThresholdingType type) {
+    const Layout l = layout_of(src, "Threshold");
+    per_plane("Threshold", src, dst, width(src, l), height(src, l), [&](const cv::Mat& in, cv::Mat& out) {
+        cv::threshold(in, out, thresh, maxval, type == ThresholdingType::BINARY ? cv::THRESH_BINARY : cv::THRESH_BINARY_INV);
+    });
+}
+
+namespace {
+// OpenCV's conversion codes to and from BGR; YCbCr is OpenCV's YCrCb with Cr and Cb swapped.
+int to_bgr(ColorType t) {
+    switch (t) {
+        case ColorType::GRAY: return cv::COLOR_GRAY2BGR;
+        case ColorType::RGB: return cv::COLOR_RGB2BGR;
+        case ColorType::RGBA: return cv::COLOR_RGBA2BGR;
+        case ColorType::HSV: return cv::COLOR_HSV2BGR_FULL;
+        case ColorType::YCbCr: return cv::COLOR_YCrCb2BGR;
+        default: return -1;
+    }
+}
+int from_bgr(ColorType t) {
+    switch (t) {
+        case ColorType::GRAY: return cv::COLOR_BGR2GRAY;
+        case ColorType::RGB: return cv::COLOR_BGR2RGB;
+        case ColorType::RGBA: return cv::COLOR_BGR2RGBA;
+        case ColorType::HSV: return cv::COLOR_BGR2HSV_FULL;
+        case ColorType::YCbCr: return cv::COLOR_BGR2YCrCb;
+        default: return -1;
+    }
+}
+void swap_cr_cb(cv::Mat& m) {
+    std::vector<cv::Mat> ch;
+    cv::split(m, ch);
+    std::swap(ch[1], ch[2]);
+    cv::merge(ch, m);
+}
+}  // namespace
+
+// A single OpenCV code for the pair, or -1 (then the conversion goes through BGR).
+int direct(ColorType from, ColorType to) {
+    using C = ColorType;
+    if (from == C::BGR) return from_bgr(to);
+    if (to == C::BGR) return to_bgr(from);
+    if (from == C::RGB && to == C::GRAY) return cv::COLOR_RGB2GRAY;
+    if (from == C::GRAY && to == C::RGB) return cv::COLOR_GRAY2RGB;
+    if (from == C::RGB && to == C::HSV) return cv::COLOR_RGB2HSV_FULL;
+    if (from == C::HSV && to == C::RGB) return cv::COLOR_HSV2RGB_FULL;
+    if (from == C::RGB && to == C::RGBA) return cv::COLOR_RGB2RGBA;
+    if (from == C::RGBA && to == C::RGB) return cv::COLOR_RGBA2RGB;
+    if (from == C::RGBA && to == C::GRAY) return cv::COLOR_RGBA2GRAY;
+    if (from == C::GRAY && to == C::RGBA) return cv::COLOR_GRAY2RGBA;
+    return -1;
+}
+
+void ChangeColorSpace(const Image& src, Image& dst, ColorType new_type) {
+    const char* who = "ChangeColorSpace";
+    ECVL_CHECK(src.colortype_ != ColorType::none && new_type != ColorType::none,
+               who << ": from " << ColorTypeName(src.colortype_) << " to " << ColorTypeName(new_type)
+                   << " (both need a colour type)");
+    const Layout l = layout_of(src, who);
+    ECVL_CHECK(src.channels_ != "xy", who << ": needs a c axis");
+    if (src.colortype_ == new_type) {
+        dst = src;
+        return;
+    }
+    ECVL_CHECK(src.elemtype_ == DataType::uint8 || src.elemtype_ == DataType::float32,
+               who << ": " << DataTypeName(src.elemtype_) << " images (uint8 or float32 only)");
+    // OpenCV converts interleaved pixels: an interleaved source is read in place, a planar one is
+    // interleaved once (cv::merge of its planes); the result goes straight into the destination
+    // (through cv::split for a planar one)
+    const int w = width(src, l), h = height(src, l), cn = ColorTypeChannels(new_type);
+    const int depth = detail::cv_depth(src.elemtype_);
+    cv::Mat in;
+    if (l == Layout::Interleaved) {
+        in = mat(src, l, 0);
+    } else {
+        std::vector<cv::Mat> ch;
+        for (int p = 0; p < planes(src, l); ++p) ch.push_back(mat(src, l, p));
+        cv::merge(ch, in);
+    }
+    const std::vector<int> dims = l == Layout::Planar ? std::vector<int>{w, h, cn} : std::vector<int>{cn, w, h};
+    Image fresh;
+    Image& res = *target(dst, src, dims, src.elemtype_, src.channels_, new_type, src.spacings_, fresh);
+    try {
+        if (src.colortype_ == ColorType::YCbCr) {
+            in = in.clone();
+            swap_cr_cb(in);
+        }
+        cv::Mat out = l == Layout::Interleaved ? mat(res, l, 0) : cv::Mat(h, w, CV_MAKETYPE(depth, cn));
+        const int code = direct(src.colortype_, new_type);
+        if (code >= 0) {
+            cv::cvtColor(in, out, code);
+        } else {
+            cv::Mat bgr;
+            cv::cvtColor(in, bgr, to_bgr(src.colortype_));
+            cv::cvtColor(bgr, out, from_bgr(new_type));
+        }
+        if (new_type == ColorType::YCbCr) swap_cr_cb(out);
+        if (l == Layout::Planar) {
+            std::vector<cv::Mat> ch;
+            for (int p = 0; p < cn; ++p) ch.push_back(mat(res, l, p));
+            cv::split(out, ch);
+            for (int p = 0; p < cn; ++p)
+                ECVL_CHECK(ch[size_t(p)].data == mat(res, l, p).data, who << ": OpenCV reallocated a plane");
+        } else {
+            ECVL_CHECK(out.data == res.data_, who << ": OpenCV reallocated the output");
+        }
+    } catch (const cv::Exception& e) {
+        ECVL_FAIL(who << ": " << ColorTypeName(src.colortype_) << " -> " << ColorTypeName(new_type) << ": " << e.err);
+    }
+    if (&res == &fresh) dst = std::move(fresh);
+}
+
+}  // namespace ecvl
