@@ -159,3 +159,42 @@ TEST(Image, RearrangeChannels) {
     EXPECT_EQ(back.Get({1, 2, 2}), img.Get({2, 2, 2}));
     expect_ecvl_error([&] { RearrangeChannels(img, back, "xyz"); }, "\"xyz\" is not a reordering of \"xyc\"");
 }
+
+TEST(Image, ArithmeticSaturatesAndWraps) {
+    Image a({4}, DataType::uint8, "x", ColorType::none), b({4}, DataType::uint8, "x", ColorType::none);
+    const uint8_t av[] = {250, 10, 100, 7}, bv[] = {10, 20, 0, 2};
+    for (int i = 0; i < 4; ++i) {
+        a.At<uint8_t>({i}) = av[i];
+        b.At<uint8_t>({i}) = bv[i];
+    }
+    auto vals = [](const Image& img) {
+        std::vector<double> v;
+        for (int i = 0; i < img.dims_[0]; ++i) v.push_back(img.Get({i}));
+        return v;
+    };
+    EXPECT_EQ(vals(a + b), (std::vector<double>{255, 30, 100, 9}));     // saturated
+    EXPECT_EQ(vals(a - b), (std::vector<double>{240, 0, 100, 5}));      // 10 - 20 -> 0
+    EXPECT_EQ(vals(a * b), (std::vector<double>{255, 200, 0, 14}));
+    EXPECT_EQ(vals(a / b), (std::vector<double>{25, 0, 0, 4}));         // 0.5 rounds to even; x / 0 = 0
+    Image wrapped;
+    Add(a, b, wrapped, DataType::none, false);
+    EXPECT_EQ(vals(wrapped), (std::vector<double>{4, 30, 100, 9}));     // 260 mod 256
+    Image wide;
+    Sub(a, b, wide, DataType::int16);                                   // another result type
+    EXPECT_EQ(vals(wide), (std::vector<double>{240, -10, 100, 5}));
+    EXPECT_EQ(vals(a * 0.5), (std::vector<double>{125, 5, 50, 4}));     // 3.5 rounds to even
+    Image f({2}, DataType::float32, "x", ColorType::none);
+    f.At<float>({0}) = 1.0f;
+    EXPECT_TRUE(std::isinf((f / 0.0).Get({0})));
+    Image s({1}, DataType::int8, "x", ColorType::none);
+    s.At<int8_t>({0}) = -128;
+    EXPECT_EQ((-s).Get({0}), 127.0);
+    // views as operands, and the destination may be a source
+    Image img = rgb();
+    Image v = View(img, {1, 1, 0}, {2, 2, -1});
+    Image sum = v + v;
+    EXPECT_EQ(sum.Get({1, 1, 2}), std::min(255.0, 2 * img.Get({2, 2, 2})));
+    Add(img, 1.0, img);
+    EXPECT_EQ(img.Get({0, 0, 0}), 1.0);
+    expect_ecvl_error([&] { Image x = a + img; }, "images {4} \"x\" and {4, 3, 3} \"xyc\" differ");
+}

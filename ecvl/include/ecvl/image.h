@@ -147,3 +147,31 @@ void ConvertTo(const Image& src, Image& dst, DataType dtype, bool saturate = tru
 void CopyImage(const Image& src, Image& dst);
 
 }  // namespace ecvl
+
+namespace ecvl {
+
+/// Element-wise arithmetic between two images of the same dimensions and channel string (any
+/// element types, views too), or an image and a number. dst_type none = src1's type. saturate:
+/// results clamped to the type's range and rounded (integer division by zero gives 0); otherwise
+/// truncated and wrapped. dst may be one of the sources.
+void Add(const Image& src1, const Image& src2, Image& dst, DataType dst_type = DataType::none, bool saturate = true);
+void Sub(const Image& src1, const Image& src2, Image& dst, DataType dst_type = DataType::none, bool saturate = true);
+void Mul(const Image& src1, const Image& src2, Image& dst, DataType dst_type = DataType::none, bool saturate = true);
+void Div(const Image& src1, const Image& src2, Image& dst, DataType dst_type = DataType::none, bool saturate = true);
+void Add(const Image& src, double value, Image& dst, bool saturate = true);
+void Sub(const Image& src, double value, Image& dst, bool saturate = true);
+void Mul(const Image& src, double value, Image& dst, bool saturate = true);
+void Div(const Image& src, double value, Image& dst, bool saturate = true);
+
+/// The same as operators (saturating, result of the left operand's type).
+Image operator+(const Image& a, const Image& b);
+Image operator-(const Image& a, const Image& b);
+Image operator*(const Image& a, const Image& b);
+Image operator/(const Image& a, const Image& b);
+Image operator+(const Image& a, double v);
+Image operator-(const Image& a, double v);
+Image operator*(const Image& a, double v);
+Image operator/(const Image& a, double v);
+Image operator-(const Image& a);  ///< negation (saturated: -128 int8 becomes 127)
+
+}  // namespace ecvl

@@ -460,4 +460,74 @@ void CopyImage(const Image& src, Image& dst) {
     });
 }
 
+// ---- arithmetic ----
+
+namespace {
+
+enum class Op { Add, Sub, Mul, Div };
+
+double apply(Op op, double a, double b, bool integer_result) {
+    switch (op) {
+        case Op::Add: return a + b;
+        case Op::Sub: return a - b;
+        case Op::Mul: return a * b;
+        default: return b == 0 && integer_result ? 0.0 : a / b;  // integer x / 0 = 0, as OpenCV
+    }
+}
+
+const char* op_name(Op op) {
+    static const char* n[] = {"Add", "Sub", "Mul", "Div"};
+    return n[int(op)];
+}
+
+// Reads every element of img as double, in axis-0-fastest order.
+std::vector<double> values(const Image& img) {
+    std::vector<double> v;
+    v.reserve(img.Elements());
+    visit(img.elemtype_, [&](auto x) {
+        using T = decltype(x);
+        for_each_offset(img.dims_, img.strides_, [&](int64_t off) { v.push_back(double(*reinterpret_cast<const T*>(img.data_ + off))); });
+    });
+    return v;
+}
+
+void arith(Op op, const Image& a, const Image* b, double value, Image& dst, DataType t, bool saturate) {
+    ECVL_CHECK(!a.IsEmpty() && (!b || !b->IsEmpty()), op_name(op) << ": an operand is empty");
+    if (b)
+        ECVL_CHECK(a.dims_ == b->dims_ && a.channels_ == b->channels_,
+                   op_name(op) << ": images " << dims_str(a.dims_) << " \"" << a.channels_ << "\" and " << dims_str(b->dims_)
+                               << " \"" << b->channels_ << "\" differ");
+    if (t == DataType::none) t = a.elemtype_;
+    const std::vector<double> x = values(a), y = b ? values(*b) : std::vector<double>();
+    Image out(a.dims_, t, a.channels_, a.colortype_, a.spacings_, a.dev_, a.meta_);
+    const bool integer = t != DataType::float32 && t != DataType::float64;
+    visit(t, [&](auto d) {
+        using D = decltype(d);
+        D* o = reinterpret_cast<D*>(out.data_);
+        for (size_t i = 0; i < x.size(); ++i) o[i] = convert<D>(apply(op, x[i], b ? y[i] : value, integer), saturate);
+    });
+    dst = std::move(out);
+}
+
+}  // namespace
+
+void Add(const Image& a, const Image& b, Image& d, DataType t, bool s) { arith(Op::Add, a, &b, 0, d, t, s); }
+void Sub(const Image& a, const Image& b, Image& d, DataType t, bool s) { arith(Op::Sub, a, &b, 0, d, t, s); }
+void Mul(const Image& a, const Image& b, Image& d, DataType t, bool s) { arith(Op::Mul, a, &b, 0, d, t, s); }
+void Div(const Image& a, const Image& b, Image& d, DataType t, bool s) { arith(Op::Div, a, &b, 0, d, t, s); }
+void Add(const Image& a, double v, Image& d, bool s) { arith(Op::Add, a, nullptr, v, d, DataType::none, s); }
+void Sub(const Image& a, double v, Image& d, bool s) { arith(Op::Sub, a, nullptr, v, d, DataType::none, s); }
+void Mul(const Image& a, double v, Image& d, bool s) { arith(Op::Mul, a, nullptr, v, d, DataType::none, s); }
+void Div(const Image& a, double v, Image& d, bool s) { arith(Op::Div, a, nullptr, v, d, DataType::none, s); }
+
+Image operator+(const Image& a, const Image& b) { Image d; Add(a, b, d); return d; }
+Image operator-(const Image& a, const Image& b) { Image d; Sub(a, b, d); return d; }
+Image operator*(const Image& a, const Image& b) { Image d; Mul(a, b, d); return d; }
+Image operator/(const Image& a, const Image& b) { Image d; Div(a, b, d); return d; }
+Image operator+(const Image& a, double v) { Image d; Add(a, v, d); return d; }
+Image operator-(const Image& a, double v) { Image d; Sub(a, v, d); return d; }
+Image operator*(const Image& a, double v) { Image d; Mul(a, v, d); return d; }
+Image operator/(const Image& a, double v) { Image d; Div(a, v, d); return d; }
+Image operator-(const Image& a) { Image d; Mul(a, -1.0, d); return d; }
+
 }  // namespace ecvl
