@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 
 #include "ecvl/ecvl.h"
@@ -181,4 +182,65 @@ TEST(ImgProc, UnsupportedInputIsNamed) {
     EXPECT_EQ(out.Get({2, 1, 0}), xstrided.Get({2, 2 + 1, 2 + 4}));  // row 0 of the flip is the view's last
     Image part = View(xstrided, {0, 2, 2}, {2, 5, 5});  // two of three channels: pixels not contiguous
     expect_ecvl_error([&] { Flip2D(part, out); }, "interleaved pixels must be contiguous");
+}
+
+TEST(ImgProc, FiltersAndMorphologyMatchOpenCV) {
+    const cv::Mat k3 = cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 5));
+    same_as_opencv("Morphology erode", [](const Image& s, Image& d) { Morphology(s, d, MorphType::MORPH_ERODE, 3, 5); },
+                   [&](const cv::Mat& s, cv::Mat& d) { cv::erode(s, d, k3); });
+    same_as_opencv("Morphology gradient x2",
+                   [](const Image& s, Image& d) { Morphology(s, d, MorphType::MORPH_GRADIENT, 3, 5, 2); },
+                   [&](const cv::Mat& s, cv::Mat& d) { cv::morphologyEx(s, d, cv::MORPH_GRADIENT, k3, cv::Point(-1, -1), 2); });
+    same_as_opencv("MedianBlur 5", [](const Image& s, Image& d) { MedianBlur(s, d, 5); },
+                   [](const cv::Mat& s, cv::Mat& d) { cv::medianBlur(s, d, 5); });
+    same_as_opencv("BoxBlur 3x7", [](const Image& s, Image& d) { BoxBlur(s, d, 3, 7); },
+                   [](const cv::Mat& s, cv::Mat& d) { cv::blur(s, d, cv::Size(3, 7)); }, 1);
+    Image kernel({3, 3}, DataType::float32, "xy", ColorType::none);
+    const float kv[] = {0, -1, 0, -1, 5, -1, 0, -1, 0};  // sharpen
+    std::memcpy(kernel.data_, kv, sizeof(kv));
+    const cv::Mat km(3, 3, CV_32F, const_cast<float*>(kv));
+    same_as_opencv("Filter2D sharpen", [&](const Image& s, Image& d) { Filter2D(s, d, kernel); },
+                   [&](const cv::Mat& s, cv::Mat& d) { cv::filter2D(s, d, -1, km); }, 1);
+    const std::vector<double> kx{0.25, 0.5, 0.25}, ky{-1, 0, 1};
+    same_as_opencv("SeparableFilter2D", [&](const Image& s, Image& d) { SeparableFilter2D(s, d, kx, ky); },
+                   [&](const cv::Mat& s, cv::Mat& d) { cv::sepFilter2D(s, d, -1, cv::Mat(kx).t(), cv::Mat(ky).t()); }, 1);
+    same_as_opencv("Transpose", [](const Image& s, Image& d) { Transpose(s, d); },
+                   [](const cv::Mat& s, cv::Mat& d) { cv::transpose(s, d); });
+    // a structuring element as an image: a plus sign
+    Image plus({3, 3}, DataType::uint8, "xy", ColorType::none);
+    for (int i = 0; i < 3; ++i) plus.At<uint8_t>({1, i}) = plus.At<uint8_t>({i, 1}) = 1;
+    const cv::Mat pk = cv::getStructuringElement(cv::MORPH_CROSS, cv::Size(3, 3));
+    same_as_opencv("Morphology dilate cross", [&](const Image& s, Image& d) { Morphology(s, d, MorphType::MORPH_DILATE, plus); },
+                   [&](const cv::Mat& s, cv::Mat& d) { cv::dilate(s, d, pk); });
+    expect_ecvl_error([&] { MedianBlur(picture(DataType::float32), kernel, 7); }, "ksize 7 needs uint8");
+    expect_ecvl_error([&] { Morphology(picture(DataType::uint8), kernel, MorphType::MORPH_OPEN, 4, 3); }, "must be odd");
+}
+
+TEST(ImgProc, OtsuCropConcat) {
+    // two populations: Otsu's threshold lies between them, as OpenCV's
+    Image g({64, 32, 1}, DataType::uint8, "xyc", ColorType::GRAY);
+    for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 64; ++x) g.At<uint8_t>({x, y, 0}) = uint8_t(x < 40 ? 50 + (x * y) % 20 : 180 + (x + y) % 30);
+    const int t = OtsuThreshold(g);
+    cv::Mat tmp;
+    const cv::Mat gm(32, 64, CV_8UC1, g.data_);
+    EXPECT_EQ(t, int(cv::threshold(gm, tmp, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU)));
+    EXPECT_GE(t, 69);  // everything <= t is the dark class: 50..69
+    EXPECT_LT(t, 180);
+    expect_ecvl_error([&] { OtsuThreshold(picture(DataType::uint8)); }, "needs a one-channel uint8 image");
+    const Image img = picture(DataType::uint16);
+    Image c;
+    CenterCrop(img, c, {11, 9});
+    EXPECT_EQ(c.dims_, (std::vector<int>{11, 9, 3}));
+    EXPECT_EQ(c.Get({0, 0, 1}), img.Get({15, 10, 1}));
+    Image h, v;
+    expect_ecvl_error([&] { HConcat({img, c}, h); }, "sizes differ along 'y'");
+    const Image right = picture(DataType::uint16, 7, 29);
+    HConcat({img, right}, h);
+    EXPECT_EQ(h.dims_, (std::vector<int>{48, 29, 3}));
+    EXPECT_EQ(h.Get({41 + 3, 5, 2}), right.Get({3, 5, 2}));
+    EXPECT_EQ(h.Get({40, 5, 2}), img.Get({40, 5, 2}));
+    VConcat({img, img}, v);
+    EXPECT_EQ(v.dims_, (std::vector<int>{41, 58, 3}));
+    EXPECT_EQ(v.Get({7, 29 + 4, 0}), img.Get({7, 4, 0}));
 }

@@ -41,4 +41,30 @@ void Threshold(const Image& src, Image& dst, double thresh, double maxval,
 /// RGBA 4). The source needs a colour type other than none.
 void ChangeColorSpace(const Image& src, Image& dst, ColorType new_type);
 
+enum class MorphType { MORPH_ERODE, MORPH_DILATE, MORPH_OPEN, MORPH_CLOSE, MORPH_GRADIENT, MORPH_TOPHAT, MORPH_BLACKHAT };
+
+/// Morphology with a rectangular kernel of odd size kx x ky (or the kernel image: uint8, non-zero
+/// = part of the structuring element), `iterations` times; outside the image counts as absent.
+void Morphology(const Image& src, Image& dst, MorphType op, int kx, int ky, int iterations = 1);
+void Morphology(const Image& src, Image& dst, MorphType op, const Image& kernel, int iterations = 1);
+/// Median of the ksize x ksize neighbourhood (odd ksize; 3 and 5 for every type OpenCV allows,
+/// larger for uint8 only).
+void MedianBlur(const Image& src, Image& dst, int ksize);
+/// Mean of the kx x ky neighbourhood.
+void BoxBlur(const Image& src, Image& dst, int kx, int ky);
+/// Correlation with `kernel` (a float32 or float64 "xy" image, odd sizes), result in src's type.
+void Filter2D(const Image& src, Image& dst, const Image& kernel);
+/// Correlation with kernel_x along x, then kernel_y along y (odd lengths).
+void SeparableFilter2D(const Image& src, Image& dst, const std::vector<double>& kernel_x,
+                       const std::vector<double>& kernel_y);
+/// Otsu's threshold of a one-channel uint8 image (the value maximizing the between-class variance).
+int OtsuThreshold(const Image& src);
+/// Swaps x and y.
+void Transpose(const Image& src, Image& dst);
+/// The centred size {width, height} box, copied.
+void CenterCrop(const Image& src, Image& dst, const std::vector<int>& size);
+/// Side by side (same height, type and channels) and one above the other (same width...).
+void HConcat(const std::vector<Image>& src, Image& dst);
+void VConcat(const std::vector<Image>& src, Image& dst);
+
 }  // namespace ecvl

@@ -281,3 +281,144 @@ void ChangeColorSpace(const Image& src, Image& dst, ColorType new_type) {
 }
 
 }  // namespace ecvl
+
+namespace ecvl {
+
+namespace {
+int cv_morph(MorphType op) {
+    static const int ops[] = {cv::MORPH_ERODE, cv::MORPH_DILATE, cv::MORPH_OPEN, cv::MORPH_CLOSE,
+                              cv::MORPH_GRADIENT, cv::MORPH_TOPHAT, cv::MORPH_BLACKHAT};
+    return ops[int(op)];
+}
+
+void morphology(const Image& src, Image& dst, MorphType op, const cv::Mat& k, int iterations) {
+    ECVL_CHECK(iterations >= 1, "Morphology: iterations must be >= 1, got " << iterations);
+    const Layout l = layout_of(src, "Morphology");
+    per_plane("Morphology", src, dst, width(src, l), height(src, l), [&](const cv::Mat& in, cv::Mat& out) {
+        cv::morphologyEx(in, out, cv_morph(op), k, cv::Point(-1, -1), iterations, cv::BORDER_CONSTANT,
+                         cv::morphologyDefaultBorderValue());
+    });
+}
+
+// A one-channel "xy" (or "xyc" with c = 1) image as a contiguous Mat of `depth` (a copy).
+cv::Mat small_mat(const Image& k, int depth, const char* who) {
+    ECVL_CHECK(!k.IsEmpty() && (k.channels_ == "xy" || (k.channels_ == "xyc" && k.dims_[2] == 1)),
+               who << ": the kernel must be a one-channel \"xy\" image");
+    Image c = k.Clone();
+    cv::Mat m(c.dims_[1], c.dims_[0], CV_MAKETYPE(detail::cv_depth(c.elemtype_), 1), c.data_);
+    cv::Mat out;
+    m.convertTo(out, depth);
+    return out;
+}
+}  // namespace
+
+void Morphology(const Image& src, Image& dst, MorphType op, int kx, int ky, int iterations) {
+    ECVL_CHECK(kx > 0 && ky > 0 && kx % 2 == 1 && ky % 2 == 1, "Morphology: kernel sizes must be odd and positive");
+    morphology(src, dst, op, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(kx, ky)), iterations);
+}
+
+void Morphology(const Image& src, Image& dst, MorphType op, const Image& kernel, int iterations) {
+    const cv::Mat k = small_mat(kernel, CV_8U, "Morphology");
+    ECVL_CHECK(k.cols % 2 == 1 && k.rows % 2 == 1, "Morphology: kernel sizes must be odd");
+    morphology(src, dst, op, k, iterations);
+}
+
+void MedianBlur(const Image& src, Image& dst, int ksize) {
+    ECVL_CHECK(ksize > 1 && ksize % 2 == 1, "MedianBlur: ksize must be odd and > 1, got " << ksize);
+    ECVL_CHECK(ksize <= 5 || src.elemtype_ == DataType::uint8,
+               "MedianBlur: ksize " << ksize << " needs uint8 (OpenCV takes 3 and 5 for other types)");
+    const Layout l = layout_of(src, "MedianBlur");
+    per_plane("MedianBlur", src, dst, width(src, l), height(src, l),
+              [&](const cv::Mat& in, cv::Mat& out) { cv::medianBlur(in, out, ksize); });
+}
+
+void BoxBlur(const Image& src, Image& dst, int kx, int ky) {
+    ECVL_CHECK(kx > 0 && ky > 0, "BoxBlur: kernel sizes must be positive");
+    const Layout l = layout_of(src, "BoxBlur");
+    per_plane("BoxBlur", src, dst, width(src, l), height(src, l), [&](const cv::Mat& in, cv::Mat& out) {
+        cv::blur(in, out, cv::Size(kx, ky), cv::Point(-1, -1), cv::BORDER_REFLECT_101);
+    });
+}
+
+void Filter2D(const Image& src, Image& dst, const Image& kernel) {
+    const cv::Mat k = small_mat(kernel, CV_64F, "Filter2D");
+    ECVL_CHECK(k.cols % 2 == 1 && k.rows % 2 == 1, "Filter2D: kernel sizes must be odd, got " << k.cols << "x" << k.rows);
+    const Layout l = layout_of(src, "Filter2D");
+    per_plane("Filter2D", src, dst, width(src, l), height(src, l), [&](const cv::Mat& in, cv::Mat& out) {
+        cv::filter2D(in, out, -1, k, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+    });
+}
+
+void SeparableFilter2D(const Image& src, Image& dst, const std::vector<double>& kx, const std::vector<double>& ky) {
+    ECVL_CHECK(!kx.empty() && !ky.empty() && kx.size() % 2 == 1 && ky.size() % 2 == 1,
+               "SeparableFilter2D: kernel lengths must be odd, got " << kx.size() << " and " << ky.size());
+    const Layout l = layout_of(src, "SeparableFilter2D");
+    const cv::Mat mx(1, int(kx.size()), CV_64F, const_cast<double*>(kx.data())),
+        my(1, int(ky.size()), CV_64F, const_cast<double*>(ky.data()));
+    per_plane("SeparableFilter2D", src, dst, width(src, l), height(src, l), [&](const cv::Mat& in, cv::Mat& out) {
+        cv::sepFilter2D(in, out, -1, mx, my, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+    });
+}
+
+int OtsuThreshold(const Image& src) {
+    const Layout l = layout_of(src, "OtsuThreshold");
+    ECVL_CHECK(src.elemtype_ == DataType::uint8 && planes(src, l) == 1 && (l == Layout::Planar || src.dims_[0] == 1),
+               "OtsuThreshold: needs a one-channel uint8 image, got " << DataTypeName(src.elemtype_) << " \""
+                                                                      << src.channels_ << "\"");
+    cv::Mat out;
+    return int(cv::threshold(mat(src, l, 0), out, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU));
+}
+
+void Transpose(const Image& src, Image& dst) {
+    const Layout l = layout_of(src, "Transpose");
+    per_plane("Transpose", src, dst, height(src, l), width(src, l),
+              [](const cv::Mat& in, cv::Mat& out) { cv::transpose(in, out); });
+    std::swap(dst.spacings_[l == Layout::Planar ? 0 : 1], dst.spacings_[l == Layout::Planar ? 1 : 2]);
+}
+
+void CenterCrop(const Image& src, Image& dst, const std::vector<int>& size) {
+    const Layout l = layout_of(src, "CenterCrop");
+    ECVL_CHECK(size.size() == 2 && size[0] >= 1 && size[1] >= 1 && size[0] <= width(src, l) && size[1] <= height(src, l),
+               "CenterCrop: size {width, height} must fit " << width(src, l) << "x" << height(src, l));
+    std::vector<int> start(src.dims_.size(), 0), len(src.dims_.size(), -1);
+    const size_t xa = l == Layout::Planar ? 0 : 1;
+    start[xa] = (width(src, l) - size[0]) / 2;
+    start[xa + 1] = (height(src, l) - size[1]) / 2;
+    len[xa] = size[0];
+    len[xa + 1] = size[1];
+    dst = View(src, start, len).Clone();
+}
+
+namespace {
+void concat(const std::vector<Image>& src, Image& dst, bool horizontal) {
+    const char* who = horizontal ? "HConcat" : "VConcat";
+    ECVL_CHECK(!src.empty(), who << ": no images");
+    const Layout l = layout_of(src[0], who);
+    const int axis = int(l == Layout::Planar ? 0 : 1) + (horizontal ? 0 : 1);
+    std::vector<int> dims = src[0].dims_;
+    dims[size_t(axis)] = 0;
+    for (const Image& s : src) {
+        ECVL_CHECK(layout_of(s, who) == l && s.channels_ == src[0].channels_ && s.elemtype_ == src[0].elemtype_,
+                   who << ": images of different layouts or types");
+        for (size_t a = 0; a < dims.size(); ++a)
+            ECVL_CHECK(int(a) == axis || s.dims_[a] == src[0].dims_[a],
+                       who << ": sizes differ along '" << src[0].channels_[a] << "'");
+        dims[size_t(axis)] += s.dims_[size_t(axis)];
+    }
+    Image out(dims, src[0].elemtype_, src[0].channels_, src[0].colortype_, src[0].spacings_, src[0].dev_, src[0].meta_);
+    int at = 0;
+    for (const Image& s : src) {
+        std::vector<int> start(dims.size(), 0), len(s.dims_);
+        start[size_t(axis)] = at;
+        Image target = View(out, start, len);
+        CopyImage(s, target);
+        at += s.dims_[size_t(axis)];
+    }
+    dst = std::move(out);
+}
+}  // namespace
+
+void HConcat(const std::vector<Image>& src, Image& dst) { concat(src, dst, true); }
+void VConcat(const std::vector<Image>& src, Image& dst) { concat(src, dst, false); }
+
+}  // namespace ecvl
