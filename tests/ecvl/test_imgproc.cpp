@@ -244,3 +244,77 @@ TEST(ImgProc, OtsuCropConcat) {
     EXPECT_EQ(v.dims_, (std::vector<int>{41, 58, 3}));
     EXPECT_EQ(v.Get({7, 29 + 4, 0}), img.Get({7, 4, 0}));
 }
+
+TEST(ImgProc, StatisticsHistogramsAndShapes) {
+    const Image img = picture(DataType::uint8);
+    std::vector<double> mean, sd;
+    MeanStdDev(img, mean, sd);
+    ASSERT_EQ(mean.size(), 3u);
+    cv::Scalar cm, cs;
+    cv::meanStdDev(as_mat(img), cm, cs);
+    for (int k = 0; k < 3; ++k) {
+        EXPECT_NEAR(mean[size_t(k)], cm[k], 1e-9);
+        EXPECT_NEAR(sd[size_t(k)], cs[k], 1e-9);
+    }
+    Image n;
+    Normalize(img, n, mean, sd);
+    std::vector<double> m2, s2;
+    MeanStdDev(n, m2, s2);
+    for (int k = 0; k < 3; ++k) {
+        EXPECT_NEAR(m2[size_t(k)], 0.0, 1e-5);
+        EXPECT_NEAR(s2[size_t(k)], 1.0, 1e-5);
+    }
+    Image inter, ni;
+    RearrangeChannels(img, inter, "cxy");
+    Normalize(inter, ni, mean, sd);  // the same per channel in the interleaved layout
+    EXPECT_NEAR(ni.Get({2, 5, 7}), n.Get({5, 7, 2}), 1e-6);
+    Image st;
+    ScaleTo(img, st, 10, 20);
+    std::vector<double> lo(3), hi(3);
+    double mn = 1e9, mx = -1e9;
+    for (int k = 0; k < 3; ++k)
+        for (int y = 0; y < 29; ++y)
+            for (int x = 0; x < 41; ++x) {
+                mn = std::min(mn, st.Get({x, y, k}));
+                mx = std::max(mx, st.Get({x, y, k}));
+            }
+    EXPECT_EQ(mn, 10.0);
+    EXPECT_EQ(mx, 20.0);
+    // histogram and equalization of one channel
+    const Image g = View(img, {0, 0, 1}, {-1, -1, 1}).Clone();
+    const auto h = CalcHist(g);
+    int64_t total = 0;
+    for (auto c : h) total += c;
+    EXPECT_EQ(total, 41 * 29);
+    EXPECT_EQ(h[size_t(g.Get({3, 4, 0}))] > 0, true);
+    Image eq;
+    EqualizeHist(g, eq);
+    cv::Mat want;
+    const cv::Mat gm(29, 41, CV_8UC1, g.data_);
+    cv::equalizeHist(gm, want);
+    EXPECT_EQ(diff(eq, want), 0.0);
+    Image integral;
+    IntegralImage(g, integral);
+    EXPECT_EQ(integral.dims_, (std::vector<int>{42, 30}));
+    double sum = 0;
+    for (int y = 0; y < 29; ++y)
+        for (int x = 0; x < 41; ++x) sum += g.Get({x, y, 0});
+    EXPECT_EQ(integral.Get({41, 29}), sum);
+    Image gam;
+    GammaContrast(g, gam, 0.5);
+    EXPECT_EQ(gam.Get({3, 4, 0}), std::nearbyint(255 * std::sqrt(g.Get({3, 4, 0}) / 255)));
+    Image padded;
+    Pad(img, padded, {1, 2, 3, 4}, 9);
+    EXPECT_EQ(padded.dims_, (std::vector<int>{48, 32, 3}));
+    EXPECT_EQ(padded.Get({0, 0, 2}), 9.0);
+    EXPECT_EQ(padded.Get({3, 1, 2}), img.Get({0, 0, 2}));
+    EXPECT_EQ(padded.spacings_, img.spacings_);
+    Image vol;
+    expect_ecvl_error([&] { Stack({img, padded}, vol); }, "image 1 differs from image 0");
+    Stack({img, st, img}, vol);
+    EXPECT_EQ(vol.channels_, "xyzc");
+    EXPECT_EQ(vol.dims_, (std::vector<int>{41, 29, 3, 3}));
+    EXPECT_EQ(vol.Get({6, 5, 1, 2}), st.Get({6, 5, 2}));
+    EXPECT_EQ(vol.Get({6, 5, 2, 0}), img.Get({6, 5, 0}));
+    expect_ecvl_error([&] { CalcHist(img); }, "needs a one-channel uint8 image");
+}

@@ -67,4 +67,23 @@ void CenterCrop(const Image& src, Image& dst, const std::vector<int>& size);
 void HConcat(const std::vector<Image>& src, Image& dst);
 void VConcat(const std::vector<Image>& src, Image& dst);
 
+/// Mean and standard deviation (population) per channel, over any layout and type.
+void MeanStdDev(const Image& src, std::vector<double>& mean, std::vector<double>& stddev);
+/// dst = (src - mean) / stddev per channel (mean/stddev: one value, or one per channel); float32.
+void Normalize(const Image& src, Image& dst, const std::vector<double>& mean, const std::vector<double>& stddev);
+/// Rescales linearly so the minimum becomes new_min and the maximum new_max (in src's type).
+void ScaleTo(const Image& src, Image& dst, double new_min, double new_max);
+/// Histogram of a one-channel uint8 image: 256 counts.
+std::vector<int64_t> CalcHist(const Image& src);
+/// Histogram equalization of a one-channel uint8 image (OpenCV's cv::equalizeHist).
+void EqualizeHist(const Image& src, Image& dst);
+/// Summed-area table of a one-channel image, (width + 1) x (height + 1), float64 (int32 for uint8).
+void IntegralImage(const Image& src, Image& dst);
+/// dst = max * (src / max) ^ gamma for integer types (max: the type's maximum), src ^ gamma for reals.
+void GammaContrast(const Image& src, Image& dst, double gamma);
+/// A border of `value` around x and y: padding {top, bottom, left, right}.
+void Pad(const Image& src, Image& dst, const std::vector<int>& padding, double value = 0);
+/// Equal images stacked along a new z axis: "xy" -> "xyz", "xyc" -> "xyzc".
+void Stack(const std::vector<Image>& src, Image& dst);
+
 }  // namespace ecvl

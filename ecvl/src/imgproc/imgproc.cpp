@@ -422,3 +422,168 @@ void HConcat(const std::vector<Image>& src, Image& dst) { concat(src, dst, true)
 void VConcat(const std::vector<Image>& src, Image& dst) { concat(src, dst, false); }
 
 }  // namespace ecvl
+
+namespace ecvl {
+
+namespace {
+// The c axis (or none) and the values of channel k as doubles, any layout.
+std::vector<std::vector<double>> channel_values(const Image& src, const char* who) {
+    ECVL_CHECK(!src.IsEmpty(), who << ": the image is empty");
+    const size_t c = src.channels_.find('c');
+    const int n = c == std::string::npos ? 1 : src.dims_[c];
+    std::vector<std::vector<double>> v(static_cast<size_t>(n));
+    for (int k = 0; k < n; ++k) {
+        std::vector<int> start(src.dims_.size(), 0), len(src.dims_.size(), -1);
+        if (c != std::string::npos) {
+            start[c] = k;
+            len[c] = 1;
+        }
+        Image plane;
+        ConvertTo(View(src, start, len), plane, DataType::float64);
+        const double* p = reinterpret_cast<const double*>(plane.data_);
+        v[size_t(k)].assign(p, p + plane.Elements());
+    }
+    return v;
+}
+}  // namespace
+
+void MeanStdDev(const Image& src, std::vector<double>& mean, std::vector<double>& stddev) {
+    mean.clear();
+    stddev.clear();
+    for (const auto& v : channel_values(src, "MeanStdDev")) {
+        double s = 0, s2 = 0;
+        for (double x : v) s += x;
+        const double m = s / double(v.size());
+        for (double x : v) s2 += (x - m) * (x - m);
+        mean.push_back(m);
+        stddev.push_back(std::sqrt(s2 / double(v.size())));
+    }
+}
+
+void Normalize(const Image& src, Image& dst, const std::vector<double>& mean, const std::vector<double>& stddev) {
+    const size_t c = src.channels_.find('c');
+    const size_t n = c == std::string::npos ? 1 : size_t(src.dims_[c]);
+    ECVL_CHECK((mean.size() == 1 || mean.size() == n) && (stddev.size() == 1 || stddev.size() == n),
+               "Normalize: mean and stddev need 1 or " << n << " values");
+    for (double s : stddev) ECVL_CHECK(s > 0, "Normalize: stddev must be > 0, got " << s);
+    Image out;
+    ConvertTo(src, out, DataType::float32);
+    float* p = reinterpret_cast<float*>(out.data_);
+    const int64_t cstride = c == std::string::npos ? 0 : out.strides_[c] / int64_t(sizeof(float));
+    for (size_t i = 0; i < out.Elements(); ++i) {
+        const size_t k = c == std::string::npos ? 0 : size_t((int64_t(i) / cstride) % int64_t(n));
+        p[i] = float((p[i] - mean[mean.size() == 1 ? 0 : k]) / stddev[stddev.size() == 1 ? 0 : k]);
+    }
+    dst = std::move(out);
+}
+
+void ScaleTo(const Image& src, Image& dst, double new_min, double new_max) {
+    ECVL_CHECK(new_min < new_max, "ScaleTo: new_min " << new_min << " must be below new_max " << new_max);
+    double lo = 1e300, hi = -1e300;
+    for (const auto& v : channel_values(src, "ScaleTo"))
+        for (double x : v) {
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+    const double scale = hi > lo ? (new_max - new_min) / (hi - lo) : 0.0;
+    Image f;
+    ConvertTo(src, f, DataType::float64);
+    double* p = reinterpret_cast<double*>(f.data_);
+    for (size_t i = 0; i < f.Elements(); ++i) p[i] = new_min + (p[i] - lo) * scale;
+    ConvertTo(f, dst, src.elemtype_);
+}
+
+std::vector<int64_t> CalcHist(const Image& src) {
+    ECVL_CHECK(src.elemtype_ == DataType::uint8 && src.Channels() == 1,
+               "CalcHist: needs a one-channel uint8 image, got " << DataTypeName(src.elemtype_) << " \"" << src.channels_ << "\"");
+    std::vector<int64_t> h(256, 0);
+    const auto values = channel_values(src, "CalcHist");  // kept alive: [0] of a temporary would dangle
+    for (double x : values[0]) ++h[size_t(x)];
+    return h;
+}
+
+void EqualizeHist(const Image& src, Image& dst) {
+    ECVL_CHECK(src.elemtype_ == DataType::uint8 && src.Channels() == 1, "EqualizeHist: needs a one-channel uint8 image");
+    const Layout l = layout_of(src, "EqualizeHist");
+    per_plane("EqualizeHist", src, dst, width(src, l), height(src, l),
+              [](const cv::Mat& in, cv::Mat& out) { cv::equalizeHist(in, out); });
+}
+
+void IntegralImage(const Image& src, Image& dst) {
+    const Layout l = layout_of(src, "IntegralImage");
+    ECVL_CHECK(planes(src, l) == 1 && (l == Layout::Planar || src.dims_[0] == 1), "IntegralImage: needs a one-channel image");
+    const DataType t = src.elemtype_ == DataType::uint8 ? DataType::int32 : DataType::float64;
+    Image out({width(src, l) + 1, height(src, l) + 1}, t, "xy", ColorType::none);
+    cv::Mat o(height(src, l) + 1, width(src, l) + 1, CV_MAKETYPE(detail::cv_depth(t), 1), out.data_);
+    try {
+        cv::integral(mat(src, l, 0), o, detail::cv_depth(t));
+    } catch (const cv::Exception& e) {
+        ECVL_FAIL("IntegralImage: " << DataTypeName(src.elemtype_) << ": " << e.err);
+    }
+    ECVL_CHECK(o.data == out.data_, "IntegralImage: OpenCV reallocated the output");
+    dst = std::move(out);
+}
+
+void GammaContrast(const Image& src, Image& dst, double gamma) {
+    ECVL_CHECK(gamma > 0, "GammaContrast: gamma must be > 0, got " << gamma);
+    const bool real = src.elemtype_ == DataType::float32 || src.elemtype_ == DataType::float64;
+    double max = 1;
+    switch (src.elemtype_) {
+        case DataType::uint8: max = 255; break;
+        case DataType::uint16: max = 65535; break;
+        case DataType::int8: max = 127; break;
+        case DataType::int16: max = 32767; break;
+        case DataType::int32: max = 2147483647.0; break;
+        default: break;
+    }
+    Image f;
+    ConvertTo(src, f, DataType::float64);
+    double* p = reinterpret_cast<double*>(f.data_);
+    for (size_t i = 0; i < f.Elements(); ++i)
+        p[i] = real ? std::pow(std::max(p[i], 0.0), gamma) : max * std::pow(std::max(p[i], 0.0) / max, gamma);
+    ConvertTo(f, dst, src.elemtype_);
+}
+
+void Pad(const Image& src, Image& dst, const std::vector<int>& padding, double value) {
+    ECVL_CHECK(padding.size() == 4, "Pad: padding needs {top, bottom, left, right}");
+    for (int p : padding) ECVL_CHECK(p >= 0, "Pad: negative padding " << p);
+    const Layout l = layout_of(src, "Pad");
+    per_plane("Pad", src, dst, width(src, l) + padding[2] + padding[3], height(src, l) + padding[0] + padding[1],
+              [&](const cv::Mat& in, cv::Mat& out) {
+                  cv::copyMakeBorder(in, out, padding[0], padding[1], padding[2], padding[3], cv::BORDER_CONSTANT,
+                                     cv::Scalar::all(value));
+              });
+    const size_t xa = l == Layout::Planar ? 0 : 1;
+    dst.spacings_[xa] = src.spacings_[xa];  // a border does not change the pixel size
+    dst.spacings_[xa + 1] = src.spacings_[xa + 1];
+}
+
+void Stack(const std::vector<Image>& src, Image& dst) {
+    ECVL_CHECK(!src.empty(), "Stack: no images");
+    const Image& f = src[0];
+    ECVL_CHECK(f.channels_ == "xy" || f.channels_ == "xyc", "Stack: needs \"xy\" or \"xyc\" images, got \"" << f.channels_ << "\"");
+    for (size_t i = 0; i < src.size(); ++i)
+        ECVL_CHECK(src[i].dims_ == f.dims_ && src[i].channels_ == f.channels_ && src[i].elemtype_ == f.elemtype_,
+                   "Stack: image " << i << " differs from image 0 in size, axes or type");
+    const bool c = f.channels_ == "xyc";
+    std::vector<int> dims{f.dims_[0], f.dims_[1], int(src.size())};
+    if (c) dims.push_back(f.dims_[2]);
+    std::vector<float> sp{f.spacings_[0], f.spacings_[1], 1.0f};
+    if (c) sp.push_back(f.spacings_[2]);
+    Image out(dims, f.elemtype_, c ? "xyzc" : "xyz", f.colortype_, sp, f.dev_, f.meta_);
+    for (size_t z = 0; z < src.size(); ++z) {
+        std::vector<int> start(dims.size(), 0), len(dims.size(), -1);
+        start[2] = int(z);
+        len[2] = 1;
+        Image target = View(out, start, len);
+        Image one = src[z].Clone();  // as a one-slice volume
+        one.dims_.insert(one.dims_.begin() + 2, 1);
+        one.strides_.insert(one.strides_.begin() + 2, one.strides_.size() > 2 ? one.strides_[2] : int64_t(one.datasize_));
+        one.spacings_.insert(one.spacings_.begin() + 2, 1.0f);
+        one.channels_ = c ? "xyzc" : "xyz";
+        CopyImage(one, target);
+    }
+    dst = std::move(out);
+}
+
+}  // namespace ecvl
