@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev          # computing-service files
   zlib1g-dev               # gzipped IDX files
   libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev  # ECVL: PNG/JPEG/BMP/PNM/TIFF codecs
+  libopencv-photo-dev      # ECVL: Inpaint (cv::inpaint)
   libnifti2-dev            # ECVL: NIfTI-1 and NIfTI-2 volumes
   libdcmtk-dev dcmtk       # ECVL: DICOM (the tools make test files no one here wrote)
   libopenslide-dev         # ECVL: whole-slide images
