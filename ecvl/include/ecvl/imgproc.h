@@ -15,10 +15,15 @@ namespace ecvl {
 enum class InterpolationType { nearest, linear, area, cubic, lanczos4 };
 enum class ThresholdingType { BINARY, BINARY_INV };
 
-/// Resizes to new_dims {width, height}.
+/// Resizes to new_dims {width, height}, or a planar "xyz"/"xyzc" volume to {width, height, depth}:
+/// each slice is resized by OpenCV (in float32, or float64 for int32/float64, so nothing is rounded
+/// twice), then resampled along z natively by the same rule (nearest: slice floor(z * d / D);
+/// linear: pixel centres, edges replicated). Along z only nearest and linear exist (others throw
+/// unless the depth is kept). {width, height} on a volume keeps its depth.
 void ResizeDim(const Image& src, Image& dst, const std::vector<int>& new_dims,
                InterpolationType interp = InterpolationType::linear);
-/// Resizes by scales {sx, sy} (the new size is rounded to the nearest pixel, at least 1).
+/// Resizes by scales {sx, sy} (volumes: {sx, sy, sz}); the new size is rounded to the nearest pixel,
+/// at least 1.
 void ResizeScale(const Image& src, Image& dst, const std::vector<double>& scales,
                  InterpolationType interp = InterpolationType::linear);
 /// Upside down (rows reversed).
@@ -29,6 +34,12 @@ void Mirror2D(const Image& src, Image& dst);
 /// image centre), scaled by `scale`; the size is kept and uncovered pixels become 0.
 void Rotate2D(const Image& src, Image& dst, double angle, const std::vector<double>& center = {}, double scale = 1.0,
               InterpolationType interp = InterpolationType::linear);
+/// Rotates by `angle` degrees counter-clockwise about the image centre, scaled by `scale`, into an
+/// image just large enough to hold all of it: ceil(scale * (w |cos| + h |sin|)) x
+/// ceil(scale * (w |sin| + h |cos|)), the centre mapped to the new centre, uncovered pixels 0.
+/// Spacings are the source's divided by `scale`.
+void RotateFullImage2D(const Image& src, Image& dst, double angle, double scale = 1.0,
+                       InterpolationType interp = InterpolationType::linear);
 /// Gaussian blur with an odd kernel size_x x size_y (0: derived from sigma); sigma_y 0 = sigma_x.
 void GaussianBlur(const Image& src, Image& dst, int size_x, int size_y, double sigma_x, double sigma_y = 0);
 /// GaussianBlur with the kernel size derived from sigma (ECVL's short form).
@@ -85,5 +96,74 @@ void GammaContrast(const Image& src, Image& dst, double gamma);
 void Pad(const Image& src, Image& dst, const std::vector<int>& padding, double value = 0);
 /// Equal images stacked along a new z axis: "xy" -> "xyz", "xyc" -> "xyzc".
 void Stack(const std::vector<Image>& src, Image& dst);
+
+/// Quantizes into thresholds.size() + 1 levels spread evenly from minval to maxval: an element v
+/// gets level k = the number of thresholds below v (v <= thresholds[0] -> minval, v > the last ->
+/// maxval). Thresholds strictly increasing; any layout and type (levels rounded and saturated).
+void MultiThreshold(const Image& src, Image& dst, const std::vector<int>& thresholds, int minval = 0,
+                    int maxval = 255);
+/// Multi-level Otsu (Liao, Chen and Chung 2001) of a one-channel uint8 image: the n_thresholds
+/// increasing values t_1 < ... < t_n (classes [0, t_1], [t_1 + 1, t_2], ..., [t_n + 1, 255], as
+/// MultiThreshold reads them) maximizing the between-class variance of the 256-bin histogram. Found
+/// exactly by dynamic programming over Liao's class tables (O(n * 256^2), any n from 1 to 255);
+/// among equal maxima the smallest t_n wins, then the smallest t_(n-1), and so on. With
+/// n_thresholds = 1 it is OtsuThreshold.
+std::vector<int> OtsuMultiThreshold(const Image& src, int n_thresholds = 2);
+
+// Noise. Any layout and element type; results are saturated to the type (int64 goes through
+// double). Each function is deterministic for a given seed: one std::mt19937_64 seeded with it,
+// drawn in a fixed order (the colour axis slowest, so a planar and an interleaved copy of an image
+// get the same noise), single-threaded; the overloads without a seed take one from
+// std::random_device.
+
+/// dst = src + n, n ~ Laplace(0, b) with b = std_dev / sqrt(2) (standard deviation std_dev), per element.
+void AdditiveLaplaceNoise(const Image& src, Image& dst, double std_dev, uint64_t seed);
+void AdditiveLaplaceNoise(const Image& src, Image& dst, double std_dev);
+/// dst = src + k, k ~ Poisson(lambda) (mean and variance lambda; not centred), per element.
+void AdditivePoissonNoise(const Image& src, Image& dst, double lambda, uint64_t seed);
+void AdditivePoissonNoise(const Image& src, Image& dst, double lambda);
+/// dst = src + n, n ~ Normal(0, std_dev^2), per element.
+void AdditiveGaussianNoise(const Image& src, Image& dst, double std_dev, uint64_t seed);
+void AdditiveGaussianNoise(const Image& src, Image& dst, double std_dev);
+/// Each pixel (each element with per_channel) becomes salt with probability p: the type's maximum
+/// (1 for float32/float64). The seed comes after per_channel.
+void Salt(const Image& src, Image& dst, double p, bool per_channel, uint64_t seed);
+void Salt(const Image& src, Image& dst, double p, bool per_channel = false);
+/// The same with pepper: 0.
+void Pepper(const Image& src, Image& dst, double p, bool per_channel, uint64_t seed);
+void Pepper(const Image& src, Image& dst, double p, bool per_channel = false);
+/// With probability p a pixel (element) is replaced: half of them by salt, half by pepper.
+void SaltAndPepper(const Image& src, Image& dst, double p, bool per_channel, uint64_t seed);
+void SaltAndPepper(const Image& src, Image& dst, double p, bool per_channel = false);
+/// Tiles x and y with cells of ceil(drop_size * width) x ceil(drop_size * height) pixels from the
+/// top-left corner (as ECVL); each cell becomes 0 with probability p, in every channel
+/// (per_channel: each channel drawn apart; other axes such as z: each slice drawn apart). The
+/// channel string without c must begin with "xy". drop_size in (0, 1].
+void CoarseDropout(const Image& src, Image& dst, double p, double drop_size, bool per_channel, uint64_t seed);
+void CoarseDropout(const Image& src, Image& dst, double p, double drop_size, bool per_channel = false);
+
+/// dst = src + beta, saturated to the type; any layout and type.
+void Brightness(const Image& src, Image& dst, double beta);
+/// dst = mid + alpha * (src - mid), saturated, alpha >= 0 (0: flat mid grey, 1: unchanged), with mid
+/// the middle of the type's range: 127.5 for uint8, 32767.5 for uint16, 0 for signed integer types,
+/// 0.5 for float32/float64. Any layout and type.
+void Contrast(const Image& src, Image& dst, double alpha);
+
+enum class InpaintType { INPAINT_NS, INPAINT_TELEA };
+/// Fills the pixels where `mask` is non-zero from their surroundings within `radius` pixels
+/// (cv::inpaint: Telea 2004 fast marching, or Navier-Stokes). src: uint8 with 1 or 3 channels,
+/// uint16 or float32 with 1 (a planar image with other channel counts is inpainted plane by plane);
+/// mask: one channel of any type, src's width and height, any 2-D layout.
+void Inpaint(const Image& src, Image& dst, const Image& mask, double radius,
+             InpaintType type = InpaintType::INPAINT_TELEA);
+
+/// Raw moments m_pq = sum over pixels of x^p y^q I(x, y) (x the column, y the row, from 0) of a
+/// one-channel 2-D image of any type, for p + q <= order (0..32): moments has (order + 1)^2 values, m_pq at
+/// moments[p * (order + 1) + q], 0 where p + q > order. m00 is the total, m10 / m00 the centroid's x.
+void Moments(const Image& src, std::vector<double>& moments, int order = 3);
+/// Central moments mu_pq = sum of (x - cx)^p (y - cy)^q I(x, y) about center {cx, cy} (empty: the
+/// centroid {m10 / m00, m01 / m00}), laid out as Moments'.
+void CentralMoments(const Image& src, std::vector<double>& moments, const std::vector<double>& center = {},
+                    int order = 3);
 
 }  // namespace ecvl

@@ -3,9 +3,14 @@
 // interleaved ones as one multi-channel Mat. No copies in or out.
 #include "ecvl/imgproc.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numbers>
+#include <random>
+#include <sstream>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
 
 #include "core/opencv_bridge.h"
 
@@ -112,20 +117,125 @@ int cv_interp(InterpolationType t) {
 
 }  // namespace
 
+namespace {
+template <class T>
+std::string list(const std::vector<T>& v) {
+    std::ostringstream o;
+    o << "{";
+    for (size_t i = 0; i < v.size(); ++i) o << (i ? ", " : "") << v[i];
+    o << "}";
+    return o.str();
+}
+
+const char* interp_name(InterpolationType t) {
+    static const char* n[] = {"nearest", "linear", "area", "cubic", "lanczos4"};
+    return n[int(t)];
+}
+
+bool is_volume(const Image& img) { return img.channels_ == "xyz" || img.channels_ == "xyzc"; }
+
+// OpenCV has no 3-D resize: each slice goes through cv::resize into a real type, then a native
+// pass along z interpolates between the resized slices by cv::resize's own rules, and rounds once.
+void resize_volume(const Image& src, Image& dst, int nw, int nh, int nd, InterpolationType interp) {
+    const char* who = "ResizeDim";
+    ECVL_CHECK(src.strides_[0] == int64_t(src.elemsize_), who << ": x must be contiguous (a view along x is strided; Clone() it)");
+    const int w = src.dims_[0], h = src.dims_[1], d = src.dims_[2], nc = src.dims_.size() == 4 ? src.dims_[3] : 1;
+    ECVL_CHECK(nd == d || interp == InterpolationType::nearest || interp == InterpolationType::linear,
+               who << ": along z only nearest and linear interpolation exist, got " << interp_name(interp) << " (depth "
+                   << d << " -> " << nd << ")");
+    const bool wide = src.elemtype_ == DataType::int32 || src.elemtype_ == DataType::float64;  // float32 would round them
+    std::vector<cv::Mat> slices(size_t(d) * size_t(nc));  // slice (z, c) at c * d + z
+    try {
+        const int depth = detail::cv_depth(src.elemtype_);
+        for (int c = 0; c < nc; ++c)
+            for (int z = 0; z < d; ++z) {
+                const cv::Mat in(h, w, CV_MAKETYPE(depth, 1),
+                                 src.data_ + z * src.strides_[2] + (src.dims_.size() == 4 ? c * src.strides_[3] : 0),
+                                 size_t(src.strides_[1]));
+                cv::Mat real;
+                in.convertTo(real, wide ? CV_64F : CV_32F);
+                cv::resize(real, slices[size_t(c) * size_t(d) + size_t(z)], cv::Size(nw, nh), 0, 0, cv_interp(interp));
+            }
+    } catch (const cv::Exception& e) {
+        ECVL_FAIL(who << ": OpenCV cannot process " << DataTypeName(src.elemtype_) << " \"" << src.channels_
+                      << "\" slices: " << e.err);
+    }
+    std::vector<int> dims{nw, nh, nd};
+    std::vector<float> sp = src.spacings_;
+    sp[0] *= float(w) / float(nw);
+    sp[1] *= float(h) / float(nh);
+    sp[2] *= float(d) / float(nd);
+    if (src.dims_.size() == 4) dims.push_back(nc);
+    Image out(dims, DataType::float64, src.channels_, src.colortype_, sp, src.dev_, src.meta_);
+    double* o = reinterpret_cast<double*>(out.data_);
+    const size_t plane = size_t(nw) * size_t(nh);
+    const double scale = 1.0 / (double(nd) / d);  // as cv::resize computes its inverse scale
+    auto along_z = [&](auto zero) {
+        using T = decltype(zero);
+        for (int z = 0; z < nd; ++z) {
+            int z0 = 0;
+            double f = 0;
+            if (interp == InterpolationType::nearest) {
+                z0 = std::min(int(std::floor(z * scale)), d - 1);
+            } else if (nd == d) {
+                z0 = z;
+            } else {  // pixel centres; the edge slices are replicated
+                const double at = (z + 0.5) * scale - 0.5;
+                z0 = int(std::floor(at));
+                f = at - z0;
+                if (z0 < 0) z0 = 0, f = 0;
+                if (z0 >= d - 1) z0 = d - 1, f = 0;
+            }
+            const int z1 = std::min(z0 + 1, d - 1);
+            for (int c = 0; c < nc; ++c) {
+                const T* a = slices[size_t(c) * size_t(d) + size_t(z0)].ptr<T>();
+                const T* b = slices[size_t(c) * size_t(d) + size_t(z1)].ptr<T>();
+                double* row = o + (size_t(c) * size_t(nd) + size_t(z)) * plane;
+                if (f == 0) {
+                    for (size_t i = 0; i < plane; ++i) row[i] = a[i];
+                } else {
+                    for (size_t i = 0; i < plane; ++i) row[i] = (1 - f) * a[i] + f * b[i];
+                }
+            }
+        }
+    };
+    if (wide) along_z(double{});
+    else along_z(float{});
+    ConvertTo(out, dst, src.elemtype_);
+}
+}  // namespace
+
 void ResizeDim(const Image& src, Image& dst, const std::vector<int>& new_dims, InterpolationType interp) {
-    ECVL_CHECK(new_dims.size() == 2 && new_dims[0] > 0 && new_dims[1] > 0,
-               "ResizeDim: new_dims must be {width, height} > 0");
+    const bool volume = is_volume(src);
+    ECVL_CHECK((new_dims.size() == 2 || (new_dims.size() == 3 && volume)) &&
+                   std::all_of(new_dims.begin(), new_dims.end(), [](int n) { return n > 0; }),
+               "ResizeDim: new_dims must be {width, height} > 0 (or {width, height, depth} for an \"xyz\" or \"xyzc\" "
+               "volume), got " << list(new_dims) << " for \"" << src.channels_ << "\"");
+    if (volume) {
+        resize_volume(src, dst, new_dims[0], new_dims[1], new_dims.size() == 3 ? new_dims[2] : src.dims_[2], interp);
+        return;
+    }
     per_plane("ResizeDim", src, dst, new_dims[0], new_dims[1], [&](const cv::Mat& in, cv::Mat& out) {
         cv::resize(in, out, out.size(), 0, 0, cv_interp(interp));
     });
 }
 
 void ResizeScale(const Image& src, Image& dst, const std::vector<double>& scales, InterpolationType interp) {
-    ECVL_CHECK(scales.size() == 2 && scales[0] > 0 && scales[1] > 0, "ResizeScale: scales must be {sx, sy} > 0");
+    const bool volume = is_volume(src);
+    ECVL_CHECK((scales.size() == 2 || (scales.size() == 3 && volume)) &&
+                   std::all_of(scales.begin(), scales.end(), [](double s) { return s > 0; }),
+               "ResizeScale: scales must be {sx, sy} > 0 (or {sx, sy, sz} for an \"xyz\" or \"xyzc\" volume), got "
+                   << list(scales) << " for \"" << src.channels_ << "\"");
+    auto scaled = [](int n, double s) { return std::max(1, int(std::lround(n * s))); };
+    if (volume) {
+        ResizeDim(src, dst,
+                  {scaled(src.dims_[0], scales[0]), scaled(src.dims_[1], scales[1]),
+                   scales.size() == 3 ? scaled(src.dims_[2], scales[2]) : src.dims_[2]},
+                  interp);
+        return;
+    }
     const Layout l = layout_of(src, "ResizeScale");
-    ResizeDim(src, dst,
-              {std::max(1, int(std::lround(width(src, l) * scales[0]))), std::max(1, int(std::lround(height(src, l) * scales[1])))},
-              interp);
+    ResizeDim(src, dst, {scaled(width(src, l), scales[0]), scaled(height(src, l), scales[1])}, interp);
 }
 
 void Flip2D(const Image& src, Image& dst) {
@@ -150,6 +260,26 @@ void Rotate2D(const Image& src, Image& dst, double angle, const std::vector<doub
     per_plane("Rotate2D", src, dst, w, h, [&](const cv::Mat& in, cv::Mat& out) {
         cv::warpAffine(in, out, m, cv::Size(w, h), cv_interp(interp), cv::BORDER_CONSTANT, cv::Scalar::all(0));
     }, true);
+}
+
+void RotateFullImage2D(const Image& src, Image& dst, double angle, double scale, InterpolationType interp) {
+    ECVL_CHECK(std::isfinite(angle), "RotateFullImage2D: angle must be finite, got " << angle);
+    ECVL_CHECK(scale > 0 && std::isfinite(scale), "RotateFullImage2D: scale must be > 0, got " << scale);
+    const Layout l = layout_of(src, "RotateFullImage2D");
+    const int w = width(src, l), h = height(src, l);
+    cv::Mat m = cv::getRotationMatrix2D(cv::Point2f((w - 1) / 2.0f, (h - 1) / 2.0f), angle, scale);
+    // the bounding box of the rotated image; the tolerance keeps cos(90) ~ 6e-17 from adding a pixel
+    const double c = std::fabs(m.at<double>(0, 0)), s = std::fabs(m.at<double>(0, 1));
+    const int nw = std::max(1, int(std::ceil(w * c + h * s - 1e-9))), nh = std::max(1, int(std::ceil(w * s + h * c - 1e-9)));
+    m.at<double>(0, 2) += (nw - w) / 2.0;  // the old centre onto the new one
+    m.at<double>(1, 2) += (nh - h) / 2.0;
+    const size_t xa = l == Layout::Planar ? 0 : 1;
+    const float sx = src.spacings_[xa], sy = src.spacings_[xa + 1];  // before dst, which may be src, changes
+    per_plane("RotateFullImage2D", src, dst, nw, nh, [&](const cv::Mat& in, cv::Mat& out) {
+        cv::warpAffine(in, out, m, cv::Size(nw, nh), cv_interp(interp), cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    }, true);
+    dst.spacings_[xa] = float(sx / scale);
+    dst.spacings_[xa + 1] = float(sy / scale);
 }
 
 void GaussianBlur(const Image& src, Image& dst, int size_x, int size_y, double sigma_x, double sigma_y) {
@@ -584,6 +714,390 @@ void Stack(const std::vector<Image>& src, Image& dst) {
         CopyImage(one, target);
     }
     dst = std::move(out);
+}
+
+}  // namespace ecvl
+
+namespace ecvl {
+
+namespace {
+void check_one_channel_uint8(const Image& src, const char* who) {
+    const Layout l = layout_of(src, who);
+    ECVL_CHECK(src.elemtype_ == DataType::uint8 && planes(src, l) == 1 && (l == Layout::Planar || src.dims_[0] == 1),
+               who << ": needs a one-channel uint8 image, got " << DataTypeName(src.elemtype_) << " \"" << src.channels_ << "\"");
+}
+}  // namespace
+
+void MultiThreshold(const Image& src, Image& dst, const std::vector<int>& thresholds, int minval, int maxval) {
+    ECVL_CHECK(!src.IsEmpty(), "MultiThreshold: the image is empty");
+    ECVL_CHECK(!thresholds.empty(), "MultiThreshold: no thresholds");
+    for (size_t i = 1; i < thresholds.size(); ++i)
+        ECVL_CHECK(thresholds[i - 1] < thresholds[i],
+                   "MultiThreshold: thresholds must be strictly increasing, got " << list(thresholds));
+    const size_t n = thresholds.size();
+    const double step = double(maxval - minval) / double(n);
+    Image f;
+    ConvertTo(src, f, DataType::float64);
+    double* p = reinterpret_cast<double*>(f.data_);
+    for (size_t i = 0; i < f.Elements(); ++i) {
+        const size_t k = size_t(std::lower_bound(thresholds.begin(), thresholds.end(), p[i],
+                                                 [](int t, double v) { return t < v; }) -
+                                thresholds.begin());
+        p[i] = k == n ? maxval : minval + double(k) * step;
+    }
+    ConvertTo(f, dst, src.elemtype_);
+}
+
+std::vector<int> OtsuMultiThreshold(const Image& src, int n_thresholds) {
+    const char* who = "OtsuMultiThreshold";
+    ECVL_CHECK(n_thresholds >= 1 && n_thresholds <= 255, who << ": n_thresholds must be in 1..255, got " << n_thresholds);
+    check_one_channel_uint8(src, who);
+    const std::vector<int64_t> hist = CalcHist(src);
+    // Liao's tables from prefix sums: a class of levels u..v has count P and level sum S, and adds
+    // S^2 / P to the between-class variance (up to constants); integers, so equal classes tie exactly
+    std::vector<int64_t> P(257, 0), S(257, 0);
+    for (int i = 0; i < 256; ++i) {
+        P[size_t(i) + 1] = P[size_t(i)] + hist[size_t(i)];
+        S[size_t(i) + 1] = S[size_t(i)] + int64_t(i) * hist[size_t(i)];
+    }
+    auto term = [&](int u, int v) {
+        const double p = double(P[size_t(v) + 1] - P[size_t(u)]), s = double(S[size_t(v) + 1] - S[size_t(u)]);
+        return p > 0 ? s * s / p : 0.0;
+    };
+    // best[k][t]: the best k + 1 classes covering 0..t; from[k][t]: the last threshold there. The
+    // sum is separable in the classes, so this is the exhaustive search's maximum, found in
+    // O(n * 256^2) instead of O(256^n).
+    const size_t n = size_t(n_thresholds);
+    std::vector<std::vector<double>> best(n + 1, std::vector<double>(256, -1.0));
+    std::vector<std::vector<int>> from(n + 1, std::vector<int>(256, -1));
+    for (int t = 0; t < 256; ++t) best[0][size_t(t)] = term(0, t);
+    for (size_t k = 1; k <= n; ++k)
+        for (int t = int(k); t < 256; ++t)
+            for (int s = int(k) - 1; s < t; ++s) {
+                const double v = best[k - 1][size_t(s)] + term(s + 1, t);
+                if (v > best[k][size_t(t)]) {  // strict: the smallest s among equals
+                    best[k][size_t(t)] = v;
+                    from[k][size_t(t)] = s;
+                }
+            }
+    std::vector<int> thresholds(n);
+    int t = 255;
+    for (size_t k = n; k >= 1; --k) {
+        t = from[k][size_t(t)];
+        thresholds[k - 1] = t;
+    }
+    return thresholds;
+}
+
+namespace {
+// Uniform doubles from the generator's top 53 bits, in [0, 1) or (0, 1) (for logarithms). Written
+// out, as are the distributions below, because std's distributions differ between standard
+// libraries: a seed then gives the same noise everywhere.
+double uniform(std::mt19937_64& g) { return double(g() >> 11) * 0x1.0p-53; }
+double uniform_open(std::mt19937_64& g) { return (double(g() >> 11) + 0.5) * 0x1.0p-53; }
+
+// log(k!): exact sum below 16, Stirling's series above (error < 1e-13); std::lgamma writes the
+// global signgam, a data race when loader threads add noise at once.
+double log_factorial(int64_t k) {
+    if (k < 16) {
+        double r = 0;
+        for (int64_t i = 2; i <= k; ++i) r += std::log(double(i));
+        return r;
+    }
+    const double n = double(k) + 1, n2 = n * n;
+    return (n - 0.5) * std::log(n) - n + 0.5 * std::log(2 * std::numbers::pi) + 1 / (12 * n) - 1 / (360 * n * n2) +
+           1 / (1260 * n * n2 * n2);
+}
+
+// Poisson(lambda): inversion by sequential search for small lambda, Hörmann's transformed
+// rejection with squeeze (PTRS, 1993) from 10 on, where the search would take ~lambda steps.
+int64_t poisson(std::mt19937_64& g, double lambda) {
+    if (lambda < 10) {
+        const double u = uniform(g);
+        double p = std::exp(-lambda), cdf = p;
+        int64_t k = 0;
+        while (u > cdf && p > 0) {
+            ++k;
+            p *= lambda / double(k);
+            cdf += p;
+        }
+        return k;
+    }
+    const double slam = std::sqrt(lambda), loglam = std::log(lambda);
+    const double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    const double inv_alpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+        const double u = uniform(g) - 0.5, v = uniform_open(g), us = 0.5 - std::fabs(u);
+        const double kd = std::floor((2 * a / us + b) * u + lambda + 0.43);
+        if (us >= 0.07 && v <= vr) return int64_t(kd);
+        if (kd < 0 || (us < 0.013 && v > us)) continue;
+        const int64_t k = int64_t(kd);
+        if (std::log(v) + std::log(inv_alpha) - std::log(a / (us * us) + b) <= -lambda + double(k) * loglam - log_factorial(k))
+            return k;
+    }
+}
+
+uint64_t random_seed() {
+    std::random_device rd;
+    return (uint64_t(rd()) << 32) ^ uint64_t(rd());
+}
+
+// The largest value of the type, the colour of salt (1 for reals, whose range is [0, 1] here).
+double type_max(DataType t) {
+    switch (t) {
+        case DataType::uint8: return 255;
+        case DataType::uint16: return 65535;
+        case DataType::int8: return 127;
+        case DataType::int16: return 32767;
+        case DataType::int32: return 2147483647.0;
+        case DataType::int64: return 9223372036854775807.0;
+        default: return 1;
+    }
+}
+
+// dst = src with f applied to its values as doubles, handed over in a fixed order (all of channel
+// 0 pixel by pixel, the other axes in src's order, then channel 1 ...) so the draws of one seed land
+// on the same pixels in a planar and an interleaved image; saturated back to src's type.
+template <class F>
+void with_noise(const char* who, const Image& src, Image& dst, uint64_t seed, F f) {
+    ECVL_CHECK(!src.IsEmpty(), who << ": the image is empty");
+    Image d;
+    ConvertTo(src, d, DataType::float64);
+    double* p = reinterpret_cast<double*>(d.data_);
+    const size_t n = d.Elements(), ci = d.channels_.find('c');
+    size_t inner = n, nc = 1;  // elements before the c axis, and its size
+    if (ci != std::string::npos) {
+        inner = 1;
+        for (size_t a = 0; a < ci; ++a) inner *= size_t(d.dims_[a]);
+        nc = size_t(d.dims_[ci]);
+    }
+    const size_t pixels = n / nc;
+    auto fixed = [&](size_t i) {
+        const size_t rest = i / inner;
+        return i % inner + inner * (rest / nc) + pixels * (rest % nc);
+    };
+    std::vector<double> v(n);
+    for (size_t i = 0; i < n; ++i) v[fixed(i)] = p[i];
+    std::mt19937_64 g(seed);
+    f(v, pixels, nc, g);
+    for (size_t i = 0; i < n; ++i) p[i] = v[fixed(i)];
+    ConvertTo(d, dst, src.elemtype_);
+}
+
+void salt_pepper(const char* who, const Image& src, Image& dst, double p, bool per_channel, uint64_t seed,
+                 double salt_share) {
+    ECVL_CHECK(p >= 0 && p <= 1, who << ": p must be in [0, 1], got " << p);
+    const double salt = type_max(src.elemtype_);
+    with_noise(who, src, dst, seed, [&](std::vector<double>& v, size_t pixels, size_t nc, std::mt19937_64& g) {
+        const size_t draws = per_channel ? v.size() : pixels;
+        for (size_t i = 0; i < draws; ++i) {
+            const double u = uniform(g);  // one draw decides both whether and which
+            if (u >= p) continue;
+            const double value = u < p * salt_share ? salt : 0.0;
+            if (per_channel) {
+                v[i] = value;
+            } else {
+                for (size_t c = 0; c < nc; ++c) v[i + pixels * c] = value;
+            }
+        }
+    });
+}
+}  // namespace
+
+void AdditiveLaplaceNoise(const Image& src, Image& dst, double std_dev, uint64_t seed) {
+    ECVL_CHECK(std_dev >= 0 && std::isfinite(std_dev), "AdditiveLaplaceNoise: std_dev must be >= 0, got " << std_dev);
+    const double b = std_dev / std::sqrt(2.0);
+    with_noise("AdditiveLaplaceNoise", src, dst, seed, [&](std::vector<double>& v, size_t, size_t, std::mt19937_64& g) {
+        for (double& x : v) {  // inverse CDF
+            const double u = uniform_open(g) - 0.5;
+            x -= b * (u < 0 ? -1 : 1) * std::log(1 - 2 * std::fabs(u));
+        }
+    });
+}
+void AdditiveLaplaceNoise(const Image& src, Image& dst, double std_dev) {
+    AdditiveLaplaceNoise(src, dst, std_dev, random_seed());
+}
+
+void AdditivePoissonNoise(const Image& src, Image& dst, double lambda, uint64_t seed) {
+    ECVL_CHECK(lambda >= 0 && lambda < 1e9, "AdditivePoissonNoise: lambda must be in [0, 1e9), got " << lambda);
+    with_noise("AdditivePoissonNoise", src, dst, seed, [&](std::vector<double>& v, size_t, size_t, std::mt19937_64& g) {
+        for (double& x : v) x += double(poisson(g, lambda));
+    });
+}
+void AdditivePoissonNoise(const Image& src, Image& dst, double lambda) {
+    AdditivePoissonNoise(src, dst, lambda, random_seed());
+}
+
+void AdditiveGaussianNoise(const Image& src, Image& dst, double std_dev, uint64_t seed) {
+    ECVL_CHECK(std_dev >= 0 && std::isfinite(std_dev), "AdditiveGaussianNoise: std_dev must be >= 0, got " << std_dev);
+    with_noise("AdditiveGaussianNoise", src, dst, seed, [&](std::vector<double>& v, size_t, size_t, std::mt19937_64& g) {
+        for (size_t i = 0; i < v.size(); i += 2) {  // Box-Muller: two normals per two uniforms
+            const double r = std_dev * std::sqrt(-2 * std::log(uniform_open(g))), a = 2 * std::numbers::pi * uniform(g);
+            v[i] += r * std::cos(a);
+            if (i + 1 < v.size()) v[i + 1] += r * std::sin(a);
+        }
+    });
+}
+void AdditiveGaussianNoise(const Image& src, Image& dst, double std_dev) {
+    AdditiveGaussianNoise(src, dst, std_dev, random_seed());
+}
+
+void Salt(const Image& src, Image& dst, double p, bool per_channel, uint64_t seed) {
+    salt_pepper("Salt", src, dst, p, per_channel, seed, 1.0);
+}
+void Salt(const Image& src, Image& dst, double p, bool per_channel) { Salt(src, dst, p, per_channel, random_seed()); }
+void Pepper(const Image& src, Image& dst, double p, bool per_channel, uint64_t seed) {
+    salt_pepper("Pepper", src, dst, p, per_channel, seed, 0.0);
+}
+void Pepper(const Image& src, Image& dst, double p, bool per_channel) { Pepper(src, dst, p, per_channel, random_seed()); }
+void SaltAndPepper(const Image& src, Image& dst, double p, bool per_channel, uint64_t seed) {
+    salt_pepper("SaltAndPepper", src, dst, p, per_channel, seed, 0.5);
+}
+void SaltAndPepper(const Image& src, Image& dst, double p, bool per_channel) {
+    SaltAndPepper(src, dst, p, per_channel, random_seed());
+}
+
+void CoarseDropout(const Image& src, Image& dst, double p, double drop_size, bool per_channel, uint64_t seed) {
+    const char* who = "CoarseDropout";
+    ECVL_CHECK(p >= 0 && p <= 1, who << ": p must be in [0, 1], got " << p);
+    ECVL_CHECK(drop_size > 0 && drop_size <= 1, who << ": drop_size must be in (0, 1], got " << drop_size);
+    std::string axes = src.channels_;
+    std::erase(axes, 'c');
+    ECVL_CHECK(axes.starts_with("xy"), who << ": needs x and y as the first axes besides c, got \"" << src.channels_ << "\"");
+    const size_t w = size_t(src.dims_[src.channels_.find('x')]), h = size_t(src.dims_[src.channels_.find('y')]);
+    const size_t cw = size_t(std::ceil(double(w) * drop_size)), ch = size_t(std::ceil(double(h) * drop_size));
+    const size_t cells_x = (w + cw - 1) / cw, cells_y = (h + ch - 1) / ch;
+    with_noise(who, src, dst, seed, [&](std::vector<double>& v, size_t pixels, size_t nc, std::mt19937_64& g) {
+        const size_t slices = pixels / (w * h);  // z and other axes: drawn apart
+        std::vector<char> drop(cells_x * cells_y);
+        for (size_t c0 = 0; c0 < (per_channel ? nc : 1); ++c0)
+            for (size_t z = 0; z < slices; ++z) {
+                for (char& d : drop) d = uniform(g) < p;
+                for (size_t y = 0; y < h; ++y)
+                    for (size_t x = 0; x < w; ++x) {
+                        if (!drop[(y / ch) * cells_x + x / cw]) continue;
+                        const size_t at = x + w * (y + h * z);
+                        if (per_channel) {
+                            v[at + pixels * c0] = 0;
+                        } else {
+                            for (size_t c = 0; c < nc; ++c) v[at + pixels * c] = 0;
+                        }
+                    }
+            }
+    });
+}
+void CoarseDropout(const Image& src, Image& dst, double p, double drop_size, bool per_channel) {
+    CoarseDropout(src, dst, p, drop_size, per_channel, random_seed());
+}
+
+void Brightness(const Image& src, Image& dst, double beta) {
+    ECVL_CHECK(!src.IsEmpty(), "Brightness: the image is empty");
+    ECVL_CHECK(std::isfinite(beta), "Brightness: beta must be finite, got " << beta);
+    Add(src, beta, dst);
+}
+
+void Contrast(const Image& src, Image& dst, double alpha) {
+    ECVL_CHECK(!src.IsEmpty(), "Contrast: the image is empty");
+    ECVL_CHECK(alpha >= 0 && std::isfinite(alpha), "Contrast: alpha must be >= 0, got " << alpha);
+    double mid = 0;
+    switch (src.elemtype_) {
+        case DataType::uint8: mid = 127.5; break;
+        case DataType::uint16: mid = 32767.5; break;
+        case DataType::float32:
+        case DataType::float64: mid = 0.5; break;
+        default: break;  // signed integers: 0
+    }
+    Image f;
+    ConvertTo(src, f, DataType::float64);
+    double* p = reinterpret_cast<double*>(f.data_);
+    for (size_t i = 0; i < f.Elements(); ++i) p[i] = mid + alpha * (p[i] - mid);
+    ConvertTo(f, dst, src.elemtype_);
+}
+
+void Inpaint(const Image& src, Image& dst, const Image& mask, double radius, InpaintType type) {
+    const char* who = "Inpaint";
+    ECVL_CHECK(radius > 0 && std::isfinite(radius), who << ": radius must be > 0, got " << radius);
+    const Layout l = layout_of(src, who), lm = layout_of(mask, "Inpaint (mask)");
+    const int w = width(src, l), h = height(src, l);
+    ECVL_CHECK(width(mask, lm) == w && height(mask, lm) == h,
+               who << ": the mask is " << width(mask, lm) << "x" << height(mask, lm) << ", the image " << w << "x" << h);
+    ECVL_CHECK(planes(mask, lm) == 1 && (lm == Layout::Planar || mask.dims_[0] == 1),
+               who << ": the mask needs one channel, got \"" << mask.channels_ << "\"");
+    // a planar uint8 colour image is inpainted as OpenCV's 3-channel one; else plane by plane
+    const bool merge = l == Layout::Planar && planes(src, l) == 3 && src.elemtype_ == DataType::uint8;
+    const int cn = merge ? 3 : l == Layout::Planar ? 1 : src.dims_[0];
+    ECVL_CHECK((src.elemtype_ == DataType::uint8 && (cn == 1 || cn == 3)) ||
+                   ((src.elemtype_ == DataType::uint16 || src.elemtype_ == DataType::float32) && cn == 1),
+               who << ": " << DataTypeName(src.elemtype_) << " \"" << src.channels_ << "\" with " << cn
+                   << " channels per pixel (OpenCV takes uint8 with 1 or 3, uint16 or float32 with 1)");
+    cv::Mat m;
+    try {
+        m = mat(mask, lm, 0) != 0;
+    } catch (const cv::Exception& e) {
+        ECVL_FAIL(who << ": OpenCV cannot read a " << DataTypeName(mask.elemtype_) << " mask: " << e.err);
+    }
+    const int flag = type == InpaintType::INPAINT_NS ? cv::INPAINT_NS : cv::INPAINT_TELEA;
+    per_plane(who, src, dst, w, h, [&](const cv::Mat& in, cv::Mat& out) { cv::inpaint(in, m, out, radius, flag); }, merge);
+}
+
+namespace {
+// sum of (x - cx)^p (y - cy)^q I(x, y) for p + q <= order; each row is first reduced to its sums
+// of (x - cx)^p I, so the cost is O(pixels * order + rows * order^2).
+std::vector<double> moments_about(const std::vector<double>& v, int w, int h, double cx, double cy, int order) {
+    const size_t n = size_t(order) + 1;
+    std::vector<double> m(n * n, 0.0), row(n), xp(size_t(w) * n);
+    for (int x = 0; x < w; ++x) {
+        double t = 1;
+        for (size_t p = 0; p < n; ++p, t *= x - cx) xp[size_t(x) * n + p] = t;
+    }
+    for (int y = 0; y < h; ++y) {
+        std::fill(row.begin(), row.end(), 0.0);
+        const double* r = v.data() + size_t(y) * size_t(w);
+        for (int x = 0; x < w; ++x) {
+            if (r[x] == 0) continue;
+            for (size_t p = 0; p < n; ++p) row[p] += r[x] * xp[size_t(x) * n + p];
+        }
+        double yq = 1;
+        for (size_t q = 0; q < n; ++q, yq *= y - cy)
+            for (size_t p = 0; p + q < n; ++p) m[p * n + q] += row[p] * yq;
+    }
+    return m;
+}
+
+std::vector<double> one_channel_2d(const Image& src, const char* who, int order, int& w, int& h) {
+    ECVL_CHECK(order >= 0 && order <= 32, who << ": order must be in 0..32, got " << order);
+    const Layout l = layout_of(src, who);
+    ECVL_CHECK(planes(src, l) == 1 && (l == Layout::Planar || src.dims_[0] == 1),
+               who << ": needs a one-channel image, got \"" << src.channels_ << "\" with " << src.Channels() << " channels");
+    w = width(src, l);
+    h = height(src, l);
+    auto values = channel_values(src, who);  // x fastest, then y, in every one-channel layout
+    return std::move(values[0]);
+}
+}  // namespace
+
+void Moments(const Image& src, std::vector<double>& moments, int order) {
+    int w = 0, h = 0;
+    const std::vector<double> v = one_channel_2d(src, "Moments", order, w, h);
+    moments = moments_about(v, w, h, 0, 0, order);
+}
+
+void CentralMoments(const Image& src, std::vector<double>& moments, const std::vector<double>& center, int order) {
+    ECVL_CHECK(center.empty() || center.size() == 2, "CentralMoments: center must be {x, y} or empty, got "
+                                                         << center.size() << " values");
+    int w = 0, h = 0;
+    const std::vector<double> v = one_channel_2d(src, "CentralMoments", order, w, h);
+    double cx = 0, cy = 0;
+    if (center.empty()) {
+        const std::vector<double> raw = moments_about(v, w, h, 0, 0, 1);
+        ECVL_CHECK(raw[0] != 0, "CentralMoments: the image sums to 0, so it has no centroid; give a center");
+        cx = raw[2] / raw[0];  // m10 at p * 2 + q
+        cy = raw[1] / raw[0];
+    } else {
+        cx = center[0];
+        cy = center[1];
+    }
+    moments = moments_about(v, w, h, cx, cy, order);
 }
 
 }  // namespace ecvl
