@@ -3,7 +3,7 @@
 // only, and with statistics), contours, and thinning (against cv::ximgproc::thinning when the
 // build found opencv_contrib's ximgproc; the outputs are checked identical). Prints the ratio
 // OpenCV time / ECVL time (> 1: ECVL faster).
-// Usage: ecvl_analysis_bench [--reps N] [--thin-reps N]   (median of N runs; defaults 21 and 3)
+// Usage: ecvl_analysis_bench [--reps N] [--thin-reps N]   (median of N runs; defaults 21 and 1)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -49,7 +49,7 @@ void row(const char* op, const char* img, std::pair<double, double> t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int reps = 21, thin_reps = 3;
+    int reps = 21, thin_reps = 1;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
         if (!std::strcmp(argv[i], "--thin-reps")) thin_reps = std::atoi(argv[i + 1]);
@@ -93,5 +93,24 @@ int main(int argc, char** argv) {
         row("FindContours tree", in.name.c_str(),
             median_ms(reps, [&] { FindContours(in.img, contours, hierarchy); },
                       [&] { cv::findContours(in.m, cvc, cvh, cv::RETR_TREE, cv::CHAIN_APPROX_NONE); }));
+#ifdef ECVL_BENCH_XIMGPROC
+    // Thinning: OpenCV's takes up to seconds per image, so fewer runs; outputs must be identical.
+    for (ThinningType t : {ThinningType::ZHANGSUEN, ThinningType::GUOHALL})
+        for (const Input& in : inputs) {
+            const int cvt = t == ThinningType::ZHANGSUEN ? cv::ximgproc::THINNING_ZHANGSUEN : cv::ximgproc::THINNING_GUOHALL;
+            Image skel;
+            cv::Mat cvs;
+            Skeletonization(in.img, skel, t);
+            cv::ximgproc::thinning(in.m, cvs, cvt);
+            if (std::memcmp(skel.data_, cvs.data, size_t(N) * N) != 0) {
+                std::printf("Skeletonization differs from cv::ximgproc::thinning on %s\n", in.name.c_str());
+                return 1;
+            }
+            row(t == ThinningType::ZHANGSUEN ? "Thinning Zhang-Suen" : "Thinning Guo-Hall", in.name.c_str(),
+                median_ms(thin_reps, [&] { Skeletonization(in.img, skel, t); }, [&] { cv::ximgproc::thinning(in.m, cvs, cvt); }));
+        }
+#else
+    std::printf("thinning: not compared (opencv_contrib's ximgproc was not found when this was built)\n");
+#endif
     return 0;
 }

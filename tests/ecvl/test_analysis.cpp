@@ -261,3 +261,83 @@ TEST(Contours, TypesLayoutsAndErrors) {
     Image rgb({8, 8, 3}, DataType::uint8, "xyc", ColorType::RGB);
     expect_ecvl_error([&] { FindContours(rgb, none); }, "FindContours: needs a one-channel 2-D image");
 }
+
+namespace {
+
+// Plain textbook thinning, kept here as the reference: every interior pixel examined with the
+// papers' formulas in every sub-iteration, until an iteration changes nothing.
+cv::Mat reference_thinning(const cv::Mat& src, bool guo_hall) {
+    cv::Mat img = src >= 128;
+    img /= 255;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int it = 0; it < 2; ++it) {
+            cv::Mat marker = cv::Mat::zeros(img.size(), CV_8U);
+            for (int i = 1; i < img.rows - 1; ++i)
+                for (int j = 1; j < img.cols - 1; ++j) {
+                    if (!img.at<uint8_t>(i, j)) continue;
+                    const int p2 = img.at<uint8_t>(i - 1, j), p3 = img.at<uint8_t>(i - 1, j + 1), p4 = img.at<uint8_t>(i, j + 1),
+                              p5 = img.at<uint8_t>(i + 1, j + 1), p6 = img.at<uint8_t>(i + 1, j), p7 = img.at<uint8_t>(i + 1, j - 1),
+                              p8 = img.at<uint8_t>(i, j - 1), p9 = img.at<uint8_t>(i - 1, j - 1);
+                    bool del;
+                    if (!guo_hall) {
+                        const int a = (!p2 && p3) + (!p3 && p4) + (!p4 && p5) + (!p5 && p6) + (!p6 && p7) + (!p7 && p8) +
+                                      (!p8 && p9) + (!p9 && p2);
+                        const int b = p2 + p3 + p4 + p5 + p6 + p7 + p8 + p9;
+                        const int m1 = it == 0 ? p2 * p4 * p6 : p2 * p4 * p8, m2 = it == 0 ? p4 * p6 * p8 : p2 * p6 * p8;
+                        del = a == 1 && b >= 2 && b <= 6 && m1 == 0 && m2 == 0;
+                    } else {
+                        const int c = (!p2 & (p3 | p4)) + (!p4 & (p5 | p6)) + (!p6 & (p7 | p8)) + (!p8 & (p9 | p2));
+                        const int n1 = (p9 | p2) + (p3 | p4) + (p5 | p6) + (p7 | p8), n2 = (p2 | p3) + (p4 | p5) + (p6 | p7) + (p8 | p9);
+                        const int n = std::min(n1, n2);
+                        const int m = it == 0 ? ((p6 | p7 | !p9) & p8) : ((p2 | p3 | !p5) & p4);
+                        del = c == 1 && n >= 2 && n <= 3 && m == 0;
+                    }
+                    if (del) marker.at<uint8_t>(i, j) = 1, changed = true;
+                }
+            img &= ~marker;
+        }
+    }
+    return img * 255;
+}
+
+}  // namespace
+
+TEST(Skeletonization, EqualsTheTextbookIterations) {
+    std::vector<std::pair<std::string, cv::Mat>> inputs = {{"rings", rings(97, 83)}};
+    cv::Mat shapes = cv::Mat::zeros(120, 160, CV_8U);
+    cv::rectangle(shapes, cv::Rect(10, 10, 60, 40), cv::Scalar(255), cv::FILLED);
+    cv::ellipse(shapes, cv::Point(110, 70), cv::Size(40, 25), 30, 0, 360, cv::Scalar(200), cv::FILLED);  // >= 128: foreground
+    cv::putText(shapes, "ECVL", cv::Point(5, 110), cv::FONT_HERSHEY_SIMPLEX, 1.5, cv::Scalar(255), 7);
+    cv::rectangle(shapes, cv::Rect(0, 0, 160, 5), cv::Scalar(255), cv::FILLED);  // touching the edge
+    cv::circle(shapes, cv::Point(40, 80), 12, cv::Scalar(100), cv::FILLED);       // < 128: background
+    inputs.push_back({"shapes", shapes});
+    uint32_t seed = 900;
+    for (const Case& c : kCases) inputs.push_back({std::to_string(c.w) + "x" + std::to_string(c.h) + " d" + std::to_string(c.density),
+                                                   binary_image(c.w, c.h, c.density, c.blur, seed++)});
+    for (const auto& [what, bin] : inputs)
+        for (ThinningType t : {ThinningType::ZHANGSUEN, ThinningType::GUOHALL}) {
+            const bool gh = t == ThinningType::GUOHALL;
+            const cv::Mat want = reference_thinning(bin, gh);
+            Image out;
+            Skeletonization(to_image(bin), out, t);
+            ASSERT_EQ(out.elemtype_, DataType::uint8);
+            int wrong = 0;
+            for (int y = 0; y < bin.rows; ++y)
+                for (int x = 0; x < bin.cols; ++x) wrong += out.At<uint8_t>({x, y}) != want.at<uint8_t>(y, x);
+            EXPECT_EQ(wrong, 0) << what << (gh ? " Guo-Hall" : " Zhang-Suen");
+            if (what == "shapes") EXPECT_LT(cv::countNonZero(want), cv::countNonZero(bin) / 5) << "thinning removed little";
+        }
+    // Interleaved one-channel input, and in place.
+    Image cxy({1, 97, 83}, DataType::uint8, "cxy", ColorType::GRAY);
+    const cv::Mat r = rings(97, 83);
+    for (int y = 0; y < 83; ++y)
+        for (int x = 0; x < 97; ++x) cxy.At<uint8_t>({0, x, y}) = r.at<uint8_t>(y, x);
+    Skeletonization(cxy, cxy);
+    const cv::Mat want = reference_thinning(r, false);
+    EXPECT_EQ(cxy.channels_, "cxy");
+    for (int y = 0; y < 83; ++y)
+        for (int x = 0; x < 97; ++x) ASSERT_EQ(cxy.At<uint8_t>({0, x, y}), want.at<uint8_t>(y, x));
+    Image f32({8, 8}, DataType::float32, "xy", ColorType::none), out;
+    expect_ecvl_error([&] { Skeletonization(f32, out); }, "needs a uint8 image, got float32");
+}
