@@ -648,6 +648,13 @@ TEST(ImgProc, AdditiveNoiseIsSeededWithTheRightStatistics) {
     expect_ecvl_error([&] { AdditivePoissonNoise(img, a, -2.0, 1); }, "lambda must be in [0, 1e9), got -2");
 }
 
+// A seed in per_channel's place does not compile (it would silently mean per_channel = true)
+template <class I>
+concept seed_as_per_channel = requires(const I& i, I& o) { Salt(i, o, 0.1, 42); };
+template <class I>
+concept seed_after_per_channel = requires(const I& i, I& o) { Salt(i, o, 0.1, false, 42); };
+static_assert(!seed_as_per_channel<Image> && seed_after_per_channel<Image>);
+
 TEST(ImgProc, SaltPepperAndCoarseDropout) {
     const Image img = picture(DataType::uint8, 200, 150);  // 30000 pixels
     Image out, again;
