@@ -171,4 +171,50 @@ void Moments(const Image& src, std::vector<double>& moments, int order = 3);
 void CentralMoments(const Image& src, std::vector<double>& moments, const std::vector<double>& center = {},
                     int order = 3);
 
+// ---- Shape analysis: native implementations (no OpenCV), see docs/ecvl.md ----
+
+/// A pixel position.
+struct Point2i {
+    int x = 0, y = 0;
+    bool operator==(const Point2i&) const = default;
+};
+
+/// One connected component: bounding box, pixel count and centroid (entry 0 is the background).
+struct ComponentStats {
+    int x = 0, y = 0, width = 0, height = 0;  ///< bounding box: left, top, size
+    int64_t area = 0;                          ///< pixels
+    double cx = 0, cy = 0;                     ///< centroid
+};
+
+/// Labels the connected components of the non-zero pixels of a one-channel image (any element
+/// type; "xy", or "xyc"/"cxy" with one channel) with 4- or 8-connectivity. dst becomes int32 with
+/// src's layout: 0 for the background, 1..n for the components in scan order (8-connectivity scans
+/// 2x2 blocks, the Grana/Bolelli block-based family; 4-connectivity scans runs of pixels), the
+/// numbering OpenCV gives. Returns n + 1, the number of labels including the background (as OpenCV).
+int ConnectedComponentsLabeling(const Image& src, Image& dst, int connectivity = 8);
+/// The same, and the statistics of each label, computed while labelling (stats[label]).
+int ConnectedComponentsLabeling(const Image& src, Image& dst, std::vector<ComponentStats>& stats, int connectivity = 8);
+
+/// Where a contour sits in the nesting of borders: indices into the contour list, -1 for none
+/// (OpenCV's {next, previous, first child, parent}).
+struct ContourHierarchy {
+    int next = -1, previous = -1, first_child = -1, parent = -1;
+    bool operator==(const ContourHierarchy&) const = default;
+};
+
+/// The borders of the non-zero regions of a one-channel image (any element type), found by
+/// Suzuki-Abe border following with 8-connected foreground: outer borders and hole borders, every
+/// border pixel listed in order (no approximation), the image edge counting as background.
+void FindContours(const Image& src, std::vector<std::vector<Point2i>>& contours);
+/// The same, with the full nesting tree (outer border -> its holes -> regions inside them ...).
+void FindContours(const Image& src, std::vector<std::vector<Point2i>>& contours,
+                  std::vector<ContourHierarchy>& hierarchy);
+
+enum class ThinningType { ZHANGSUEN, GUOHALL };
+/// Thins the non-zero regions of a one-channel uint8 image to one-pixel-wide skeletons by
+/// Zhang-Suen (1984) or Guo-Hall (1989) parallel thinning. A pixel is foreground when >= 128 (as
+/// OpenCV's thinning, which divides by 255); dst is uint8 0/255. As in OpenCV, pixels on the
+/// image's edge are never removed; the output equals cv::ximgproc::thinning's.
+void Skeletonization(const Image& src, Image& dst, ThinningType type = ThinningType::ZHANGSUEN);
+
 }  // namespace ecvl
