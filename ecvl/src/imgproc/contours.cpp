@@ -136,6 +136,7 @@ void find_contours(const Image& src, std::vector<std::vector<Point2i>>& contours
     std::vector<char> is_hole{0, 1};
     std::vector<int32_t> parent{0, 0};  // by border number; 1 = the frame
     int32_t nbd = 1;
+    std::vector<Point2i> scratch;
     for (int y = 1; y <= H; ++y) {
         uint8_t* r = f + y * step;
         int32_t lnbd = 1;
@@ -154,8 +155,9 @@ void find_contours(const Image& src, std::vector<std::vector<Point2i>>& contours
                 const bool same_kind = bool(is_hole[size_t(lnbd)]) == hole;
                 is_hole.push_back(hole);
                 parent.push_back(same_kind ? parent[size_t(lnbd)] : lnbd);
-                contours.emplace_back();
-                follow(mk, r + start, d, hole, nbd, start - 1, y - 1, contours.back());
+                scratch.clear();  // collected here, then copied once at its final size
+                follow(mk, r + start, d, hole, nbd, start - 1, y - 1, scratch);
+                contours.emplace_back(scratch.begin(), scratch.end());
                 lnbd = nbd;  // the start pixel is now marked by this border
                 if (!hole) {
                     prev = r[x];
