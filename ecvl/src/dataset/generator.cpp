@@ -1,0 +1,1 @@
+#include "ecvl/ecvl.h"
