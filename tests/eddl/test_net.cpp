@@ -330,3 +330,76 @@ TEST(Net, KerasStyleProgressLine) {
     fit(net, {x}, {y}, 16, 1, FitOptions{.verbose = 0});
     EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
 }
+
+namespace {
+
+// Batches of rows [b * bs, (b + 1) * bs) in order, counting the calls fit makes; optionally
+// throws at one batch.
+class CountingSource : public BatchSource {
+public:
+    CountingSource(tensor x, tensor y, int bs, int throw_at = -1) : x_(x), y_(y), bs_(bs), throw_at_(throw_at) {}
+    int num_batches() const override { return (x_->getShape()[0] + bs_ - 1) / bs_; }
+    void start_epoch(int64_t epoch) override {
+        epochs.push_back(epoch);
+        b_ = 0;
+    }
+    bool next_batch(vtensor& x, vtensor& y) override {
+        if (b_ == throw_at_) throw std::runtime_error("unreadable sample in batch " + std::to_string(b_));
+        const int n = x_->getShape()[0], lo = b_ * bs_, hi = std::min(n, lo + bs_);
+        if (lo >= n) return false;
+        std::vector<int> idx;
+        for (int i = lo; i < hi; ++i) idx.push_back(i);
+        x = {Tensor::empty({hi - lo, 8})};
+        y = {Tensor::empty({hi - lo, 3})};
+        Tensor::select_rows(*x_, idx, *x[0]);
+        Tensor::select_rows(*y_, idx, *y[0]);
+        ++b_;
+        return true;
+    }
+    void end_epoch() override { ++ended; }
+    std::vector<int64_t> epochs;
+    int ended = 0;
+
+private:
+    tensor x_, y_;
+    int bs_, b_ = 0, throw_at_;
+};
+
+}  // namespace
+
+TEST(Net, FitFromABatchSourceEqualsFitFromTensors) {
+    tensor x, y;
+    make_data(250, 5, x, y);
+    model a = mlp(), b = mlp();
+    FitOptions quiet;
+    quiet.shuffle = false;
+    quiet.verbose = 0;
+    fit(a, {x}, {y}, 32, 3, quiet);
+    CountingSource src(x, y, 32);
+    fit(b, src, 3, quiet);
+    EXPECT_EQ(all_weights(a), all_weights(b));  // same batches in the same order: bit for bit
+    EXPECT_EQ(src.epochs, (std::vector<int64_t>{0, 1, 2}));
+    EXPECT_EQ(src.ended, 3);
+    // Validation from a source, and evaluate on a source, equal the tensor forms.
+    CountingSource val(x, y, 50);
+    FitOptions with_val = quiet;
+    with_val.validation_source = &val;
+    model c = mlp();
+    fit(c, src, 1, with_val);
+    const Logs from_tensors = evaluate(c, {x}, {y}, 50, 0), from_source = evaluate(c, val, 0);
+    EXPECT_NEAR(from_tensors.at("loss"), from_source.at("loss"), 1e-6);
+    EXPECT_EQ(val.ended, 2);  // once for fit's validation, once for evaluate
+}
+
+TEST(Net, FitFromABatchSourceEndsTheEpochOnErrors) {
+    tensor x, y;
+    make_data(100, 6, x, y);
+    model net = mlp();
+    FitOptions quiet;
+    quiet.verbose = 0;
+    CountingSource bad(x, y, 10, 3);
+    EXPECT_THROW(fit(net, bad, 2, quiet), std::runtime_error);
+    EXPECT_EQ(bad.ended, 1);  // the source could stop its workers
+    CountingSource empty(Tensor::zeros({0, 8}), Tensor::zeros({0, 3}), 10);
+    expect_error([&] { fit(net, empty, 1, quiet); }, "the batch source gave no batch in epoch");
+}

@@ -312,8 +312,24 @@ callback CSVLogger(const std::string& path, bool append = false);  ///< one row 
 callback TerminateOnNaN();
 
 // ---- training and inference ----
+
+/// Training batches that do not sit in memory as whole tensors: ECVL's DLDataset loads, augments
+/// and converts images on worker threads behind this interface. Per epoch, fit() calls
+/// start_epoch once, then next_batch until it returns false, then end_epoch (also when training
+/// leaves the epoch early: a callback stops it, or an exception), so the source can stop its
+/// workers.
+class BatchSource {
+public:
+    virtual ~BatchSource() = default;
+    virtual int num_batches() const = 0;                  ///< batches in one epoch (for the progress bar)
+    virtual void start_epoch(int64_t epoch) = 0;          ///< epochs counted from 0, as net->epochs_done
+    virtual bool next_batch(vtensor& x, vtensor& y) = 0;  ///< one tensor per network input / output
+    virtual void end_epoch() {}
+};
+
 struct FitOptions {
     vtensor validation_x, validation_y;  ///< evaluated after each epoch into val_* logs
+    BatchSource* validation_source = nullptr;  ///< or validation batches from a source (used when validation_x is empty)
     std::vector<callback> callbacks;
     bool shuffle = true;                 ///< reshuffle every epoch (seeded by net seed and epoch)
     int verbose = 1;                     ///< 0 silent, 1 one progress line per epoch
@@ -321,8 +337,12 @@ struct FitOptions {
 /// Trains `epochs` more epochs with mini-batches of `batch_size` (the last may be smaller).
 /// Epochs are numbered from net->epochs_done, so a resumed checkpoint continues its sequence.
 void fit(model net, const vtensor& in, const vtensor& out, int batch_size, int epochs, const FitOptions& opts = {});
+/// Trains `epochs` more epochs on the batches of `train` (shuffling, if any, is the source's).
+void fit(model net, BatchSource& train, int epochs, const FitOptions& opts = {});
 /// Loss and metrics over a dataset (inference mode); prints them unless verbose is 0.
 Logs evaluate(model net, const vtensor& in, const vtensor& out, int bs = -1, int verbose = 1);
+/// The same over one epoch of a source's batches.
+Logs evaluate(model net, BatchSource& source, int verbose = 1);
 /// Outputs for a dataset, one tensor per network output.
 vtensor predict(model net, const vtensor& in, int bs = -1);
 

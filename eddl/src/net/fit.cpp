@@ -71,7 +71,62 @@ void progress(int done, int total, double secs, const std::string& tail, bool fi
     std::cout << "\r" << os.str() << (final ? "\n" : "") << std::flush;
 }
 
+// In-memory tensors as a batch source: rows in an order reshuffled every epoch from a stream of
+// (seed, epoch), so a resumed run continues the same sequence whatever the thread count.
+class TensorSource final : public BatchSource {
+public:
+    TensorSource(const vtensor& in, const vtensor& out, int bs, bool shuffle, uint64_t seed)
+        : in_(in), out_(out), bs_(bs), shuffle_(shuffle), seed_(seed), n_(in[0]->shape[0]) {}
+    int num_batches() const override { return int((n_ + bs_ - 1) / bs_); }
+    void start_epoch(int64_t epoch) override {
+        order_.resize(size_t(n_));
+        std::iota(order_.begin(), order_.end(), 0);
+        if (shuffle_) {  // Fisher-Yates
+            Rng rng(derive_seed(seed_, 3, uint64_t(epoch)));
+            for (int64_t i = n_ - 1; i > 0; --i) std::swap(order_[size_t(i)], order_[rng.below(uint64_t(i + 1))]);
+        }
+        next_ = 0;
+    }
+    bool next_batch(vtensor& x, vtensor& y) override {
+        if (next_ >= n_) return false;
+        const std::vector<int> idx(order_.begin() + next_, order_.begin() + std::min<int64_t>(n_, next_ + bs_));
+        next_ += bs_;
+        x = bx_.gather(in_, idx);
+        y = by_.gather(out_, idx);
+        return true;
+    }
+
+private:
+    const vtensor &in_, &out_;
+    int bs_;
+    bool shuffle_;
+    uint64_t seed_;
+    int64_t n_, next_ = 0;
+    std::vector<int> order_;
+    Batcher bx_, by_;
+};
+
+// Calls end_epoch when the epoch is left, normally or by an exception.
+struct EpochGuard {
+    BatchSource& src;
+    ~EpochGuard() {
+        try {
+            src.end_epoch();
+        } catch (...) {  // a destructor must not throw; the first error is already on its way
+        }
+    }
+};
+
+void check_batch(const Net& net, const vtensor& x, const vtensor& y, const char* what) {
+    EDDL_CHECK(x.size() == net.inputs.size() && y.size() == net.outputs.size(),
+               what << ": the source gave " << x.size() << " input and " << y.size() << " target tensors for a model with "
+                    << net.inputs.size() << " inputs and " << net.outputs.size() << " outputs");
+    check_dataset(x, y, what);
+}
+
 }  // namespace
+
+static void fit_epochs(model net, BatchSource& train, int epochs, const FitOptions& o, int val_bs);
 
 void fit(model net, const vtensor& in, const vtensor& out, int bs, int epochs, const FitOptions& o) {
     EDDL_CHECK(net && net->built, "fit: model is not built; call build() first");
@@ -81,55 +136,89 @@ void fit(model net, const vtensor& in, const vtensor& out, int bs, int epochs, c
                        << net->inputs.size() << " inputs and " << net->outputs.size() << " outputs");
     const int64_t n = check_dataset(in, out, "fit");
     EDDL_CHECK(n > 0, "fit: the dataset is empty");
+    if (!o.validation_x.empty()) check_dataset(o.validation_x, o.validation_y, "fit (validation data)");
+    TensorSource src(in, out, bs, o.shuffle, net->seed);
+    fit_epochs(net, src, epochs, o, bs);
+}
+
+void fit(model net, BatchSource& train, int epochs, const FitOptions& o) {
+    EDDL_CHECK(net && net->built, "fit: model is not built; call build() first");
+    fit_epochs(net, train, epochs, o, -1);
+}
+
+// The epoch loop of both fits; validation tensors are evaluated in batches of val_bs.
+static void fit_epochs(model net, BatchSource& train, int epochs, const FitOptions& o, int val_bs) {
+    EDDL_CHECK(epochs >= 0, "fit: epochs " << epochs << " must not be negative");
     const bool has_val = !o.validation_x.empty();
     if (has_val) check_dataset(o.validation_x, o.validation_y, "fit (validation data)");
-    const int nb = int((n + bs - 1) / bs);
     const bool tty = o.verbose && ::isatty(STDOUT_FILENO);
-    Batcher bx, by;
     net->stop_training = false;
     for (const auto& c : o.callbacks) c->on_train_begin(*net);
     for (int e = 0; e < epochs && !net->stop_training; ++e) {
         const int64_t epoch = net->epochs_done;
         for (const auto& c : o.callbacks) c->on_epoch_begin(*net, int(epoch));
         if (o.verbose) std::cout << "Epoch " << epoch + 1 << " (" << e + 1 << "/" << epochs << ")\n";
-        std::vector<int> order(n);
-        std::iota(order.begin(), order.end(), 0);
-        if (o.shuffle) {  // Fisher-Yates from a stream of (seed, epoch): resumable and thread-independent
-            Rng rng(derive_seed(net->seed, 3, uint64_t(epoch)));
-            for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(uint64_t(i + 1))]);
-        }
         net->reset_loss();
         net->set_mode(TRMODE);
         const auto t0 = std::chrono::steady_clock::now();
-        for (int b = 0; b < nb; ++b) {
-            const std::vector<int> idx(order.begin() + int64_t(b) * bs, order.begin() + std::min<int64_t>(n, int64_t(b + 1) * bs));
-            const vtensor& xb = bx.gather(in, idx);
-            const vtensor& yb = by.gather(out, idx);
-            net->zero_grads();
-            net->forward(xb);
-            net->backward(yb);
-            net->update();
-            if (!o.callbacks.empty()) {
-                const Logs lg = net->logs();
-                for (const auto& c : o.callbacks) c->on_batch_end(*net, b, lg);
+        int nb = 0, b = 0;
+        {
+            train.start_epoch(epoch);
+            EpochGuard guard{train};
+            nb = train.num_batches();
+            vtensor xb, yb;
+            while (!net->stop_training && train.next_batch(xb, yb)) {
+                check_batch(*net, xb, yb, "fit");
+                net->zero_grads();
+                net->forward(xb);
+                net->backward(yb);
+                net->update();
+                if (!o.callbacks.empty()) {
+                    const Logs lg = net->logs();
+                    for (const auto& c : o.callbacks) c->on_batch_end(*net, b, lg);
+                }
+                ++b;
+                if (tty && (b % 20 == 1 || b == nb))
+                    progress(b, nb, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                             format_logs(net->logs(), *net), false);
             }
-            if (tty && (b % 20 == 0 || b == nb - 1))
-                progress(b + 1, nb, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                         format_logs(net->logs(), *net), false);
-            if (net->stop_training) break;
         }
+        EDDL_CHECK(b > 0, "fit: the batch source gave no batch in epoch " << epoch + 1);
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         Logs lg = net->logs();
-        if (has_val) {
-            const Logs v = evaluate(net, o.validation_x, o.validation_y, bs, 0);
+        if (has_val || o.validation_source) {
+            const Logs v = has_val ? evaluate(net, o.validation_x, o.validation_y, val_bs, 0) : evaluate(net, *o.validation_source, 0);
             for (const auto& [k, val] : v) lg["val_" + k] = val;
         }
         if (net->opt) lg["lr"] = net->opt->getlr();
         ++net->epochs_done;
-        if (o.verbose) progress(nb, nb, secs, format_logs(lg, *net), true);
+        if (o.verbose) progress(b, std::max(nb, b), secs, format_logs(lg, *net), true);
         for (const auto& c : o.callbacks) c->on_epoch_end(*net, int(epoch), lg);
     }
     for (const auto& c : o.callbacks) c->on_train_end(*net);
+}
+
+Logs evaluate(model net, BatchSource& source, int verbose) {
+    EDDL_CHECK(net && net->built, "evaluate: model is not built; call build() first");
+    net->reset_loss();
+    net->set_mode(TSMODE);
+    int b = 0;
+    {
+        source.start_epoch(0);
+        EpochGuard guard{source};
+        vtensor xb, yb;
+        while (source.next_batch(xb, yb)) {
+            check_batch(*net, xb, yb, "evaluate");
+            net->forward(xb);
+            net->compute_loss(yb);
+            ++b;
+        }
+    }
+    net->set_mode(TRMODE);
+    EDDL_CHECK(b > 0, "evaluate: the batch source gave no batch");
+    const Logs lg = net->logs();
+    if (verbose) std::cout << "Evaluate:" << format_logs(lg, *net) << "\n";
+    return lg;
 }
 
 Logs evaluate(model net, const vtensor& in, const vtensor& out, int bs, int verbose) {
