@@ -13,6 +13,7 @@ packages=(
   libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev  # ECVL: PNG/JPEG/BMP/PNM/TIFF codecs
   libopencv-photo-dev      # ECVL: Inpaint (cv::inpaint)
   libnifti2-dev            # ECVL: NIfTI-1 and NIfTI-2 volumes
+  nifti-bin                # nifticlib's nifti_tool: the tests read files it writes
   libdcmtk-dev dcmtk       # ECVL: DICOM (the tools make test files no one here wrote)
   libopenslide-dev         # ECVL: whole-slide images
   libvips-tools            # tests: pyramidal tiled TIFFs made by an outside tool (vips tiffsave)

@@ -1,5 +1,6 @@
 // NIfTI: round trips of every layout (versions 1 and 2, plain and gzipped), spacings, orientation
-// and scaling metadata, axis reordering on write, RGB24, and bad files named in errors.
+// and scaling metadata, axis reordering on write, RGB24, files made and rewritten by nifticlib's own
+// nifti_tool, and bad files named in errors.
 #include <gtest/gtest.h>
 #include <nifti/nifti2_io.h>
 
@@ -163,4 +164,47 @@ TEST(Nifti, BadFilesAndImagesAreErrors) {
     expect_ecvl_error([&] { NiftiWrite(path("v.nii"), volume(DataType::int16), 3); }, "version must be 1 or 2");
     for (const auto& e : fs::directory_iterator(fs::path(path("x")).parent_path()))
         EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "left behind: " << e.path();
+}
+
+namespace {
+
+// Runs a command line; the test fails (it does not skip) when it fails: scripts/install_deps.sh
+// installs nifticlib's tools (Debian nifti-bin).
+void run(const std::string& cmd) {
+    ASSERT_EQ(std::system((cmd + " > " + path("tool.log") + " 2>&1").c_str()), 0)
+        << cmd << "\n(nifti_tool comes with Debian's nifti-bin, which scripts/install_deps.sh installs)";
+}
+
+}  // namespace
+
+TEST(Nifti, FilesWrittenByNiftiTool) {
+    // A volume made by nifti_tool itself: zero-filled int16 10x20x30 with spacings and scaling.
+    // (nifti_tool cannot modify a gzipped header in place, so the .nii.gz is its copy of the .nii)
+    fs::remove(path("made.nii"));
+    fs::remove(path("made.nii.gz"));
+    run("nifti_tool -mod_hdr -mod_field pixdim '1 0.5 0.75 2 1 1 1 1' -mod_field scl_slope 2 -mod_field scl_inter 10 "
+        "-new_dims 3 10 20 30 0 0 0 0 -new_datatype 4 -prefix " + path("made.nii") + " -infiles MAKE_IM");
+    run("nifti_tool -copy_im -prefix " + path("made.nii.gz") + " -infiles " + path("made.nii"));
+    for (const std::string name : {"made.nii", "made.nii.gz"}) {
+        Image v;
+        ImRead(path(name), v);
+        EXPECT_EQ(v.dims_, (std::vector<int>{10, 20, 30})) << name;
+        EXPECT_EQ(v.channels_, "xyz");
+        EXPECT_EQ(v.spacings_, (std::vector<float>{0.5f, 0.75f, 2.0f})) << name;
+        EXPECT_EQ(v.elemtype_, DataType::float32) << name;  // scaled: 0 * 2 + 10
+        EXPECT_EQ(v.Get({0, 0, 0}), 10.0);
+        EXPECT_EQ(v.Get({9, 19, 29}), 10.0);
+    }
+    // Ours, copied by nifti_tool (read and rewritten by nifticlib), read back: the same voxels.
+    for (int version : {1, 2}) {
+        const Image vol = volume(DataType::int16);
+        const std::string ours = path("ours_v" + std::to_string(version) + ".nii"), copy = path("copy_v" + std::to_string(version) + ".nii.gz");
+        NiftiWrite(ours, vol, version);
+        fs::remove(copy);
+        run("nifti_tool -copy_im -prefix " + copy + " -infiles " + ours);
+        Image back;
+        NiftiRead(copy, back);
+        expect_same_voxels(back, vol);
+        EXPECT_EQ(back.spacings_, vol.spacings_);
+    }
 }
