@@ -1,4 +1,5 @@
 #include <ecvl/ecvl.h>
+#include <ecvl/support_eddl.h>
 #include <eddl/eddl.h>
 
 #include <iostream>
@@ -14,6 +15,9 @@ int main() {
     ecvl::Image f;
     ecvl::ConvertTo(patch, f, ecvl::DataType::float32);
     if (f.Get({3, 2, 2}) != 200.0) return 1;
+    // The interface: the patch as a {3, 3, 4} tensor
+    tensor t = ecvl::ImageToTensor(patch);
+    if (t->getShape() != Shape{3, 3, 4} || t->get({2, 1, 3}) != 200.0f) return 1;
 
     // EDDL: a small network
     layer in = Input({4});
