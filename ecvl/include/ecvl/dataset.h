@@ -123,8 +123,10 @@ public:
 /// Classification tree -> Dataset (the caller Dumps it). root/<split>/<class>/<files>, or, when
 /// the sub-folders of root hold files themselves, root/<class>/<files> without splits. Classes are
 /// the class folder names of all splits, sorted; a split's samples are sorted by path; splits come
-/// training, validation, test, then others by name. Hidden files (".name") are skipped. Paths are
-/// absolute. Errors: root missing or not a folder, no class folders, an empty class folder.
+/// training, validation, test, then others by name. Hidden files and folders (".name") and YAML
+/// files (.yml, .yaml: a dataset file dumped into the tree) are skipped, here and in
+/// GenerateSegmentationDataset. Paths are absolute. Errors: root missing or not a folder, no
+/// class folders, an empty class folder.
 Dataset GenerateClassificationDataset(const std::filesystem::path& root);
 
 /// Segmentation tree -> Dataset. The sub-folders of root are splits, unless root itself holds
@@ -136,10 +138,11 @@ Dataset GenerateClassificationDataset(const std::filesystem::path& root);
 ///    (e.g. "_segmentation.png"); files ending in suffix are masks, not images;
 ///  - gt_name given: every folder (at any depth) holding a file gt_name is one case whose other
 ///    files are images sharing that mask.
-/// Images without a mask are skipped, except in a split other than training/validation where no
-/// image has a mask: that split is kept unlabelled (no_label_). Sorted by path. Errors: root
-/// missing, a split (or root) with no images, or whose images all lack masks when masks are
-/// required, or with an image matching two masks.
+/// Images without a mask are skipped (a tree without splits counts as training), except in a split
+/// other than training/validation where no image has a mask: that split is kept whole and
+/// unlabelled (no_label_), a test set without ground truth. Sorted by path. Errors: root missing,
+/// a split (or root) without images, a training/validation split (or root) where no image has a
+/// mask, an image matching two masks.
 Dataset GenerateSegmentationDataset(const std::filesystem::path& root, const std::string& suffix = "",
                                     const std::string& gt_name = "");
 
