@@ -316,6 +316,15 @@ TEST(Dataset, DumpIsAtomic) {
     bad = ds;
     bad.samples_[0].label_path_ = "m.png";
     expect_ecvl_error([&] { bad.Dump(d / "old.yml"); }, "has both class labels and a mask");
+    bad = ds;
+    bad.classes_ = {"a", "a"};
+    expect_ecvl_error([&] { bad.Dump(d / "old.yml"); }, "Dump: class 'a' is listed twice");
+    bad = ds;
+    bad.samples_[0].location_.push_back("");
+    expect_ecvl_error([&] { bad.Dump(d / "old.yml"); }, "Dump: sample 0 has an empty path");
+    bad = ds;
+    bad.split_ = {Split{"s", std::nullopt, {0, 0}}};
+    expect_ecvl_error([&] { bad.Dump(d / "old.yml"); }, "Dump: split 's' lists index 0 twice or outside 1 images");
     EXPECT_EQ(read_text(d / "old.yml"), "previous content\n");
 
     ds.Dump(d / "old.yml");  // a good Dump replaces it

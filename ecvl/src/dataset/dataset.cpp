@@ -491,6 +491,13 @@ void Dataset::SetSplit(SplitType type) { current_split_ = find_split(split_, typ
 
 void Dataset::Dump(const fs::path& filename) const {
     const fs::path dir = fs::absolute(filename).parent_path().lexically_normal();
+    // What the parser would refuse is refused here, so that a Dump always reads back.
+    auto distinct = [](const std::vector<std::string>& v, const char* what) {
+        std::set<std::string> seen;
+        for (const std::string& s : v) ECVL_CHECK(seen.insert(s).second, "Dump: " << what << " '" << s << "' is listed twice");
+    };
+    distinct(classes_, "class");
+    distinct(features_, "feature");
     YAML::Emitter out;
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << name_;
@@ -508,6 +515,7 @@ void Dataset::Dump(const fs::path& filename) const {
     for (size_t i = 0; i < samples_.size(); ++i) {
         const Sample& s = samples_[i];
         ECVL_CHECK(!s.location_.empty(), "Dump: sample " << i << " has no location");
+        for (const fs::path& p : s.location_) ECVL_CHECK(!p.empty(), "Dump: sample " << i << " has an empty path");
         ECVL_CHECK(!(s.label_ && !s.label_path_.empty()),
                    "Dump: sample " << i << " has both class labels and a mask; the format holds one label");
         out << YAML::BeginMap << YAML::Key << "location" << YAML::Value;

@@ -58,8 +58,9 @@ Split make_split(const std::string& name) {
 
 }  // namespace
 
-Dataset GenerateClassificationDataset(const fs::path& root_in) {
-    const char* who = "GenerateClassificationDataset";
+namespace {
+
+Dataset generate_classification(const fs::path& root_in, const char* who) {
     const fs::path root = checked_root(root_in, who);
     std::vector<fs::path> top = children(root, true);
     ECVL_CHECK(!top.empty(), who << ": '" << root.string()
@@ -100,8 +101,6 @@ Dataset GenerateClassificationDataset(const fs::path& root_in) {
     }
     return ds;
 }
-
-namespace {
 
 struct Pair {
     fs::path image, mask;  // mask empty: none found
@@ -155,10 +154,8 @@ std::vector<Pair> find_pairs(const fs::path& dir, const std::string& suffix, con
     return out;
 }
 
-}  // namespace
-
-Dataset GenerateSegmentationDataset(const fs::path& root_in, const std::string& suffix, const std::string& gt_name) {
-    const char* who = "GenerateSegmentationDataset";
+Dataset generate_segmentation(const fs::path& root_in, const std::string& suffix, const std::string& gt_name,
+                              const char* who) {
     const fs::path root = checked_root(root_in, who);
     std::vector<fs::path> top = children(root, true);
     std::error_code ec;
@@ -197,6 +194,27 @@ Dataset GenerateSegmentationDataset(const fs::path& root_in, const std::string& 
         if (!flat) ds.split_.push_back(std::move(sp));
     }
     return ds;
+}
+
+}  // namespace
+
+// The filesystem's own errors (a folder that cannot be read) become ecvl::Errors too.
+Dataset GenerateClassificationDataset(const fs::path& root) {
+    const char* who = "GenerateClassificationDataset";
+    try {
+        return generate_classification(root, who);
+    } catch (const fs::filesystem_error& e) {
+        ECVL_FAIL(who << ": " << e.what());
+    }
+}
+
+Dataset GenerateSegmentationDataset(const fs::path& root, const std::string& suffix, const std::string& gt_name) {
+    const char* who = "GenerateSegmentationDataset";
+    try {
+        return generate_segmentation(root, suffix, gt_name, who);
+    } catch (const fs::filesystem_error& e) {
+        ECVL_FAIL(who << ": " << e.what());
+    }
 }
 
 }  // namespace ecvl
