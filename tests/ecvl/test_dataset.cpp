@@ -427,6 +427,19 @@ TEST(Dataset, ParseErrors) {
     fs::create_directories(d / "gt/a.png");
     expect_ecvl_error([&] { Dataset(d / "data.yml", true); }, "is a folder, not an image file");
 
+    // A relative file name: messages use it as given, paths resolve against its folder.
+    const fs::path cwd = fs::current_path();
+    fs::current_path(d.parent_path());
+    const std::string rel = d.filename().string() + "/data.yml";
+    try {
+        Dataset(rel, true);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()).rfind(rel + ":4: images[2].label: ", 0), 0u) << e.what();
+    }
+    EXPECT_EQ(Dataset(rel).samples_[0].location_[0], d / "a.png");
+    fs::current_path(cwd);
+
     expect_ecvl_error([&] { Dataset(d / "nope.yml"); }, "Dataset: cannot open '" + (d / "nope.yml").string() + "'");
     expect_ecvl_error([&] { Dataset ds(d); }, "is a folder, not a YAML file");
 }

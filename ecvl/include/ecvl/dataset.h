@@ -11,14 +11,15 @@
 //       label: 5                                 #   optional label, optional values
 //       values: {age: 42}                        #   ({feature: value} or a list by position, ~ = none)
 //   split:                                       # optional; any names, each a list of image indices
-//     training: [0, 1]
+//     training: [2]
+//     test: [0, 1]
 //
 // label: an unquoted integer is a class index; a string naming a class is that class; a list of
 // those is a multi-label sample; any other string is the path of a segmentation mask (with classes
 // listed, a mask path must contain '/' or have an extension, so that a misspelt class name is an
 // error, not a mask). Relative paths are relative to the YAML file's folder. URLs are not fetched.
-// Every error is an ecvl::Error naming the file, the line and the entry ("data.yml:12: images[3]:
-// label 'kat' is not among classes [cat, dog]").
+// Every error is an ecvl::Error naming the file, the line and the entry ("data.yml:12:
+// images[3].label: label 'kat' is not among classes [cat, dog]").
 #pragma once
 #include <filesystem>
 #include <iosfwd>
