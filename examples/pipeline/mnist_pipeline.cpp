@@ -18,35 +18,10 @@
 #include <eddl/eddl.h>
 
 #include "../eddl/example_args.h"
-#include "../eddl/fashion_mnist.h"
+#include "fashion_mnist_png.h"
 
 namespace fs = std::filesystem;
 using namespace eddl;
-
-namespace {
-
-const char* kClasses[10] = {"tshirt_top", "trouser", "pullover", "dress", "coat",
-                            "sandal",     "shirt",   "sneaker",  "bag",   "ankle_boot"};
-
-// Writes one split of the IDX files as PNGs, at most `limit` per class.
-void write_split(const std::string& idx_split, const fs::path& dir, int limit) {
-    tensor x, y;
-    example::load_fashion_mnist(idx_split, x, y);
-    const tensor label = y->argmax(1);
-    std::vector<int> written(10, 0);
-    for (int i = 0; i < x->getShape()[0]; ++i) {
-        const int c = int(label->get({i}));
-        if (written[size_t(c)] >= limit) continue;
-        ecvl::Image img({28, 28}, ecvl::DataType::uint8, "xy", ecvl::ColorType::none);
-        for (int p = 0; p < 784; ++p) img.data_[p] = uint8_t(x->get({i, p}));
-        const fs::path folder = dir / kClasses[c];
-        fs::create_directories(folder);
-        ecvl::ImWrite((folder / (std::to_string(i) + ".png")).string(), img);
-        ++written[size_t(c)];
-    }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) try {
     fs::path out = "fashion_mnist_png", aug_file = fs::path(EXAMPLE_SOURCE_DIR) / "mnist_augmentations.txt";
@@ -64,14 +39,7 @@ int main(int argc, char** argv) try {
     const example::Args args = example::parse_args(int(rest.size()), rest.data(), 3);
 
     // 1. PNG tree, once (a marker file says it is complete, so an interrupted run starts over).
-    const fs::path done = out / ".complete";
-    if (!fs::exists(done)) {
-        fs::remove_all(out);
-        std::cout << "Writing Fashion-MNIST as PNG files under " << out << "\n";
-        write_split("train", out / "training", limit);
-        write_split("test", out / "test", limit);
-        std::ofstream(done) << "ok\n";
-    }
+    example::write_fashion_mnist_png(out, limit);
     // 2. The dataset file.
     const fs::path yml = out / "fashion_mnist.yml";
     ecvl::GenerateClassificationDataset(out).Dump(yml);
