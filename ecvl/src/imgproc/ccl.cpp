@@ -121,8 +121,15 @@ inline int64_t bit_position_sum(uint64_t w) {
 // Stats: the statistics of each segment (pixel counts and sums by popcount) are added to its
 // provisional label in the first pass, and the provisional labels' to the final ones at the end.
 // Built twice, with and without the popcnt instruction, chosen when the library loads.
+// (ThreadSanitizer builds take the portable one only: the loader runs the choosing function while
+// it relocates the library, before ThreadSanitizer has started, which crashes.)
+#if defined(__SANITIZE_THREAD__)
+#define ECVL_POPCNT_CLONES
+#else
+#define ECVL_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
 template <bool Stats>
-__attribute__((target_clones("popcnt", "default")))
+ECVL_POPCNT_CLONES
 int label8(const BitRows& br, uint8_t* out, int64_t ostride, std::vector<ComponentStats>* stats) {
     const int W = br.w, H = br.h, nbx = (W + 1) / 2, nby = (H + 1) / 2;
     // Block labels, one row of zeros above the first so the first block row has a "row above".
