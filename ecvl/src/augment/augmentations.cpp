@@ -652,8 +652,10 @@ AugmentationDraw AugMirror::Draw(const Image&, std::mt19937_64& rng) const {
 namespace {
 // dst[0 .. n) = src[0 .. n) reversed. A plain loop that GCC vectorizes with byte shuffles when the
 // CPU has them: the clones below are picked at load time (x86-64 baseline SSE2 has no byte
-// shuffle, and OpenCV 4.6's flip of one-byte planes is not vectorized either).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// shuffle, and OpenCV 4.6's flip of one-byte planes is not vectorized either). ThreadSanitizer
+// builds take the portable one only: the choosing function runs while the loader relocates the
+// library, before ThreadSanitizer has started (as for CCL's popcount clones).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("default", "ssse3", "avx2")))
 #endif
 void reverse_copy_bytes(const uint8_t* __restrict src, uint8_t* __restrict dst, int n) {
