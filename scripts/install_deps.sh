@@ -18,6 +18,8 @@ packages=(
   libopenslide-dev         # ECVL: whole-slide images
   libvips-tools            # tests: pyramidal tiled TIFFs made by an outside tool (vips tiffsave)
   dataset-fashion-mnist    # the examples' and tests' real data
+  libonnx-dev libprotobuf-dev  # EDDL: ONNX import/export (the ONNX protobuf definitions, protobuf runtime)
+  libonnx-testdata         # EDDL: the ONNX backend node tests, run by the conformance ctest
 )
 
 missing=()

@@ -19,6 +19,7 @@
 #include "eddl/error.h"
 #include "eddl/layer.h"
 #include "eddl/net.h"
+#include "eddl/onnx.h"
 #include "eddl/tensor.h"
 #include "eddl/zoo.h"
 
@@ -251,7 +252,9 @@ model Model(const vlayer& in, const vlayer& out);
 /// Prepares `net` to run: one loss per output (names: mse, mae, categorical_cross_entropy/cce,
 /// binary_cross_entropy/bce, soft_cross_entropy/sce), one metric per output (categorical_accuracy
 /// /accuracy, binary_accuracy, mse, mae), the computing service (CS_CPU() when null), and weight
-/// initialization unless init_weights is false (keeps loaded or imported weights).
+/// initialization unless init_weights is false (keeps loaded weights). Layers whose weights were
+/// imported (ONNX; Layer::keep_params) are never re-initialized, so a new head added to an
+/// imported backbone is initialized while the backbone keeps its weights.
 /// soft_cross_entropy on a Softmax output is fused with it: the gradient (y - t)/batch goes to
 /// the logits, computed stably; on any other output, that output is taken as logits.
 void build(model net, optimizer o, const std::vector<std::string>& losses, const std::vector<std::string>& metrics,

@@ -37,6 +37,9 @@ public:
     vtensor gradients;       ///< d(loss)/d(params), same shapes
     vtensor states;          ///< kept in weight files but not learned (BatchNormalization's running stats)
     bool trainable = true;   ///< false freezes params (setTrainable)
+    /// The params hold imported values (ONNX import sets it): build() does not initialize this
+    /// layer even with init_weights=true. Set it false to have build() initialize the layer anew.
+    bool keep_params = false;
     int mode = TRMODE;
 
     virtual std::string type() const = 0;  ///< class name users know: "Dense", "ReLu", ...

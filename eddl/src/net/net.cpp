@@ -99,7 +99,7 @@ void Net::build(optimizer o, const std::vector<std::string>& loss_names, const s
     plan_fusions();
     for (size_t i = 0; i < layers.size(); ++i) {
         layers[i]->seed = derive_seed(seed, 2, i);
-        if (init_weights) layers[i]->init_params(derive_seed(seed, 1, i));
+        if (init_weights && !layers[i]->keep_params) layers[i]->init_params(derive_seed(seed, 1, i));
         layers[i]->grads_fresh = true;
     }
     built = true;

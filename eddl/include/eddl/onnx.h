@@ -1,0 +1,49 @@
+// ONNX import and export: networks, weights and gradients as ONNX protobufs (opset 17).
+//
+//   save_net_to_onnx_file(net, "net.onnx");              // runs in ONNX Runtime, PyTorch, ...
+//   model net2 = import_net_from_onnx_file("net.onnx");  // weights come with it
+//   build(net2, sgd(0.01f), {"soft_cross_entropy"}, {"categorical_accuracy"});  // keeps them
+//
+// Export writes standard ONNX operators only, with the batch as a symbolic first dimension
+// ("batch") and every weight (and BatchNormalization's running statistics) as an initializer.
+// Import accepts what our export writes and the plumbing other exporters add (Constant, Shape ->
+// Gather -> Unsqueeze -> Concat -> Reshape chains, Identity, Cast, ...), folded at import time.
+// docs/onnx.md lists the operators and attributes, and their conformance results.
+//
+// Every problem is an eddl::Error: a file that is not ONNX, truncated, cyclic, missing an
+// initializer, with mismatched shapes; a graph with unsupported operators or attributes lists
+// every such node by name and type. Nothing is ever returned half-imported.
+#pragma once
+#include <string>
+
+#include "eddl/net.h"
+#include "eddl/tensor.h"
+
+namespace eddl {
+
+/// Writes `net` as an ONNX model (opset 17), atomically (a temporary file renamed into place).
+/// gradients=true stores each parameter's current gradient in place of its value (for
+/// apply_grads_from_onnx on another worker). A layer without a standard ONNX equivalent
+/// throws, naming the layer and its type.
+void save_net_to_onnx_file(model net, const std::string& path, bool gradients = false);
+/// The same model as serialized protobuf bytes.
+std::string serialize_net_to_onnx_string(model net, bool gradients = false);
+
+/// Rebuilds a network from an ONNX file. The first dimension of each graph input is the batch;
+/// input_shape (batch excluded, e.g. {3, 64, 64}) replaces the shape of the model's single
+/// input, for fully convolutional networks or inputs with symbolic dimensions. The returned
+/// model is not built; its layers keep the imported weights through build() (see Layer::keep_params).
+model import_net_from_onnx_file(const std::string& path, const Shape& input_shape = {});
+/// The same from serialized protobuf bytes.
+model import_net_from_onnx_string(const std::string& data, const Shape& input_shape = {});
+
+/// Copies the weights (and BatchNormalization statistics) of an ONNX model written by
+/// serialize_net_to_onnx_string into `net`, matched by layer name; shapes must agree. All
+/// tensors are checked before any is written.
+void set_weights_from_onnx(model net, const std::string& data);
+/// Takes the gradients of a model written by serialize_net_to_onnx_string(..., gradients=true)
+/// as `net`'s gradients (matched by layer name) and applies one optimizer step with them, as
+/// update() does. `net` must be built with an optimizer.
+void apply_grads_from_onnx(model net, const std::string& data);
+
+}  // namespace eddl

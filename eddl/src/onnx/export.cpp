@@ -1,0 +1,459 @@
+// ONNX export: each layer becomes one standard node (or a short standard chain), its output
+// named after the layer; weights become initializers named "<layer>.<role>".
+#include <cmath>
+
+#include "eddl/eddl.h"
+#include "io/atomic_file.h"
+#include "layers/layers.h"
+#include "onnx/onnx_common.h"
+
+namespace eddl {
+namespace {
+
+using onnxio::EwFn;
+using onnxio::LElementwise;
+
+class Exporter {
+public:
+    Exporter(const Net& net, bool gradients) : net_(net), grads_(gradients) {}
+
+    std::string run() {
+        model_.set_ir_version(8);  // ONNX 1.12 (opset 17)
+        model_.set_producer_name("EDDL (DeepHealth toolkit)");
+        model_.set_producer_version("0.1.0");
+        auto* op = model_.add_opset_import();
+        op->set_domain("");
+        op->set_version(onnxio::kOpset);
+        auto* meta = model_.add_metadata_props();
+        meta->set_key("eddl.content");
+        meta->set_value(grads_ ? "gradients" : "weights");
+        g_ = model_.mutable_graph();
+        g_->set_name(net_.name.empty() ? "model" : net_.name);
+        for (const auto& l : net_.layers) layer_(*l);
+        for (const auto& l : net_.outputs) value_info(g_->add_output(), *l);
+        std::string out;
+        EDDL_CHECK(model_.SerializeToString(&out), "ONNX export: protobuf serialization failed (model over 2 GiB?)");
+        return out;
+    }
+
+private:
+    const Net& net_;
+    bool grads_;
+    onnx::ModelProto model_;
+    onnx::GraphProto* g_ = nullptr;
+
+    static std::vector<int64_t> dims_of(const Shape& s) { return {s.begin(), s.end()}; }
+
+    void value_info(onnx::ValueInfoProto* vi, const Layer& l) {
+        vi->set_name(l.name);
+        auto* tt = vi->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(onnx::TensorProto::FLOAT);
+        auto* sh = tt->mutable_shape();
+        sh->add_dim()->set_dim_param("batch");
+        for (int d : l.out_shape) sh->add_dim()->set_dim_value(d);
+    }
+
+    // parameter i of l (its gradient in gradient mode) as initializer `name`
+    std::string param(const Layer& l, size_t i, const std::string& role, const std::vector<int64_t>& dims = {}) {
+        const Tensor& t = grads_ ? *l.gradients.at(i) : *l.params.at(i);
+        EDDL_CHECK(onnxio::param_roles(l).at(i) == role, "ONNX export: internal role mismatch for '" << l.name << "'");
+        const std::string n = l.name + "." + role;
+        onnxio::to_proto(*g_->add_initializer(), n, dims.empty() ? dims_of(t.shape) : dims, t.ptr);
+        return n;
+    }
+    std::string state(const Layer& l, size_t i, const std::string& role) {
+        const Tensor& t = *l.states.at(i);
+        const std::string n = l.name + "." + role;
+        onnxio::to_proto(*g_->add_initializer(), n, dims_of(t.shape), t.ptr);
+        return n;
+    }
+    std::string constant(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& v) {
+        onnxio::to_proto(*g_->add_initializer(), name, dims, v.data());
+        return name;
+    }
+    std::string ints(const std::string& name, const std::vector<int64_t>& v) {
+        onnxio::to_proto_i64(*g_->add_initializer(), name, {int64_t(v.size())}, v);
+        return name;
+    }
+
+    onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& in, const std::string& out,
+                          const std::string& name) {
+        auto* n = g_->add_node();
+        n->set_op_type(op);
+        n->set_name(name);
+        for (const auto& i : in) n->add_input(i);
+        n->add_output(out);
+        return n;
+    }
+    static void attr(onnx::NodeProto* n, const std::string& k, int64_t v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(v);
+    }
+    static void attr(onnx::NodeProto* n, const std::string& k, float v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::FLOAT);
+        a->set_f(v);
+    }
+    static void attr(onnx::NodeProto* n, const std::string& k, const std::string& v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::STRING);
+        a->set_s(v);
+    }
+    static void attr(onnx::NodeProto* n, const std::string& k, const std::vector<int64_t>& v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (int64_t x : v) a->add_ints(x);
+    }
+
+    [[noreturn]] void unsupported(const Layer& l, const std::string& why) {
+        EDDL_FAIL("ONNX export: layer '" << l.name << "' of type " << l.type() << " has no standard ONNX equivalent"
+                                         << (why.empty() ? "" : ": " + why));
+    }
+
+    void activation(const LActivation& l) {
+        const std::string& x = l.parents[0]->name;
+        switch (l.op) {
+            case UnaryOp::Relu: node("Relu", {x}, l.name, l.name); return;
+            case UnaryOp::LeakyRelu: attr(node("LeakyRelu", {x}, l.name, l.name), "alpha", l.alpha); return;
+            case UnaryOp::Sigmoid: node("Sigmoid", {x}, l.name, l.name); return;
+            case UnaryOp::HardSigmoid: {
+                auto* n = node("HardSigmoid", {x}, l.name, l.name);
+                attr(n, "alpha", 0.2f);
+                attr(n, "beta", 0.5f);
+                return;
+            }
+            case UnaryOp::Tanh: node("Tanh", {x}, l.name, l.name); return;
+            case UnaryOp::Elu: attr(node("Elu", {x}, l.name, l.name), "alpha", l.alpha); return;
+            case UnaryOp::Selu: node("Selu", {x}, l.name, l.name); return;  // ONNX's default constants are ours
+            case UnaryOp::Softplus: node("Softplus", {x}, l.name, l.name); return;
+            case UnaryOp::Softsign: node("Softsign", {x}, l.name, l.name); return;
+            case UnaryOp::ThresholdedRelu: attr(node("ThresholdedRelu", {x}, l.name, l.name), "alpha", l.alpha); return;
+            case UnaryOp::Exponential: node("Exp", {x}, l.name, l.name); return;
+            case UnaryOp::Linear:
+                if (l.alpha == 1.0f) node("Identity", {x}, l.name, l.name);
+                else node("Mul", {x, constant(l.name + ".alpha", {}, {l.alpha})}, l.name, l.name);
+                return;
+            case UnaryOp::Gelu: {  // x * 0.5 * (1 + erf(x / sqrt(2))), opset 17 has no Gelu
+                const std::string p = l.name + "/";
+                node("Div", {x, constant(p + "sqrt2", {}, {std::sqrt(2.0f)})}, p + "div", p + "div");
+                node("Erf", {p + "div"}, p + "erf", p + "erf");
+                node("Add", {p + "erf", constant(p + "one", {}, {1.0f})}, p + "add", p + "add");
+                node("Mul", {x, p + "add"}, p + "mul", p + "mul");
+                node("Mul", {p + "mul", constant(p + "half", {}, {0.5f})}, l.name, l.name);
+                return;
+            }
+            case UnaryOp::Swish:
+                node("Sigmoid", {x}, l.name + "/sigmoid", l.name + "/sigmoid");
+                node("Mul", {x, l.name + "/sigmoid"}, l.name, l.name);
+                return;
+            default: unsupported(l, "activation '" + l.act + "'");
+        }
+    }
+
+    void conv(const LConv2D& l) {
+        const int r = l.rank;
+        auto last = [&](int d, int h, int w) {
+            const std::vector<int64_t> all{d, h, w};
+            return std::vector<int64_t>(all.end() - r, all.end());
+        };
+        std::vector<int64_t> pads = last(l.pf, l.pt, l.pl);
+        const auto ends = last(l.pk, l.pb, l.pr);
+        pads.insert(pads.end(), ends.begin(), ends.end());
+        std::vector<std::string> in{l.parents[0]->name, param(l, 0, "weight")};
+        if (l.use_bias) in.push_back(param(l, 1, "bias"));
+        auto* n = node("Conv", in, l.name, l.name);
+        attr(n, "kernel_shape", last(l.kd, l.kh, l.kw));
+        attr(n, "strides", last(l.sd, l.sh, l.sw));
+        attr(n, "dilations", last(l.dd, l.dh, l.dw));
+        attr(n, "pads", pads);
+        attr(n, "group", int64_t(l.groups));
+    }
+
+    void convt(const LConvT2D& l) {
+        // ours: out = (in - 1) * s + span - begin - end, with end < 0 meaning output padding
+        std::vector<int64_t> pads{l.pt, l.pl, std::max(l.pb, 0), std::max(l.pr, 0)};
+        std::vector<int64_t> opad{std::max(-l.pb, 0), std::max(-l.pr, 0)};
+        std::vector<std::string> in{l.parents[0]->name, param(l, 0, "weight")};
+        if (l.use_bias) in.push_back(param(l, 1, "bias"));
+        auto* n = node("ConvTranspose", in, l.name, l.name);
+        attr(n, "kernel_shape", std::vector<int64_t>{l.kh, l.kw});
+        attr(n, "strides", std::vector<int64_t>{l.sh, l.sw});
+        attr(n, "dilations", std::vector<int64_t>{l.dh, l.dw});
+        attr(n, "pads", pads);
+        if (opad[0] || opad[1]) attr(n, "output_padding", opad);
+    }
+
+    void pool(const LPool2D& l) {
+        const std::string& x = l.parents[0]->name;
+        if (l.global) {
+            node(l.kind == PoolKind::Max ? "GlobalMaxPool" : "GlobalAveragePool", {x}, l.name, l.name);
+            return;
+        }
+        const int r = l.rank;
+        auto last = [&](int d, int h, int w) {
+            const std::vector<int64_t> all{d, h, w};
+            return std::vector<int64_t>(all.end() - r, all.end());
+        };
+        std::vector<int64_t> pads = last(l.pf, l.pt, l.pl);
+        const auto ends = last(l.pk, l.pb, l.pr);
+        pads.insert(pads.end(), ends.begin(), ends.end());
+        auto* n = node(l.kind == PoolKind::Max ? "MaxPool" : "AveragePool", {x}, l.name, l.name);
+        attr(n, "kernel_shape", last(l.kd, l.kh, l.kw));
+        attr(n, "strides", last(l.sd, l.sh, l.sw));
+        attr(n, "pads", pads);
+        if (l.kind == PoolKind::Avg) attr(n, "count_include_pad", int64_t(0));
+    }
+
+    void batchnorm(const LBatchNorm& l) {
+        const int c = l.out_shape[0];
+        std::string scale, bias;
+        if (l.affine) {
+            scale = param(l, 0, "scale");
+            bias = param(l, 1, "bias");
+        } else {
+            scale = constant(l.name + ".fixed_scale", {c}, std::vector<float>(size_t(c), 1.0f));
+            bias = constant(l.name + ".fixed_bias", {c}, std::vector<float>(size_t(c), 0.0f));
+        }
+        auto* n = node("BatchNormalization",
+                       {l.parents[0]->name, scale, bias, state(l, 0, "running_mean"), state(l, 1, "running_var")},
+                       l.name, l.name);
+        attr(n, "epsilon", l.eps);
+        attr(n, "momentum", l.momentum);
+    }
+
+    void groupnorm(const LGroupNorm& l) {
+        const std::string& x = l.parents[0]->name;
+        const std::vector<int64_t> shape = dims_of(l.out_shape);
+        if (l.groups == 0) {  // LayerNormalization over the whole sample (axis 1)
+            std::string scale, bias;
+            if (l.affine) {
+                scale = param(l, 0, "scale");
+                bias = param(l, 1, "bias");
+            } else {
+                int64_t n = 1;
+                for (int d : l.out_shape) n *= d;
+                scale = constant(l.name + ".fixed_scale", shape, std::vector<float>(size_t(n), 1.0f));
+                bias = constant(l.name + ".fixed_bias", shape, std::vector<float>(size_t(n), 0.0f));
+            }
+            auto* n = node("LayerNormalization", {x, scale, bias}, l.name, l.name);
+            attr(n, "axis", int64_t(1));
+            attr(n, "epsilon", l.eps);
+            return;
+        }
+        // GroupNormalization (opset 18) as its standard expansion: instance normalization of
+        // [batch, groups, rest], back to the input shape, then the per-channel affine.
+        const std::string p = l.name + "/";
+        const int64_t G = l.groups;
+        node("Reshape", {x, ints(p + "grouped_shape", {0, G, -1})}, p + "grouped", p + "grouped");
+        auto* in = node("InstanceNormalization",
+                        {p + "grouped", constant(p + "ones", {G}, std::vector<float>(size_t(G), 1.0f)),
+                         constant(p + "zeros", {G}, std::vector<float>(size_t(G), 0.0f))},
+                        p + "normalized", p + "normalized");
+        attr(in, "epsilon", l.eps);
+        std::vector<int64_t> back{0};
+        back.insert(back.end(), shape.begin(), shape.end());
+        const std::string out_plain = l.affine ? p + "ungrouped" : l.name;
+        node("Reshape", {p + "normalized", ints(p + "shape", back)}, out_plain, l.affine ? p + "ungrouped" : l.name);
+        if (!l.affine) return;
+        std::vector<int64_t> cshape{shape[0]};  // {C, 1, 1...}: per channel
+        for (size_t i = 1; i < shape.size(); ++i) cshape.push_back(1);
+        node("Mul", {out_plain, param(l, 0, "scale", cshape)}, p + "scaled", p + "scaled");
+        node("Add", {p + "scaled", param(l, 1, "bias", cshape)}, l.name, l.name);
+    }
+
+    void upsample(const LUpSampling2D& l) {
+        std::vector<float> scales{1.0f, 1.0f};
+        for (int f : l.factors) scales.push_back(float(f));
+        const std::string s = constant(l.name + ".scales", {int64_t(scales.size())}, scales);
+        auto* n = node("Resize", {l.parents[0]->name, "", s}, l.name, l.name);
+        if (l.interpolation == "nearest") {
+            attr(n, "mode", std::string("nearest"));
+            attr(n, "coordinate_transformation_mode", std::string("asymmetric"));
+            attr(n, "nearest_mode", std::string("floor"));
+        } else {
+            attr(n, "mode", std::string("linear"));
+            attr(n, "coordinate_transformation_mode", std::string("half_pixel"));
+        }
+    }
+
+    void pad(const LPad& l, const std::string& x, const std::string& out, const std::string& name) {
+        std::vector<int64_t> pads{0, 0};
+        pads.insert(pads.end(), l.begin.begin(), l.begin.end());
+        pads.push_back(0);
+        pads.push_back(0);
+        pads.insert(pads.end(), l.end.begin(), l.end.end());
+        auto* n = node("Pad", {x, ints(name + ".pads", pads), constant(name + ".value", {}, {l.constant})}, out, name);
+        attr(n, "mode", std::string("constant"));
+    }
+
+    // Slice of the spatial box begin .. begin + extent; axes 2.. of [batch, C, spatial...]
+    void slice(const std::string& x, const std::vector<int>& begin, const std::vector<int>& extent,
+               const std::string& out, const std::string& name) {
+        std::vector<int64_t> st, en, ax;
+        for (size_t a = 0; a < begin.size(); ++a) {
+            st.push_back(begin[a]);
+            en.push_back(begin[a] + extent[a]);
+            ax.push_back(int64_t(a) + 2);
+        }
+        node("Slice", {x, ints(name + ".starts", st), ints(name + ".ends", en), ints(name + ".axes", ax)}, out, name);
+    }
+
+    void elementwise(const LElementwise& l) {
+        const std::string& x = l.parents[0]->name;
+        if (onnxio::ew_binary(l.fn)) {
+            const std::string c = constant(l.name + ".constant", l.c_dims, l.c_raw);
+            const bool rev = l.fn == EwFn::RSub || l.fn == EwFn::RDiv;
+            node(l.op, rev ? std::vector<std::string>{c, x} : std::vector<std::string>{x, c}, l.name, l.name);
+            return;
+        }
+        switch (l.fn) {
+            case EwFn::Clip:
+                node("Clip", {x, constant(l.name + ".min", {}, {l.a}), constant(l.name + ".max", {}, {l.b})}, l.name,
+                     l.name);
+                return;
+            case EwFn::HardSigmoid: {
+                auto* n = node("HardSigmoid", {x}, l.name, l.name);
+                attr(n, "alpha", l.a);
+                attr(n, "beta", l.b);
+                return;
+            }
+            case EwFn::Selu: {
+                auto* n = node("Selu", {x}, l.name, l.name);
+                attr(n, "alpha", l.a);
+                attr(n, "gamma", l.b);
+                return;
+            }
+            case EwFn::Celu: attr(node("Celu", {x}, l.name, l.name), "alpha", l.a); return;
+            default: node(l.op, {x}, l.name, l.name); return;
+        }
+    }
+
+    void layer_(const Layer& l) {
+        std::vector<std::string> ins;
+        for (const auto& p : l.parents) ins.push_back(p->name);
+        if (dynamic_cast<const LInput*>(&l)) {
+            value_info(g_->add_input(), l);
+        } else if (auto* d = dynamic_cast<const LDense*>(&l)) {
+            if (d->use_bias) node("Gemm", {ins[0], param(l, 0, "weight"), param(l, 1, "bias")}, l.name, l.name);
+            else node("MatMul", {ins[0], param(l, 0, "weight")}, l.name, l.name);
+        } else if (auto* a = dynamic_cast<const LActivation*>(&l)) {
+            activation(*a);
+        } else if (dynamic_cast<const LSoftmax*>(&l)) {
+            attr(node("Softmax", ins, l.name, l.name), "axis", int64_t(-1));
+        } else if (auto* dr = dynamic_cast<const LDropout*>(&l)) {
+            const std::string ratio = constant(l.name + ".ratio", {}, {dr->rate});
+            if (!dr->iw) {
+                node("Dropout", {ins[0], ratio}, l.name, l.name);
+            } else {  // EDDL's dropout: inverted dropout, then the inference scaling by (1 - rate)
+                node("Dropout", {ins[0], ratio}, l.name + "/dropout", l.name + "/dropout");
+                node("Mul", {l.name + "/dropout", constant(l.name + ".keep", {}, {1.0f - dr->rate})}, l.name, l.name);
+            }
+        } else if (auto* r = dynamic_cast<const LReshape*>(&l)) {
+            if (r->type_name == "Flatten") {
+                attr(node("Flatten", ins, l.name, l.name), "axis", int64_t(1));
+            } else {
+                std::vector<int64_t> s{0};
+                for (int d : l.out_shape) s.push_back(d);
+                node("Reshape", {ins[0], ints(l.name + ".shape", s)}, l.name, l.name);
+            }
+        } else if (auto* c = dynamic_cast<const LConv2D*>(&l)) {
+            conv(*c);
+        } else if (auto* ct = dynamic_cast<const LConvT2D*>(&l)) {
+            convt(*ct);
+        } else if (auto* p = dynamic_cast<const LPool2D*>(&l)) {
+            pool(*p);
+        } else if (auto* bn = dynamic_cast<const LBatchNorm*>(&l)) {
+            batchnorm(*bn);
+        } else if (auto* gn = dynamic_cast<const LGroupNorm*>(&l)) {
+            groupnorm(*gn);
+        } else if (auto* up = dynamic_cast<const LUpSampling2D*>(&l)) {
+            upsample(*up);
+        } else if (auto* pd = dynamic_cast<const LPad*>(&l)) {
+            pad(*pd, ins[0], l.name, l.name);
+        } else if (auto* cr = dynamic_cast<const LCrop*>(&l)) {
+            if (!cr->keep_size) {
+                slice(ins[0], cr->begin, cr->extent, l.name, l.name);
+            } else {  // the box, then the constant around it again
+                slice(ins[0], cr->begin, cr->extent, l.name + "/box", l.name + "/box");
+                std::vector<int> end;
+                for (size_t a = 0; a < cr->begin.size(); ++a)
+                    end.push_back(l.out_shape[a + 1] - cr->begin[a] - cr->extent[a]);
+                std::vector<int64_t> pads{0, 0};
+                pads.insert(pads.end(), cr->begin.begin(), cr->begin.end());
+                pads.push_back(0);
+                pads.push_back(0);
+                pads.insert(pads.end(), end.begin(), end.end());
+                auto* n = node("Pad", {l.name + "/box", ints(l.name + ".pads", pads),
+                                       constant(l.name + ".value", {}, {cr->constant})},
+                               l.name, l.name);
+                attr(n, "mode", std::string("constant"));
+            }
+        } else if (auto* pm = dynamic_cast<const LPermute*>(&l)) {
+            std::vector<int64_t> perm{0};
+            for (int d : pm->dims) perm.push_back(d + 1);
+            attr(node("Transpose", ins, l.name, l.name), "perm", perm);
+        } else if (auto* m = dynamic_cast<const LMerge*>(&l)) {
+            merge(*m, ins);
+        } else if (auto* cc = dynamic_cast<const LConcat*>(&l)) {
+            attr(node("Concat", ins, l.name, l.name), "axis", int64_t(cc->axis + 1));
+        } else if (auto* e = dynamic_cast<const LEmbedding*>(&l)) {
+            if (e->mask_zeros) unsupported(l, "mask_zeros has no ONNX form");
+            attr(node("Cast", ins, l.name + "/indices", l.name + "/indices"), "to", int64_t(onnx::TensorProto::INT64));
+            attr(node("Gather", {param(l, 0, "weight"), l.name + "/indices"}, l.name, l.name), "axis", int64_t(0));
+        } else if (dynamic_cast<const LGaussianNoise*>(&l)) {
+            node("Identity", ins, l.name, l.name);  // inference behaviour (training noise is not ONNX)
+        } else if (auto* t = dynamic_cast<const LTransform*>(&l)) {
+            if (!t->random()) unsupported(l, "only the random augmentations export (as their inference behaviour)");
+            if (t->kind == LTransform::Kind::RandomCrop) {  // inference: the centred crop
+                const Shape& in = l.parents[0]->out_shape;
+                slice(ins[0], {(in[1] - l.out_shape[1]) / 2, (in[2] - l.out_shape[2]) / 2},
+                      {l.out_shape[1], l.out_shape[2]}, l.name, l.name);
+            } else {
+                node("Identity", ins, l.name, l.name);
+            }
+        } else if (auto* ew = dynamic_cast<const LElementwise*>(&l)) {
+            elementwise(*ew);
+        } else {
+            unsupported(l, "");
+        }
+    }
+
+    void merge(const LMerge& m, const std::vector<std::string>& ins) {
+        const std::string& n = m.name;
+        switch (m.op) {
+            case MergeOp::Add: node(ins.size() == 2 ? "Add" : "Sum", ins, n, n); return;
+            case MergeOp::Subtract: node("Sub", ins, n, n); return;
+            case MergeOp::Average: node("Mean", ins, n, n); return;
+            case MergeOp::Maximum: node("Max", ins, n, n); return;
+            case MergeOp::Minimum: node("Min", ins, n, n); return;
+            case MergeOp::Multiply: {
+                std::string acc = ins[0];
+                for (size_t i = 1; i < ins.size(); ++i) {
+                    const std::string out = i + 1 == ins.size() ? n : n + "/mul" + std::to_string(i);
+                    node("Mul", {acc, ins[i]}, out, out);
+                    acc = out;
+                }
+                return;
+            }
+        }
+    }
+};
+
+}  // namespace
+
+std::string serialize_net_to_onnx_string(model net, bool gradients) {
+    EDDL_CHECK(net, "serialize_net_to_onnx_string: model is null");
+    return Exporter(*net, gradients).run();
+}
+
+void save_net_to_onnx_file(model net, const std::string& path, bool gradients) {
+    EDDL_CHECK(net, "save_net_to_onnx_file: model is null");
+    io::write_file_atomic(path, Exporter(*net, gradients).run());
+}
+
+}  // namespace eddl

@@ -1,0 +1,1654 @@
+// ONNX import: the graph is sorted, its constant plumbing folded, and every other node mapped to
+// one of our layers (or a short chain). The first dimension of every tensor is the batch, which
+// layers keep implicit; an operator that would act across it is unsupported. Unsupported nodes
+// are collected and reported together; nothing is returned unless the whole graph converted.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "eddl/eddl.h"
+#include "io/atomic_file.h"
+#include "layers/layers.h"
+#include "onnx/onnx_common.h"
+
+namespace eddl {
+namespace {
+
+using onnxio::Const;
+using onnxio::EwFn;
+using onnxio::kBatch;
+using onnxio::LElementwise;
+
+// An operator, attribute or operand form we do not map: collected, not thrown to the user.
+struct Unsupported {
+    std::string why;
+};
+[[noreturn]] void unsup(const std::string& why) { throw Unsupported{why}; }
+
+// A value of the graph: a layer's output ([batch, out_shape...]) or a constant. `vec`: the ONNX
+// tensor is 1-D ([batch]) and the layer holds it as [batch, 1]; only element-wise ops take it.
+struct Value {
+    layer l;
+    std::shared_ptr<const Const> c;
+    bool vec = false;
+    bool int_cast = false;  // a layer output cast to integers (Gather indices only)
+};
+
+std::string join(const std::vector<int64_t>& v) {
+    std::ostringstream os;
+    os << "[";
+    for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
+    os << "]";
+    return os.str();
+}
+
+// ---- attributes, checked against the names an operator knows ----
+class Attrs {
+public:
+    Attrs(const onnx::NodeProto& n, std::initializer_list<const char*> known) {
+        for (const auto& a : n.attribute()) {
+            bool ok = false;
+            for (const char* k : known) ok = ok || a.name() == k;
+            if (!ok) unsup("attribute '" + a.name() + "' is not supported");
+            m_[a.name()] = &a;
+        }
+    }
+    bool has(const std::string& k) const { return m_.count(k) > 0; }
+    int64_t i(const std::string& k, int64_t def) const {
+        auto it = m_.find(k);
+        return it == m_.end() ? def : it->second->i();
+    }
+    float f(const std::string& k, float def) const {
+        auto it = m_.find(k);
+        return it == m_.end() ? def : it->second->f();
+    }
+    std::string s(const std::string& k, const std::string& def) const {
+        auto it = m_.find(k);
+        return it == m_.end() ? def : it->second->s();
+    }
+    std::vector<int64_t> ints(const std::string& k, const std::vector<int64_t>& def = {}) const {
+        auto it = m_.find(k);
+        return it == m_.end() ? def : std::vector<int64_t>(it->second->ints().begin(), it->second->ints().end());
+    }
+    std::vector<float> floats(const std::string& k) const {
+        auto it = m_.find(k);
+        return it == m_.end() ? std::vector<float>{} : std::vector<float>(it->second->floats().begin(), it->second->floats().end());
+    }
+    const onnx::AttributeProto* get(const std::string& k) const {
+        auto it = m_.find(k);
+        return it == m_.end() ? nullptr : it->second;
+    }
+
+private:
+    std::map<std::string, const onnx::AttributeProto*> m_;
+};
+
+// ---- constant folding helpers ----
+
+std::vector<int64_t> strides_of(const std::vector<int64_t>& d) {
+    std::vector<int64_t> s(d.size(), 1);
+    for (int i = int(d.size()) - 2; i >= 0; --i) s[size_t(i)] = s[size_t(i) + 1] * d[size_t(i) + 1];
+    return s;
+}
+
+bool has_batch(const Const& c) {
+    return std::any_of(c.v.begin(), c.v.end(), [](double x) { return x == kBatch; });
+}
+
+Const broadcast(const Const& a, const Const& b, const std::function<double(double, double)>& f) {
+    if (has_batch(a) || has_batch(b)) unsup("arithmetic on the batch size");
+    const size_t r = std::max(a.dims.size(), b.dims.size());
+    std::vector<int64_t> da(r, 1), db(r, 1), out(r);
+    std::copy(a.dims.begin(), a.dims.end(), da.begin() + long(r - a.dims.size()));
+    std::copy(b.dims.begin(), b.dims.end(), db.begin() + long(r - b.dims.size()));
+    for (size_t i = 0; i < r; ++i) {
+        EDDL_CHECK(da[i] == db[i] || da[i] == 1 || db[i] == 1,
+                   "constants of shapes " << join(a.dims) << " and " << join(b.dims) << " do not broadcast");
+        out[i] = da[i] == 1 ? db[i] : da[i];
+    }
+    Const c;
+    c.dims = out;
+    c.integer = a.integer && b.integer;
+    const auto sa = strides_of(da), sb = strides_of(db);
+    const int64_t n = c.numel();
+    c.v.resize(size_t(n));
+    std::vector<int64_t> idx(r, 0);
+    for (int64_t e = 0; e < n; ++e) {
+        int64_t oa = 0, ob = 0;
+        for (size_t i = 0; i < r; ++i) {
+            oa += (da[i] == 1 ? 0 : idx[i]) * sa[i];
+            ob += (db[i] == 1 ? 0 : idx[i]) * sb[i];
+        }
+        c.v[size_t(e)] = f(a.v[size_t(oa)], b.v[size_t(ob)]);
+        for (int i = int(r) - 1; i >= 0; --i) {
+            if (++idx[size_t(i)] < out[size_t(i)]) break;
+            idx[size_t(i)] = 0;
+        }
+    }
+    return c;
+}
+
+Const transpose(const Const& a, const std::vector<int64_t>& perm) {
+    const size_t r = a.dims.size();
+    Const c;
+    c.integer = a.integer;
+    for (int64_t p : perm) c.dims.push_back(a.dims.at(size_t(p)));
+    const auto sa = strides_of(a.dims);
+    c.v.resize(a.v.size());
+    std::vector<int64_t> idx(r, 0);
+    for (size_t e = 0; e < c.v.size(); ++e) {
+        int64_t off = 0;
+        for (size_t i = 0; i < r; ++i) off += idx[i] * sa[size_t(perm[i])];
+        c.v[e] = a.v[size_t(off)];
+        for (int i = int(r) - 1; i >= 0; --i) {
+            if (++idx[size_t(i)] < c.dims[size_t(i)]) break;
+            idx[size_t(i)] = 0;
+        }
+    }
+    return c;
+}
+
+int64_t norm_axis(int64_t a, int64_t rank, const std::string& who) {
+    const int64_t r = a < 0 ? a + rank : a;
+    EDDL_CHECK(r >= 0 && r < rank, who << ": axis " << a << " out of range for rank " << rank);
+    return r;
+}
+
+bool is_int_type(int64_t t) {
+    using TP = onnx::TensorProto;
+    return t == TP::INT64 || t == TP::INT32 || t == TP::INT16 || t == TP::INT8 || t == TP::UINT8 || t == TP::UINT16 ||
+           t == TP::UINT32 || t == TP::UINT64 || t == TP::BOOL;
+}
+bool is_float_type(int64_t t) {
+    using TP = onnx::TensorProto;
+    return t == TP::FLOAT || t == TP::DOUBLE || t == TP::FLOAT16 || t == TP::BFLOAT16;
+}
+
+const std::set<std::string>& supported_ops() {
+    static const std::set<std::string> s = {
+        "Abs", "Acos", "Acosh", "Add", "Asin", "Asinh", "Atan", "Atanh", "AveragePool", "BatchNormalization", "Cast",
+        "Ceil", "Celu", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Cosh", "Div",
+        "Dropout", "Elu", "Erf", "Exp", "Flatten", "Floor", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
+        "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu", "Log",
+        "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal",
+        "ReduceMax", "ReduceMean", "Relu", "Reshape", "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin",
+        "Sinh", "Size", "Slice", "Softmax", "Softplus", "Softsign", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh",
+        "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample"};
+    return s;
+}
+
+}  // namespace
+
+namespace onnxio {
+/// The operator types the importer maps (docs/onnx.md, the conformance runner).
+const std::set<std::string>& import_ops() { return supported_ops(); }
+}  // namespace onnxio
+
+namespace {
+
+class Importer {
+public:
+    Importer(const onnx::ModelProto& m, const Shape& input_shape, std::string what)
+        : m_(m), g_(m.graph()), what_(std::move(what)), input_shape_(input_shape) {}
+
+    model run() {
+        read_opset();
+        read_initializers();
+        read_inputs();
+        sort_nodes();
+        check_op_types();
+        for (int i : order_) {
+            const auto& n = g_.node(i);
+            if (fused_.count(i)) continue;
+            bool poisoned = false;
+            for (const auto& in : n.input()) poisoned = poisoned || poisoned_.count(in);
+            if (!poisoned) {
+                try {
+                    convert(n, i);
+                    continue;
+                } catch (const Unsupported& u) {
+                    problems_.push_back(node_str(n) + ": " + u.why);
+                }
+            }
+            for (const auto& o : n.output()) poisoned_.insert(o);
+        }
+        if (!problems_.empty()) {
+            std::ostringstream os;
+            os << what_ << ": " << problems_.size() << " unsupported node(s):";
+            for (const auto& p : problems_) os << "\n  " << p;
+            EDDL_FAIL(os.str());
+        }
+        return finish();
+    }
+
+private:
+    const onnx::ModelProto& m_;
+    const onnx::GraphProto& g_;
+    std::string what_;
+    Shape input_shape_;
+    int64_t opset_ = 0;
+    int64_t static_batch_ = -1;  // the inputs' fixed batch size, when they declare one
+    std::map<std::string, Value> vals_;
+    std::map<std::string, std::vector<int>> consumers_;
+    std::set<std::string> graph_outputs_;
+    std::vector<int> order_;
+    std::set<int> fused_;
+    std::set<std::string> names_;
+    std::set<std::string> poisoned_;
+    std::vector<std::string> problems_;
+    vlayer inputs_;
+
+    static std::string node_str(const onnx::NodeProto& n) {
+        return "node '" + (n.name().empty() ? (n.output_size() ? n.output(0) : std::string("?")) : n.name()) + "' (" +
+               n.op_type() + ")";
+    }
+
+    void read_opset() {
+        for (const auto& o : m_.opset_import())
+            if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
+        EDDL_CHECK(opset_ > 0, what_ << ": the model declares no opset for the default ONNX domain");
+        EDDL_CHECK(opset_ >= onnxio::kMinOpset,
+                   what_ << ": opset " << opset_ << " is older than the oldest supported (" << onnxio::kMinOpset << ")");
+    }
+
+    void read_initializers() {
+        for (const auto& t : g_.initializer()) {
+            EDDL_CHECK(!t.name().empty(), what_ << ": an initializer has no name");
+            EDDL_CHECK(!vals_.count(t.name()), what_ << ": two initializers are named '" << t.name() << "'");
+            vals_[t.name()].c = std::make_shared<Const>(onnxio::from_proto(t, what_ + ": initializer '" + t.name() + "'"));
+        }
+        EDDL_CHECK(g_.sparse_initializer_size() == 0, what_ << ": sparse initializers are not supported");
+    }
+
+    void read_inputs() {
+        std::vector<const onnx::ValueInfoProto*> real;
+        for (const auto& in : g_.input())
+            if (!vals_.count(in.name())) real.push_back(&in);
+        EDDL_CHECK(!real.empty(), what_ << ": the graph has no inputs (besides initializers)");
+        EDDL_CHECK(input_shape_.empty() || real.size() == 1,
+                   what_ << ": input_shape given, but the model has " << real.size() << " inputs");
+        for (const auto* in : real) {
+            const std::string who = what_ + ": graph input '" + in->name() + "'";
+            EDDL_CHECK(in->type().has_tensor_type(), who << " is not a tensor");
+            const auto& tt = in->type().tensor_type();
+            const int64_t et = tt.elem_type();
+            EDDL_CHECK(is_float_type(et) || is_int_type(et), who << ": element type " << et << " is not supported");
+            EDDL_CHECK(tt.has_shape() && tt.shape().dim_size() >= 1,
+                       who << " has no shape or is a scalar; the first dimension must be the batch");
+            const auto& dims = tt.shape().dim();
+            if (dims[0].has_dim_value() && static_batch_ < 0) static_batch_ = dims[0].dim_value();
+            Shape s;
+            if (!input_shape_.empty()) {
+                EDDL_CHECK(int(input_shape_.size()) == dims.size() - 1 || dims.size() == 1,
+                           who << " has rank " << dims.size() << " (batch included) but input_shape "
+                               << shape_str(input_shape_) << " has " << input_shape_.size() << " dimensions");
+                s = input_shape_;
+            } else {
+                for (int i = 1; i < dims.size(); ++i) {
+                    EDDL_CHECK(dims[i].has_dim_value() && dims[i].dim_value() > 0,
+                               who << ": dimension " << i << " is "
+                                   << (dims[i].has_dim_param() ? "symbolic ('" + dims[i].dim_param() + "')" : "unknown")
+                                   << "; pass input_shape (batch excluded)");
+                    s.push_back(int(dims[i].dim_value()));
+                }
+            }
+            Value v;
+            v.vec = s.empty();
+            if (s.empty()) s = {1};
+            names_.insert(in->name());
+            v.l = std::make_shared<LInput>(s, in->name());
+            vals_[in->name()] = v;
+            inputs_.push_back(v.l);
+        }
+    }
+
+    void sort_nodes() {
+        std::map<std::string, int> producer;
+        const int nn = g_.node_size();
+        for (int i = 0; i < nn; ++i)
+            for (const auto& o : g_.node(i).output()) {
+                if (o.empty()) continue;
+                EDDL_CHECK(!vals_.count(o), what_ << ": " << node_str(g_.node(i)) << " writes '" << o
+                                                  << "', which is also an initializer or graph input");
+                EDDL_CHECK(producer.emplace(o, i).second, what_ << ": two nodes write '" << o << "'");
+            }
+        std::vector<int> pending(size_t(nn), 0);
+        std::vector<std::vector<int>> next(static_cast<size_t>(nn));
+        for (int i = 0; i < nn; ++i) {
+            const auto& n = g_.node(i);
+            for (const auto& in : n.input()) {
+                if (in.empty()) continue;
+                consumers_[in].push_back(i);
+                if (vals_.count(in)) continue;
+                auto it = producer.find(in);
+                EDDL_CHECK(it != producer.end(),
+                           what_ << ": " << node_str(n) << " reads '" << in
+                                 << "', which no node, initializer or graph input provides (missing initializer?)");
+                ++pending[size_t(i)];
+                next[size_t(it->second)].push_back(i);
+            }
+        }
+        std::vector<int> ready;
+        for (int i = nn - 1; i >= 0; --i)
+            if (!pending[size_t(i)]) ready.push_back(i);
+        while (!ready.empty()) {  // Kahn's algorithm, keeping the file's order among ready nodes
+            const int i = ready.back();
+            ready.pop_back();
+            order_.push_back(i);
+            std::vector<int> now;
+            for (int j : next[size_t(i)])
+                if (--pending[size_t(j)] == 0) now.push_back(j);
+            std::sort(now.rbegin(), now.rend());
+            ready.insert(ready.end(), now.begin(), now.end());
+            std::sort(ready.rbegin(), ready.rend());
+        }
+        if (int(order_.size()) != nn) {
+            std::ostringstream os;
+            int shown = 0;
+            for (int i = 0; i < nn && shown < 8; ++i)
+                if (pending[size_t(i)]) os << (shown++ ? ", " : "") << node_str(g_.node(i));
+            EDDL_FAIL(what_ << ": the graph has a cycle; nodes on or after it: " << os.str());
+        }
+        for (const auto& o : g_.output()) {
+            EDDL_CHECK(vals_.count(o.name()) || producer.count(o.name()),
+                       what_ << ": graph output '" << o.name() << "' is not produced by any node");
+            graph_outputs_.insert(o.name());
+        }
+        EDDL_CHECK(g_.output_size() > 0, what_ << ": the graph has no outputs");
+    }
+
+    void check_op_types() {
+        std::vector<std::string> bad;
+        for (int i : order_) {
+            const auto& n = g_.node(i);
+            if (!n.domain().empty() && n.domain() != "ai.onnx")
+                bad.push_back(node_str(n) + ": domain '" + n.domain() + "' is not supported");
+            else if (!supported_ops().count(n.op_type()))
+                bad.push_back(node_str(n) + ": operator " + n.op_type() + " is not supported");
+        }
+        if (bad.empty()) return;
+        std::ostringstream os;
+        os << what_ << ": " << bad.size() << " unsupported node(s):";
+        for (const auto& b : bad) os << "\n  " << b;
+        EDDL_FAIL(os.str());
+    }
+
+    // ---- access to operands ----
+    bool has_in(const onnx::NodeProto& n, int i) const { return i < n.input_size() && !n.input(i).empty(); }
+    const Value& in(const onnx::NodeProto& n, int i) const {
+        EDDL_CHECK(has_in(n, i), what_ << ": " << node_str(n) << " lacks input " << i);
+        return vals_.at(n.input(i));
+    }
+    const Const& cin(const onnx::NodeProto& n, int i, const char* role) const {
+        const Value& v = in(n, i);
+        if (!v.c) unsup(std::string("the ") + role + " (input " + std::to_string(i) + ", '" + n.input(i) +
+                        "') is computed at run time; only constants are supported there");
+        return *v.c;
+    }
+    layer lin(const onnx::NodeProto& n, int i, bool allow_vec = false) const {
+        const Value& v = in(n, i);
+        if (!v.l) unsup("input " + std::to_string(i) + " ('" + n.input(i) + "') is a constant where a computed tensor is expected");
+        if (v.vec && !allow_vec) unsup("1-D tensors ([batch]) are supported by element-wise operators only");
+        if (v.int_cast) unsup("a tensor cast to integers is only supported as Gather indices");
+        return v.l;
+    }
+    bool used(const std::string& name) const { return consumers_.count(name) || graph_outputs_.count(name); }
+    void need_unused_outputs(const onnx::NodeProto& n, int from) const {
+        for (int i = from; i < n.output_size(); ++i)
+            if (!n.output(i).empty() && used(n.output(i)))
+                unsup("output " + std::to_string(i) + " ('" + n.output(i) + "') is used; only the first output is supported");
+    }
+    void set_const(const onnx::NodeProto& n, Const c) { vals_[n.output(0)].c = std::make_shared<Const>(std::move(c)); }
+    void set_layer(const onnx::NodeProto& n, layer l, bool vec = false) {
+        Value v;
+        v.l = std::move(l);
+        v.vec = vec;
+        vals_[n.output(0)] = v;
+    }
+    std::string lname(const onnx::NodeProto& n, const std::string& suffix = "") {
+        std::string base = n.name().empty() ? n.output(0) : n.name();
+        if (!suffix.empty()) base += "/" + suffix;
+        std::string name = base;
+        for (int k = 2; names_.count(name); ++k) name = base + "_" + std::to_string(k);
+        names_.insert(name);
+        return name;
+    }
+    // the only consumer of n's first output, when there is exactly one and it is no graph output
+    const onnx::NodeProto* sole_consumer(const onnx::NodeProto& n, int* index) const {
+        auto it = consumers_.find(n.output(0));
+        if (it == consumers_.end() || it->second.size() != 1 || graph_outputs_.count(n.output(0))) return nullptr;
+        *index = it->second[0];
+        return &g_.node(*index);
+    }
+
+    static Shape full(const layer& l) {
+        Shape s{-1};
+        s.insert(s.end(), l->out_shape.begin(), l->out_shape.end());
+        return s;
+    }
+    static int64_t rank(const layer& l) { return int64_t(l->out_shape.size()) + 1; }
+    static void copy_into(Tensor& t, const std::vector<float>& v, const std::string& who) {
+        EDDL_CHECK(int64_t(v.size()) == t.size, who << ": " << v.size() << " values for a tensor of shape "
+                                                    << shape_str(t.shape) << " (shape mismatch)");
+        std::copy(v.begin(), v.end(), t.ptr);
+    }
+
+    // ---- folding of constant-only nodes ----
+    bool fold(const onnx::NodeProto& n) {
+        const std::string& op = n.op_type();
+        std::vector<const Const*> cs;
+        for (int i = 0; i < n.input_size(); ++i) {
+            if (n.input(i).empty()) {
+                cs.push_back(nullptr);
+                continue;
+            }
+            const Value& v = vals_.at(n.input(i));
+            if (!v.c) return false;
+            cs.push_back(v.c.get());
+        }
+        auto need = [&](size_t i) -> const Const& {
+            EDDL_CHECK(i < cs.size() && cs[i], what_ << ": " << node_str(n) << " lacks input " << i);
+            return *cs[i];
+        };
+        const std::string who = what_ + ": " + node_str(n);
+        if (op == "Identity") { set_const(n, need(0)); return true; }
+        if (op == "Cast") {
+            Attrs a(n, {"to", "saturate"});
+            Const c = need(0);
+            const int64_t to = a.i("to", onnx::TensorProto::FLOAT);
+            if (is_int_type(to)) {
+                if (has_batch(c)) {
+                    c.integer = true;
+                } else {
+                    for (double& x : c.v) x = to == onnx::TensorProto::BOOL ? double(x != 0) : std::trunc(x);
+                    c.integer = true;
+                }
+            } else if (is_float_type(to)) {
+                if (to != onnx::TensorProto::DOUBLE)
+                    for (double& x : c.v) x = double(float(x));
+                c.integer = false;
+            } else {
+                unsup("Cast to type " + std::to_string(to));
+            }
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Shape") {
+            Attrs a(n, {"start", "end"});
+            const Const& x = need(0);
+            const int64_t r = int64_t(x.dims.size());
+            int64_t s = a.i("start", 0), e = a.i("end", r);
+            if (s < 0) s += r;
+            if (e < 0) e += r;
+            s = std::clamp<int64_t>(s, 0, r);
+            e = std::clamp<int64_t>(e, 0, r);
+            Const c;
+            c.integer = true;
+            for (int64_t i = s; i < e; ++i) c.v.push_back(double(x.dims[size_t(i)]));
+            c.dims = {int64_t(c.v.size())};
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Size") {
+            Attrs a(n, {});
+            Const c;
+            c.integer = true;
+            c.v = {double(need(0).numel())};
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Gather") {
+            Attrs a(n, {"axis"});
+            const Const& d = need(0);
+            const Const& idx = need(1);
+            const int64_t r = int64_t(d.dims.size());
+            EDDL_CHECK(r >= 1, who << ": gathering from a scalar");
+            const int64_t ax = norm_axis(a.i("axis", 0), r, who);
+            const auto ii = idx.ints(who + ": indices");
+            int64_t outer = 1, inner = 1;
+            for (int64_t i = 0; i < ax; ++i) outer *= d.dims[size_t(i)];
+            for (int64_t i = ax + 1; i < r; ++i) inner *= d.dims[size_t(i)];
+            const int64_t len = d.dims[size_t(ax)];
+            Const c;
+            c.integer = d.integer;
+            c.dims.assign(d.dims.begin(), d.dims.begin() + ax);
+            c.dims.insert(c.dims.end(), idx.dims.begin(), idx.dims.end());
+            c.dims.insert(c.dims.end(), d.dims.begin() + ax + 1, d.dims.end());
+            for (int64_t o = 0; o < outer; ++o)
+                for (int64_t k : ii) {
+                    const int64_t j = k < 0 ? k + len : k;
+                    EDDL_CHECK(j >= 0 && j < len, who << ": index " << k << " out of range " << len);
+                    for (int64_t q = 0; q < inner; ++q) c.v.push_back(d.v[size_t((o * len + j) * inner + q)]);
+                }
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Unsqueeze" || op == "Squeeze") {
+            Attrs a(n, {"axes"});
+            Const c = need(0);
+            std::vector<int64_t> axes = a.ints("axes");
+            if (cs.size() > 1 && cs[1]) axes = cs[1]->ints(who + ": axes");
+            c.dims = reshape_dims_squeeze(op == "Unsqueeze", c.dims, axes, who, nullptr);
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Concat") {
+            Attrs a(n, {"axis"});
+            std::vector<const Const*> parts;
+            for (auto* c : cs)
+                if (c) parts.push_back(c);
+            EDDL_CHECK(!parts.empty(), who << ": no inputs");
+            const int64_t r = int64_t(parts[0]->dims.size());
+            const int64_t ax = norm_axis(a.i("axis", 0), r, who);
+            Const c;
+            c.integer = true;
+            c.dims = parts[0]->dims;
+            c.dims[size_t(ax)] = 0;
+            int64_t outer = 1;
+            for (int64_t i = 0; i < ax; ++i) outer *= c.dims[size_t(i)];
+            for (auto* p : parts) {
+                EDDL_CHECK(int64_t(p->dims.size()) == r, who << ": inputs of different ranks");
+                c.dims[size_t(ax)] += p->dims[size_t(ax)];
+                c.integer = c.integer && p->integer;
+            }
+            for (int64_t o = 0; o < outer; ++o)
+                for (auto* p : parts) {
+                    const int64_t blk = p->numel() / std::max<int64_t>(outer, 1);
+                    for (int64_t q = 0; q < blk; ++q) c.v.push_back(p->v[size_t(o * blk + q)]);
+                }
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Reshape") {
+            Attrs a(n, {"allowzero"});
+            Const c = need(0);
+            const auto t = need(1).ints(who + ": shape");
+            std::vector<int64_t> d;
+            int64_t known = 1, infer = -1;
+            for (size_t i = 0; i < t.size(); ++i) {
+                int64_t x = t[i];
+                if (x == 0 && !a.i("allowzero", 0)) x = c.dims.at(i);
+                if (x == -1) infer = int64_t(i);
+                else known *= x;
+                d.push_back(x);
+            }
+            if (infer >= 0) d[size_t(infer)] = known ? c.numel() / known : 0;
+            int64_t total = 1;
+            for (int64_t x : d) total *= x;
+            EDDL_CHECK(total == c.numel(), who << ": cannot reshape " << join(c.dims) << " to " << join(t));
+            c.dims = d;
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Flatten") {
+            Attrs a(n, {"axis"});
+            Const c = need(0);
+            const int64_t r = int64_t(c.dims.size());
+            int64_t ax = a.i("axis", 1);
+            if (ax < 0) ax += r;
+            int64_t p = 1;
+            for (int64_t i = 0; i < ax; ++i) p *= c.dims[size_t(i)];
+            c.dims = {p, c.numel() / std::max<int64_t>(p, 1)};
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Transpose") {
+            Attrs a(n, {"perm"});
+            const Const& x = need(0);
+            std::vector<int64_t> perm = a.ints("perm");
+            if (perm.empty())
+                for (int64_t i = int64_t(x.dims.size()) - 1; i >= 0; --i) perm.push_back(i);
+            set_const(n, transpose(x, perm));
+            return true;
+        }
+        if (op == "Slice") {
+            Attrs a(n, {"starts", "ends", "axes"});
+            const Const& x = need(0);
+            std::vector<int64_t> st = a.ints("starts"), en = a.ints("ends"), ax = a.ints("axes"), sp;
+            if (opset_ >= 10) {
+                st = need(1).ints(who);
+                en = need(2).ints(who);
+                if (cs.size() > 3 && cs[3]) ax = cs[3]->ints(who);
+                if (cs.size() > 4 && cs[4]) sp = cs[4]->ints(who);
+            }
+            const int64_t r = int64_t(x.dims.size());
+            if (ax.empty())
+                for (size_t i = 0; i < st.size(); ++i) ax.push_back(int64_t(i));
+            std::vector<int64_t> b(size_t(r), 0), e(x.dims), s(size_t(r), 1);
+            for (size_t i = 0; i < ax.size(); ++i) {
+                const int64_t k = norm_axis(ax[i], r, who), dim = x.dims[size_t(k)];
+                const int64_t step = sp.empty() ? 1 : sp[i];
+                EDDL_CHECK(step != 0, who << ": step 0");
+                int64_t s0 = st[i] < 0 ? st[i] + dim : st[i], e0 = en[i] < 0 ? en[i] + dim : en[i];
+                if (step > 0) {
+                    s0 = std::clamp<int64_t>(s0, 0, dim);
+                    e0 = std::clamp<int64_t>(e0, 0, dim);
+                } else {
+                    s0 = std::clamp<int64_t>(s0, 0, dim - 1);
+                    e0 = std::clamp<int64_t>(e0, -1, dim - 1);
+                }
+                b[size_t(k)] = s0;
+                e[size_t(k)] = e0;
+                s[size_t(k)] = step;
+            }
+            Const c;
+            c.integer = x.integer;
+            std::vector<std::vector<int64_t>> pos(static_cast<size_t>(r));
+            for (int64_t k = 0; k < r; ++k) {
+                for (int64_t j = b[size_t(k)]; s[size_t(k)] > 0 ? j < e[size_t(k)] : j > e[size_t(k)]; j += s[size_t(k)])
+                    pos[size_t(k)].push_back(j);
+                c.dims.push_back(int64_t(pos[size_t(k)].size()));
+            }
+            const auto sx = strides_of(x.dims);
+            const int64_t total = c.numel();
+            std::vector<int64_t> idx(size_t(r), 0);
+            for (int64_t q = 0; q < total; ++q) {
+                int64_t off = 0;
+                for (int64_t k = 0; k < r; ++k) off += pos[size_t(k)][size_t(idx[size_t(k)])] * sx[size_t(k)];
+                c.v.push_back(x.v[size_t(off)]);
+                for (int64_t k = r - 1; k >= 0; --k) {
+                    if (++idx[size_t(k)] < c.dims[size_t(k)]) break;
+                    idx[size_t(k)] = 0;
+                }
+            }
+            set_const(n, c);
+            return true;
+        }
+        static const std::map<std::string, std::function<double(double, double)>> bin = {
+            {"Add", [](double a, double b) { return a + b; }},
+            {"Sub", [](double a, double b) { return a - b; }},
+            {"Mul", [](double a, double b) { return a * b; }},
+            {"Div", [](double a, double b) { return a / b; }},
+            {"Pow", [](double a, double b) { return std::pow(a, b); }},
+            {"Max", [](double a, double b) { return std::max(a, b); }},
+            {"Min", [](double a, double b) { return std::min(a, b); }}};
+        if (auto it = bin.find(op); it != bin.end() && cs.size() >= 1) {
+            Attrs a(n, {});
+            Const c = need(0);
+            for (size_t i = 1; i < cs.size(); ++i) {
+                const bool ints = c.integer && need(i).integer;
+                c = broadcast(c, need(i), it->second);
+                if (ints && op == "Div")
+                    for (double& x : c.v) x = std::trunc(x);
+                c.integer = ints;
+            }
+            set_const(n, c);
+            return true;
+        }
+        static const std::map<std::string, double (*)(double)> un = {
+            {"Neg", [](double x) { return -x; }}, {"Sqrt", [](double x) { return std::sqrt(x); }},
+            {"Abs", [](double x) { return std::fabs(x); }}, {"Floor", [](double x) { return std::floor(x); }},
+            {"Ceil", [](double x) { return std::ceil(x); }}, {"Exp", [](double x) { return std::exp(x); }},
+            {"Log", [](double x) { return std::log(x); }}, {"Reciprocal", [](double x) { return 1.0 / x; }}};
+        if (auto it = un.find(op); it != un.end()) {
+            Attrs a(n, {});
+            Const c = need(0);
+            if (has_batch(c)) unsup("arithmetic on the batch size");
+            for (double& x : c.v) x = it->second(x);
+            set_const(n, c);
+            return true;
+        }
+        if (op == "ConstantOfShape") {
+            Attrs a(n, {"value"});
+            Const c;
+            c.dims = need(0).ints(who + ": shape");
+            for (int64_t d : c.dims) EDDL_CHECK(d >= 0 && d < (int64_t(1) << 31), who << ": shape " << join(c.dims));
+            double v = 0;
+            if (const auto* t = a.get("value")) {
+                const Const vv = onnxio::from_proto(t->t(), who + ": value");
+                EDDL_CHECK(vv.v.size() == 1, who << ": value must hold one element");
+                v = vv.v[0];
+                c.integer = vv.integer;
+            }
+            EDDL_CHECK(c.numel() <= (int64_t(1) << 28), who << ": too large");
+            c.v.assign(size_t(c.numel()), v);
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Range") {
+            Attrs a(n, {});
+            const double s = need(0).v.at(0), l = need(1).v.at(0), d = need(2).v.at(0);
+            EDDL_CHECK(d != 0, who << ": delta 0");
+            const double cnt = std::max(std::ceil((l - s) / d), 0.0);
+            EDDL_CHECK(cnt < double(1 << 28), who << ": too large");
+            Const c;
+            c.integer = need(0).integer;
+            for (int64_t i = 0; i < int64_t(cnt); ++i) c.v.push_back(s + double(i) * d);
+            c.dims = {int64_t(c.v.size())};
+            set_const(n, c);
+            return true;
+        }
+        return false;
+    }
+
+    // Output dims of Squeeze / Unsqueeze of `d` (full shape); `layer_mode` forbids the batch axis.
+    std::vector<int64_t> reshape_dims_squeeze(bool unsqueeze, const std::vector<int64_t>& d, std::vector<int64_t> axes,
+                                              const std::string& who, bool* touches_batch) {
+        std::vector<int64_t> out;
+        if (unsqueeze) {
+            const int64_t r = int64_t(d.size() + axes.size());
+            for (auto& a : axes) a = norm_axis(a, r, who);
+            std::sort(axes.begin(), axes.end());
+            size_t k = 0;
+            for (int64_t i = 0; i < r; ++i) {
+                if (std::binary_search(axes.begin(), axes.end(), i)) out.push_back(1);
+                else out.push_back(d.at(k++));
+            }
+            if (touches_batch) *touches_batch = std::binary_search(axes.begin(), axes.end(), 0);
+        } else {
+            const int64_t r = int64_t(d.size());
+            for (auto& a : axes) a = norm_axis(a, r, who);
+            for (int64_t i = 0; i < r; ++i) {
+                const bool listed = std::find(axes.begin(), axes.end(), i) != axes.end();
+                if (listed) EDDL_CHECK(d[size_t(i)] == 1 || d[size_t(i)] == -1, who << ": squeezing axis " << i << " of size " << d[size_t(i)]);
+                if (listed || (axes.empty() && d[size_t(i)] == 1 && !(touches_batch && i == 0))) continue;
+                out.push_back(d[size_t(i)]);
+            }
+            if (touches_batch) *touches_batch = std::find(axes.begin(), axes.end(), 0) != axes.end();
+        }
+        return out;
+    }
+
+    // ---- the operators ----
+    void convert(const onnx::NodeProto& n, int index) {
+        const std::string& op = n.op_type();
+        EDDL_CHECK(n.output_size() >= 1 && !n.output(0).empty(), what_ << ": " << node_str(n) << " has no output");
+        if (op == "Constant") {
+            Attrs a(n, {"value", "value_float", "value_floats", "value_int", "value_ints"});
+            Const c;
+            if (const auto* t = a.get("value")) c = onnxio::from_proto(t->t(), what_ + ": " + node_str(n));
+            else if (a.has("value_float")) c.v = {a.f("value_float", 0)};
+            else if (a.has("value_int")) {
+                c.v = {double(a.i("value_int", 0))};
+                c.integer = true;
+            } else if (a.has("value_floats")) {
+                for (float f : a.floats("value_floats")) c.v.push_back(f);
+                c.dims = {int64_t(c.v.size())};
+            } else if (a.has("value_ints")) {
+                for (int64_t x : a.ints("value_ints")) c.v.push_back(double(x));
+                c.dims = {int64_t(c.v.size())};
+                c.integer = true;
+            } else {
+                unsup("Constant without a supported value attribute (sparse_value, strings)");
+            }
+            set_const(n, c);
+            return;
+        }
+        if (op == "Shape" && n.input_size() > 0 && vals_.at(n.input(0)).l) {  // of a layer: the batch stays symbolic
+            Attrs a(n, {"start", "end"});
+            const layer x = lin(n, 0);
+            Const c;
+            c.integer = true;
+            c.v.push_back(kBatch);
+            for (int d : x->out_shape) c.v.push_back(d);
+            const int64_t r = int64_t(c.v.size());
+            int64_t s = a.i("start", 0), e = a.i("end", r);
+            if (s < 0) s += r;
+            if (e < 0) e += r;
+            s = std::clamp<int64_t>(s, 0, r);
+            e = std::clamp<int64_t>(e, s, r);
+            c.v = std::vector<double>(c.v.begin() + s, c.v.begin() + e);
+            c.dims = {int64_t(c.v.size())};
+            set_const(n, c);
+            return;
+        }
+        if (fold(n)) return;
+        if (op == "Size" || op == "Range" || op == "ConstantOfShape") unsup("depends on the batch size");
+        if (op == "Identity") {
+            Attrs a(n, {});
+            vals_[n.output(0)] = in(n, 0);
+            return;
+        }
+        if (op == "Cast") {
+            Attrs a(n, {"to", "saturate"});
+            Value v = in(n, 0);
+            const int64_t to = a.i("to", 1);
+            if (is_int_type(to)) {
+                auto it = consumers_.find(n.output(0));
+                bool ok = it != consumers_.end() && !graph_outputs_.count(n.output(0));
+                if (ok)
+                    for (int j : it->second) {
+                        const auto& c = g_.node(j);
+                        ok = ok && c.op_type() == "Gather" && c.input_size() > 1 && c.input(1) == n.output(0) &&
+                             c.input(0) != n.output(0);
+                    }
+                if (!ok) unsup("casting a computed tensor to an integer type (supported for Gather indices only)");
+                v.int_cast = true;
+            } else if (!is_float_type(to)) {
+                unsup("Cast to type " + std::to_string(to));
+            }
+            vals_[n.output(0)] = v;
+            return;
+        }
+        if (unary(n)) return;
+        if (binary(n, index)) return;
+        if (op == "Gemm") return gemm(n);
+        if (op == "MatMul") return matmul(n, index);
+        if (op == "Conv") return conv(n, index);
+        if (op == "ConvTranspose") return convt(n);
+        if (op == "MaxPool" || op == "AveragePool") return pool(n);
+        if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+            Attrs a(n, {});
+            const layer x = lin(n, 0);
+            if (x->out_shape.size() < 2 || x->out_shape.size() > 4) unsup("needs 1 to 3 spatial dimensions");
+            set_layer(n, std::make_shared<LPool2D>(x, op == "GlobalMaxPool" ? PoolKind::Max : PoolKind::Avg,
+                                                   std::vector<int>{}, std::vector<int>{}, "", true, lname(n),
+                                                   std::vector<int>{}, 0));
+            return;
+        }
+        if (op == "BatchNormalization") return batchnorm(n);
+        if (op == "InstanceNormalization") return instancenorm(n);
+        if (op == "LayerNormalization") return layernorm(n);
+        if (op == "Dropout") return dropout(n, index);
+        if (op == "Flatten") {
+            Attrs a(n, {"axis"});
+            const layer x = lin(n, 0);
+            const int64_t ax = norm_axis(a.i("axis", 1), rank(x), what_ + ": " + node_str(n));
+            if (ax != 1) unsup("axis " + std::to_string(ax) + " (only 1 keeps the batch dimension)");
+            set_layer(n, std::make_shared<LReshape>(x, Shape{-1}, lname(n), "Flatten"));
+            return;
+        }
+        if (op == "Reshape") return reshape(n);
+        if (op == "Squeeze" || op == "Unsqueeze") {
+            Attrs a(n, {"axes"});
+            const layer x = lin(n, 0);
+            std::vector<int64_t> axes = a.ints("axes");
+            if (has_in(n, 1)) axes = cin(n, 1, "axes").ints(what_ + ": axes");
+            std::vector<int64_t> d{-1};
+            for (int s : x->out_shape) d.push_back(s);
+            bool batch = false;
+            const auto out = reshape_dims_squeeze(op == "Unsqueeze", d, axes, what_ + ": " + node_str(n), &batch);
+            if (batch || out.empty() || out[0] != -1) unsup("changes the batch dimension");
+            if (out.size() < 2) unsup("would leave a [batch] tensor");
+            set_layer(n, std::make_shared<LReshape>(x, Shape(out.begin() + 1, out.end()), lname(n), "Reshape"));
+            return;
+        }
+        if (op == "Transpose") {
+            Attrs a(n, {"perm"});
+            const layer x = lin(n, 0);
+            std::vector<int64_t> perm = a.ints("perm");
+            if (perm.empty())
+                for (int64_t i = rank(x) - 1; i >= 0; --i) perm.push_back(i);
+            EDDL_CHECK(int64_t(perm.size()) == rank(x), what_ << ": " << node_str(n) << ": perm " << join(perm)
+                                                              << " for rank " << rank(x));
+            if (perm[0] != 0) unsup("moves the batch dimension");
+            std::vector<int> dims;
+            bool identity = true;
+            for (size_t i = 1; i < perm.size(); ++i) {
+                dims.push_back(int(perm[i]) - 1);
+                identity = identity && perm[i] == int64_t(i);
+            }
+            if (identity) vals_[n.output(0)] = in(n, 0);
+            else set_layer(n, std::make_shared<LPermute>(x, dims, lname(n)));
+            return;
+        }
+        if (op == "Concat") {
+            Attrs a(n, {"axis"});
+            vlayer ps;
+            for (int i = 0; i < n.input_size(); ++i) ps.push_back(lin(n, i));
+            const int64_t ax = norm_axis(a.i("axis", 0), rank(ps[0]), what_ + ": " + node_str(n));
+            if (ax == 0) unsup("concatenates along the batch dimension");
+            if (ps.size() == 1) vals_[n.output(0)] = in(n, 0);
+            else set_layer(n, std::make_shared<LConcat>(ps, int(ax) - 1, lname(n)));
+            return;
+        }
+        if (op == "Softmax") return softmax(n);
+        if (op == "Pad") return pad(n);
+        if (op == "Resize" || op == "Upsample") return resize(n);
+        if (op == "ReduceMean" || op == "ReduceMax") return reduce(n);
+        if (op == "Gather") return gather(n);
+        if (op == "Slice") return slice(n);
+        if (op == "Sum" || op == "Mean" || op == "Max" || op == "Min") unsup("mixes constants and computed tensors");
+        unsup("this operand form is not supported");
+    }
+
+    bool unary(const onnx::NodeProto& n) {
+        const std::string& op = n.op_type();
+        static const std::map<std::string, const char*> acts = {
+            {"Relu", "relu"}, {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"}, {"Softsign", "softsign"},
+            {"Softplus", "softplus"}, {"Exp", "exponential"}};
+        static const std::map<std::string, EwFn> ews = {
+            {"Abs", EwFn::Abs},   {"Neg", EwFn::Neg},     {"Sqrt", EwFn::Sqrt},   {"Reciprocal", EwFn::Reciprocal},
+            {"Log", EwFn::Log},   {"Sin", EwFn::Sin},     {"Cos", EwFn::Cos},     {"Tan", EwFn::Tan},
+            {"Asin", EwFn::Asin}, {"Acos", EwFn::Acos},   {"Atan", EwFn::Atan},   {"Sinh", EwFn::Sinh},
+            {"Cosh", EwFn::Cosh}, {"Asinh", EwFn::Asinh}, {"Acosh", EwFn::Acosh}, {"Atanh", EwFn::Atanh},
+            {"Floor", EwFn::Floor}, {"Ceil", EwFn::Ceil}, {"Round", EwFn::Round}, {"Sign", EwFn::Sign},
+            {"Erf", EwFn::Erf},   {"HardSwish", EwFn::HardSwish}, {"Mish", EwFn::Mish}};
+        auto act = [&](const char* name, float alpha) {
+            const Value& v = in(n, 0);
+            set_layer(n, std::make_shared<LActivation>(lin(n, 0, true), name, alpha, lname(n)), v.vec);
+        };
+        auto ew = [&](EwFn fn, float a, float b) {
+            const Value& v = in(n, 0);
+            set_layer(n, std::make_shared<LElementwise>(lin(n, 0, true), fn, op, a, b, std::vector<int64_t>{},
+                                                        std::vector<float>{}, lname(n)),
+                      v.vec);
+        };
+        if (auto it = acts.find(op); it != acts.end()) {
+            Attrs a(n, {});
+            act(it->second, 0.0f);
+            return true;
+        }
+        if (auto it = ews.find(op); it != ews.end()) {
+            Attrs a(n, {});
+            ew(it->second, 0, 0);
+            return true;
+        }
+        if (op == "LeakyRelu") {
+            Attrs a(n, {"alpha"});
+            act("leaky_relu", a.f("alpha", 0.01f));
+        } else if (op == "Elu") {
+            Attrs a(n, {"alpha"});
+            act("elu", a.f("alpha", 1.0f));
+        } else if (op == "ThresholdedRelu") {
+            Attrs a(n, {"alpha"});
+            act("thresholded_relu", a.f("alpha", 1.0f));
+        } else if (op == "Selu") {
+            Attrs a(n, {"alpha", "gamma"});
+            const float al = a.f("alpha", 1.67326319217681884765625f), ga = a.f("gamma", 1.05070102214813232421875f);
+            if (al == 1.67326319217681884765625f && ga == 1.05070102214813232421875f) act("selu", 0);
+            else ew(EwFn::Selu, al, ga);
+        } else if (op == "HardSigmoid") {
+            Attrs a(n, {"alpha", "beta"});
+            const float al = a.f("alpha", 0.2f), be = a.f("beta", 0.5f);
+            if (al == 0.2f && be == 0.5f) act("hard_sigmoid", 0);
+            else ew(EwFn::HardSigmoid, al, be);
+        } else if (op == "Celu") {
+            Attrs a(n, {"alpha"});
+            ew(EwFn::Celu, a.f("alpha", 1.0f), 0);
+        } else if (op == "Clip") {
+            Attrs a(n, {"min", "max"});
+            float lo = a.f("min", -std::numeric_limits<float>::infinity());
+            float hi = a.f("max", std::numeric_limits<float>::infinity());
+            if (has_in(n, 1)) lo = float(cin(n, 1, "minimum").v.at(0));
+            if (has_in(n, 2)) hi = float(cin(n, 2, "maximum").v.at(0));
+            ew(EwFn::Clip, lo, hi);
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    // Add Sub Mul Div Pow Max Min Sum Mean with layer operands
+    bool binary(const onnx::NodeProto& n, int index) {
+        const std::string& op = n.op_type();
+        static const std::set<std::string> ops = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean"};
+        if (!ops.count(op)) return false;
+        Attrs a(n, {"broadcast", "axis", "consumed_inputs"});
+        if (a.i("broadcast", 0) && a.has("axis")) unsup("legacy broadcast with an axis");
+        int nl = 0;
+        for (int i = 0; i < n.input_size(); ++i) nl += vals_.at(n.input(i)).l ? 1 : 0;
+        if (nl == n.input_size()) {  // every operand computed: a merge layer, equal shapes
+            vlayer ps;
+            bool vec = in(n, 0).vec;
+            for (int i = 0; i < n.input_size(); ++i) {
+                ps.push_back(lin(n, i, true));
+                if (in(n, i).vec != vec || ps.back()->out_shape != ps[0]->out_shape)
+                    unsup("operands of different shapes (broadcasting between computed tensors)");
+            }
+            if (ps.size() == 1) {
+                vals_[n.output(0)] = in(n, 0);
+                return true;
+            }
+            static const std::map<std::string, MergeOp> merges = {
+                {"Add", MergeOp::Add}, {"Sum", MergeOp::Add}, {"Sub", MergeOp::Subtract}, {"Mul", MergeOp::Multiply},
+                {"Mean", MergeOp::Average}, {"Max", MergeOp::Maximum}, {"Min", MergeOp::Minimum}};
+            auto it = merges.find(op);
+            if (it == merges.end()) unsup("both operands computed");
+            set_layer(n, std::make_shared<LMerge>(ps, it->second, lname(n)), vec);
+            return true;
+        }
+        if (n.input_size() != 2 || nl != 1) unsup("mixes constants and computed tensors");
+        const bool first = bool(vals_.at(n.input(0)).l);
+        const Value& xv = in(n, first ? 0 : 1);
+        const layer x = lin(n, first ? 0 : 1, true);
+        const Const& c = *in(n, first ? 1 : 0).c;
+        if (has_batch(c)) unsup("arithmetic on the batch size");
+        if (xv.vec && c.numel() != 1) unsup("1-D tensors ([batch]) with a constant of more than one element");
+        // the constant must broadcast onto the sample without growing it
+        const int64_t R = rank(x), cr = int64_t(c.dims.size());
+        bool fits = cr <= R && (cr < R || c.dims[0] == 1);
+        for (int64_t i = 0; fits && i < cr; ++i) {
+            const int64_t d = c.dims[size_t(i)], pos = R - cr + i;
+            fits = d == 1 || (pos >= 1 && d == x->out_shape[size_t(pos - 1)]);
+        }
+        if (!fits) unsup("constant of shape " + join(c.dims) + " does not broadcast onto " + shape_str(full(x)));
+        if (op == "Mul" && c.numel() == 1) {
+            set_layer(n, std::make_shared<LActivation>(x, "linear", float(c.v[0]), lname(n)), xv.vec);
+            return true;
+        }
+        EwFn fn;
+        if (op == "Add" || op == "Sum") fn = EwFn::Add;
+        else if (op == "Sub") fn = first ? EwFn::Sub : EwFn::RSub;
+        else if (op == "Mul") fn = EwFn::Mul;
+        else if (op == "Div") fn = first ? EwFn::Div : EwFn::RDiv;
+        else if (op == "Pow" && first) fn = EwFn::Pow;
+        else if (op == "Max") fn = EwFn::Max;
+        else if (op == "Min") fn = EwFn::Min;
+        else unsup("this operand order");
+        (void)index;
+        set_layer(n, std::make_shared<LElementwise>(x, fn, op == "Sum" ? "Add" : op, 0.0f, 0.0f, c.dims, c.floats(), lname(n)),
+                  xv.vec);
+        return true;
+    }
+
+    // a constant [units] (or [1, units], or one value) that may follow as a bias: fuses node j
+    bool bias_after(const onnx::NodeProto& n, int units, int spatial_rank, std::vector<float>& bias, int* fused) {
+        int j;
+        const auto* c = sole_consumer(n, &j);
+        if (!c || c->op_type() != "Add" || c->input_size() != 2) return false;
+        const std::string& other = c->input(0) == n.output(0) ? c->input(1) : c->input(0);
+        if (other == n.output(0)) return false;
+        auto it = vals_.find(other);
+        if (it == vals_.end() || !it->second.c) return false;
+        const Const& b = *it->second.c;
+        if (b.numel() != units || has_batch(b)) return false;
+        // the units must sit on the channel axis: trailing dims after it all 1
+        std::vector<int64_t> d = b.dims;
+        while (!d.empty() && d.front() == 1 && int(d.size()) > spatial_rank + 1) d.erase(d.begin());
+        if (d.empty() || d[0] != units || int(d.size()) != spatial_rank + 1) {
+            if (!(b.numel() == 1 && units == 1)) return false;
+        }
+        for (size_t i = 1; i < d.size(); ++i)
+            if (d[i] != 1) return false;
+        bias = b.floats();
+        *fused = j;
+        return true;
+    }
+
+    void gemm(const onnx::NodeProto& n) {
+        Attrs a(n, {"alpha", "beta", "transA", "transB", "broadcast"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        if (x->out_shape.size() != 1) unsup("input A must be 2-D [batch, features]");
+        if (a.i("transA", 0)) unsup("transA=1 (A holds the batch)");
+        const Const& B = cin(n, 1, "matrix B");
+        EDDL_CHECK(B.dims.size() == 2, who << ": B has shape " << join(B.dims) << ", expected 2-D");
+        const bool tb = a.i("transB", 0) != 0;
+        const int64_t K = tb ? B.dims[1] : B.dims[0], M = tb ? B.dims[0] : B.dims[1];
+        EDDL_CHECK(K == x->out_shape[0], who << ": shape mismatch: A has " << x->out_shape[0] << " features, B has shape "
+                                             << join(B.dims) << (tb ? " (transposed)" : ""));
+        const float alpha = a.f("alpha", 1.0f), beta = a.f("beta", 1.0f);
+        std::vector<float> bias;
+        if (has_in(n, 2)) {
+            const Const& C = cin(n, 2, "bias C");
+            if (C.numel() == 1) bias.assign(size_t(M), float(C.v[0]));
+            else if (C.numel() == M && (C.dims.size() == 1 || (C.dims.size() == 2 && C.dims[0] == 1))) bias = C.floats();
+            else unsup("C of shape " + join(C.dims) + " (depends on the batch)");
+            for (float& v : bias) v *= beta;
+        }
+        auto d = std::make_shared<LDense>(x, int(M), !bias.empty(), lname(n));
+        float* w = d->params[0]->ptr;
+        for (int64_t k = 0; k < K; ++k)
+            for (int64_t m = 0; m < M; ++m)
+                w[k * M + m] = alpha * float(tb ? B.v[size_t(m * K + k)] : B.v[size_t(k * M + m)]);
+        if (!bias.empty()) copy_into(*d->params[1], bias, who);
+        set_layer(n, d);
+    }
+
+    void matmul(const onnx::NodeProto& n, int) {
+        Attrs a(n, {});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        if (x->out_shape.size() != 1) unsup("input A must be 2-D [batch, features]");
+        const Const& B = cin(n, 1, "matrix B");
+        if (B.dims.size() != 2) unsup("B of shape " + join(B.dims) + " (only 2-D)");
+        EDDL_CHECK(B.dims[0] == x->out_shape[0], who << ": shape mismatch: A has " << x->out_shape[0]
+                                                     << " features, B has shape " << join(B.dims));
+        const int M = int(B.dims[1]);
+        std::vector<float> bias;
+        int fused = -1;
+        const bool with_bias = bias_after(n, M, 0, bias, &fused);
+        auto d = std::make_shared<LDense>(x, M, with_bias, lname(n));
+        copy_into(*d->params[0], B.floats(), who);
+        if (with_bias) {
+            copy_into(*d->params[1], bias, who);
+            fused_.insert(fused);
+            set_layer(g_.node(fused), d);
+        }
+        set_layer(n, d);
+    }
+
+    // begin/end pads per spatial dimension from auto_pad / pads
+    void spatial_pads(const Attrs& a, const layer& x, const std::vector<int64_t>& k, const std::vector<int64_t>& s,
+                      const std::vector<int64_t>& d, std::vector<int>& begin, std::vector<int>& end,
+                      const std::string& who) {
+        const size_t r = k.size();
+        const std::string ap = a.s("auto_pad", "NOTSET");
+        begin.assign(r, 0);
+        end.assign(r, 0);
+        if (ap == "NOTSET") {
+            const auto p = a.ints("pads", std::vector<int64_t>(2 * r, 0));
+            EDDL_CHECK(p.size() == 2 * r, who << ": pads " << join(p) << " for " << r << " spatial dimensions");
+            for (size_t i = 0; i < r; ++i) {
+                begin[i] = int(p[i]);
+                end[i] = int(p[i + r]);
+                EDDL_CHECK(begin[i] >= 0 && end[i] >= 0, who << ": negative pads " << join(p));
+            }
+        } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+            for (size_t i = 0; i < r; ++i) {
+                const int64_t in = x->out_shape[i + 1], out = (in + s[i] - 1) / s[i];
+                const int64_t total = std::max<int64_t>((out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in, 0);
+                const int64_t small = total / 2;
+                begin[i] = int(ap == "SAME_UPPER" ? small : total - small);
+                end[i] = int(total - begin[i]);
+            }
+        } else if (ap != "VALID") {
+            unsup("auto_pad '" + ap + "'");
+        }
+    }
+
+    void conv(const onnx::NodeProto& n, int) {
+        Attrs a(n, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int r = int(x->out_shape.size()) - 1;
+        if (r < 1 || r > 3) unsup("input of rank " + std::to_string(r + 2) + " (1 to 3 spatial dimensions supported)");
+        const Const& W = cin(n, 1, "weight");
+        const int64_t group = a.i("group", 1);
+        EDDL_CHECK(int(W.dims.size()) == r + 2, who << ": weight of shape " << join(W.dims) << " for a " << r << "-D input");
+        EDDL_CHECK(group >= 1 && W.dims[1] * group == x->out_shape[0],
+                   who << ": shape mismatch: weight " << join(W.dims) << " with group " << group << " for "
+                       << x->out_shape[0] << " input channels");
+        std::vector<int64_t> k(W.dims.begin() + 2, W.dims.end());
+        if (a.has("kernel_shape"))
+            EDDL_CHECK(a.ints("kernel_shape") == k, who << ": kernel_shape " << join(a.ints("kernel_shape"))
+                                                        << " differs from the weight's " << join(k));
+        const auto s = a.ints("strides", std::vector<int64_t>(size_t(r), 1));
+        const auto d = a.ints("dilations", std::vector<int64_t>(size_t(r), 1));
+        EDDL_CHECK(int(s.size()) == r && int(d.size()) == r, who << ": strides/dilations need " << r << " values");
+        std::vector<int> b, e;
+        spatial_pads(a, x, k, s, d, b, e, who);
+        std::vector<int> pads;
+        for (int i = 0; i < r; ++i) {
+            pads.push_back(b[size_t(i)]);
+            pads.push_back(e[size_t(i)]);
+        }
+        const int F = int(W.dims[0]);
+        std::vector<float> bias;
+        int fused = -1;
+        bool with_bias = has_in(n, 2);
+        if (with_bias) {
+            const Const& B = cin(n, 2, "bias");
+            EDDL_CHECK(B.numel() == F, who << ": shape mismatch: bias of " << B.numel() << " values for " << F << " filters");
+            bias = B.floats();
+        } else {
+            with_bias = bias_after(n, F, r, bias, &fused);
+        }
+        auto c = std::make_shared<LConv2D>(x, F, std::vector<int>(k.begin(), k.end()), std::vector<int>(s.begin(), s.end()),
+                                           "", pads, with_bias, int(group), std::vector<int>(d.begin(), d.end()), lname(n), r);
+        copy_into(*c->params[0], W.floats(), who);
+        if (with_bias) copy_into(*c->params[1], bias, who);
+        if (fused >= 0) {
+            fused_.insert(fused);
+            set_layer(g_.node(fused), c);
+        }
+        set_layer(n, c);
+    }
+
+    void convt(const onnx::NodeProto& n) {
+        Attrs a(n, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        if (x->out_shape.size() != 3) unsup("only 2-D transposed convolution is supported");
+        if (a.i("group", 1) != 1) unsup("group > 1");
+        const Const& W = cin(n, 1, "weight");
+        EDDL_CHECK(W.dims.size() == 4 && W.dims[0] == x->out_shape[0],
+                   who << ": shape mismatch: weight " << join(W.dims) << " for " << x->out_shape[0] << " input channels");
+        const std::vector<int64_t> k{W.dims[2], W.dims[3]};
+        if (a.has("kernel_shape")) EDDL_CHECK(a.ints("kernel_shape") == k, who << ": kernel_shape differs from the weight's");
+        const auto s = a.ints("strides", {1, 1}), d = a.ints("dilations", {1, 1});
+        const auto op = a.ints("output_padding", {0, 0});
+        EDDL_CHECK(s.size() == 2 && d.size() == 2 && op.size() == 2, who << ": strides/dilations/output_padding need 2 values");
+        std::vector<int64_t> pb(2), pe(2);
+        const std::string ap = a.s("auto_pad", "NOTSET");
+        if (a.has("output_shape") || ap == "SAME_UPPER" || ap == "SAME_LOWER") {
+            auto os = a.ints("output_shape");
+            if (os.size() > 2) os = std::vector<int64_t>(os.end() - 2, os.end());
+            for (int i = 0; i < 2; ++i) {
+                const int64_t in = x->out_shape[size_t(i) + 1];
+                const int64_t out = os.empty() ? in * s[size_t(i)] : os[size_t(i)];
+                const int64_t total = s[size_t(i)] * (in - 1) + op[size_t(i)] + (k[size_t(i)] - 1) * d[size_t(i)] + 1 - out;
+                if (total < 0) unsup("output_shape larger than the full transposed convolution");
+                const bool lower = ap == "SAME_LOWER";
+                pb[size_t(i)] = lower ? total - total / 2 : total / 2;
+                pe[size_t(i)] = total - pb[size_t(i)];
+            }
+        } else if (ap == "NOTSET") {
+            const auto p = a.ints("pads", {0, 0, 0, 0});
+            EDDL_CHECK(p.size() == 4, who << ": pads need 4 values");
+            pb = {p[0], p[1]};
+            pe = {p[2], p[3]};
+        } else if (ap != "VALID") {
+            unsup("auto_pad '" + ap + "'");
+        }
+        const int F = int(W.dims[1]);
+        std::vector<int> pads{int(pb[0]), int(pe[0] - op[0]), int(pb[1]), int(pe[1] - op[1])};
+        const bool bias = has_in(n, 2);
+        auto c = std::make_shared<LConvT2D>(x, F, std::vector<int>{int(k[0]), int(k[1])}, std::vector<int>{int(s[0]), int(s[1])},
+                                            "", pads, std::vector<int>{}, bias, std::vector<int>{int(d[0]), int(d[1])}, lname(n));
+        copy_into(*c->params[0], W.floats(), who);
+        if (bias) copy_into(*c->params[1], cin(n, 2, "bias").floats(), who);
+        set_layer(n, c);
+    }
+
+    void pool(const onnx::NodeProto& n) {
+        const bool maxp = n.op_type() == "MaxPool";
+        Attrs a(n, {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides", "storage_order",
+                    "count_include_pad"});
+        const std::string who = what_ + ": " + node_str(n);
+        need_unused_outputs(n, 1);
+        const layer x = lin(n, 0);
+        const int r = int(x->out_shape.size()) - 1;
+        if (r < 1 || r > 3) unsup("1 to 3 spatial dimensions supported");
+        const auto k = a.ints("kernel_shape");
+        EDDL_CHECK(int(k.size()) == r, who << ": kernel_shape " << join(k) << " for " << r << " spatial dimensions");
+        const auto s = a.ints("strides", std::vector<int64_t>(size_t(r), 1));
+        const auto d = a.ints("dilations", std::vector<int64_t>(size_t(r), 1));
+        for (int64_t v : d)
+            if (v != 1) unsup("dilations other than 1");
+        if (a.i("storage_order", 0) != 0) unsup("storage_order 1");
+        std::vector<int> b, e;
+        spatial_pads(a, x, k, s, d, b, e, who);
+        bool symmetric = true, zero = true;
+        for (int i = 0; i < r; ++i) {
+            symmetric = symmetric && b[size_t(i)] == e[size_t(i)];
+            zero = zero && b[size_t(i)] == 0 && e[size_t(i)] == 0;
+            if (b[size_t(i)] >= k[size_t(i)] || e[size_t(i)] >= k[size_t(i)]) unsup("padding as large as the window");
+        }
+        if (!maxp && a.i("count_include_pad", 0) && !zero) unsup("count_include_pad=1 with padding");
+        // ceil_mode: fine when it gives the same size as floor
+        if (a.i("ceil_mode", 0))
+            for (int i = 0; i < r; ++i) {
+                const int64_t span = x->out_shape[size_t(i) + 1] + b[size_t(i)] + e[size_t(i)] - k[size_t(i)];
+                if (span % s[size_t(i)] != 0) unsup("ceil_mode=1 where it changes the output size");
+            }
+        std::string padding;
+        std::vector<int> pads;
+        if (zero) {
+            padding = "valid";
+        } else if (symmetric) {
+            pads = b;
+        } else {  // asymmetric: only our "same" split (extra at the end, output ceil(in / stride))
+            for (int i = 0; i < r; ++i) {
+                const int64_t in = x->out_shape[size_t(i) + 1], out = (in + s[size_t(i)] - 1) / s[size_t(i)];
+                const int64_t total = std::max<int64_t>((out - 1) * s[size_t(i)] + k[size_t(i)] - in, 0);
+                if (b[size_t(i)] != total / 2 || e[size_t(i)] != total - total / 2) unsup("asymmetric padding " + join(a.ints("pads")));
+            }
+            padding = "same";
+        }
+        set_layer(n, std::make_shared<LPool2D>(x, maxp ? PoolKind::Max : PoolKind::Avg, std::vector<int>(k.begin(), k.end()),
+                                               std::vector<int>(s.begin(), s.end()), padding, false, lname(n), pads, r));
+    }
+
+    void batchnorm(const onnx::NodeProto& n) {
+        Attrs a(n, {"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"});
+        const std::string who = what_ + ": " + node_str(n);
+        if (a.i("training_mode", 0)) unsup("training_mode=1");
+        if (a.i("spatial", 1) != 1) unsup("spatial=0");
+        need_unused_outputs(n, 1);
+        const layer x = lin(n, 0);
+        const int C = x->out_shape[0];
+        const Const &sc = cin(n, 1, "scale"), &bi = cin(n, 2, "bias"), &mu = cin(n, 3, "mean"), &va = cin(n, 4, "variance");
+        for (const Const* c : {&sc, &bi, &mu, &va})
+            EDDL_CHECK(c->numel() == C, who << ": shape mismatch: " << c->numel() << " statistics or weights for " << C << " channels");
+        float momentum = a.f("momentum", 0.9f);
+        if (!(momentum >= 0 && momentum < 1)) momentum = 0.9f;
+        const bool fixed = n.input(1).size() > 12 && n.input(1).compare(n.input(1).size() - 12, 12, ".fixed_scale") == 0;
+        auto bn = std::make_shared<LBatchNorm>(x, momentum, a.f("epsilon", 1e-5f), !fixed, lname(n));
+        if (!fixed) {
+            copy_into(*bn->params[0], sc.floats(), who);
+            copy_into(*bn->params[1], bi.floats(), who);
+        }
+        copy_into(*bn->states[0], mu.floats(), who);
+        copy_into(*bn->states[1], va.floats(), who);
+        set_layer(n, bn);
+    }
+
+    void instancenorm(const onnx::NodeProto& n) {
+        Attrs a(n, {"epsilon"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        if (x->out_shape.size() < 2) unsup("needs spatial dimensions");
+        const int C = x->out_shape[0];
+        const Const &sc = cin(n, 1, "scale"), &bi = cin(n, 2, "bias");
+        EDDL_CHECK(sc.numel() == C && bi.numel() == C, who << ": shape mismatch: scale/bias for " << C << " channels");
+        auto gn = std::make_shared<LGroupNorm>(x, C, a.f("epsilon", 1e-5f), true, lname(n));
+        copy_into(*gn->params[0], sc.floats(), who);
+        copy_into(*gn->params[1], bi.floats(), who);
+        set_layer(n, gn);
+    }
+
+    void layernorm(const onnx::NodeProto& n) {
+        Attrs a(n, {"axis", "epsilon", "stash_type"});
+        const std::string who = what_ + ": " + node_str(n);
+        need_unused_outputs(n, 1);
+        const layer x = lin(n, 0);
+        const int64_t ax = norm_axis(a.i("axis", -1), rank(x), who);
+        if (ax != 1) unsup("axis " + std::to_string(ax) + " (only normalization over the whole sample, axis 1)");
+        auto expand = [&](const Const& c) {  // broadcast onto the sample shape
+            std::vector<int64_t> dims;
+            for (int d : x->out_shape) dims.push_back(d);
+            Const z;
+            z.dims = dims;
+            z.v.assign(size_t(std::accumulate(dims.begin(), dims.end(), int64_t(1), std::multiplies<>())), 0.0);
+            return broadcast(z, c, [](double, double v) { return v; });
+        };
+        const Const sc = expand(cin(n, 1, "scale"));
+        if (sc.dims.size() != x->out_shape.size()) unsup("scale does not match the sample shape");
+        auto ln = std::make_shared<LGroupNorm>(x, 0, a.f("epsilon", 1e-5f), true, lname(n));
+        copy_into(*ln->params[0], sc.floats(), who);
+        if (has_in(n, 2)) copy_into(*ln->params[1], expand(cin(n, 2, "bias")).floats(), who);
+        set_layer(n, ln);
+    }
+
+    void dropout(const onnx::NodeProto& n, int) {
+        Attrs a(n, {"ratio", "seed", "is_test", "consumed_inputs"});
+        need_unused_outputs(n, 1);
+        const Value& xv = in(n, 0);
+        const layer x = lin(n, 0, true);
+        float ratio = a.f("ratio", 0.5f);
+        if (has_in(n, 1)) ratio = float(cin(n, 1, "ratio").v.at(0));
+        if (has_in(n, 2) && cin(n, 2, "training_mode").v.at(0) != 0) unsup("training_mode=true");
+        if (!(ratio >= 0 && ratio < 1)) unsup("ratio " + std::to_string(ratio));
+        // Dropout then Mul by (1 - ratio): EDDL's own dropout (scaled at inference)
+        int j;
+        const auto* c = sole_consumer(n, &j);
+        if (c && c->op_type() == "Mul" && c->input_size() == 2) {
+            const std::string& other = c->input(0) == n.output(0) ? c->input(1) : c->input(0);
+            auto it = vals_.find(other);
+            if (other != n.output(0) && it != vals_.end() && it->second.c && it->second.c->numel() == 1 &&
+                float(it->second.c->v[0]) == 1.0f - ratio) {
+                auto d = std::make_shared<LDropout>(x, ratio, true, lname(g_.node(j)));
+                fused_.insert(j);
+                set_layer(g_.node(j), d, xv.vec);
+                set_layer(n, d, xv.vec);
+                return;
+            }
+        }
+        set_layer(n, std::make_shared<LDropout>(x, ratio, false, lname(n)), xv.vec);
+    }
+
+    void reshape(const onnx::NodeProto& n) {
+        Attrs a(n, {"allowzero", "shape"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        std::vector<double> t;
+        if (has_in(n, 1)) t = cin(n, 1, "shape").v;
+        else for (int64_t v : a.ints("shape")) t.push_back(double(v));
+        EDDL_CHECK(!t.empty(), who << ": empty target shape");
+        int64_t sample = 1;
+        for (int d : x->out_shape) sample *= d;
+        Shape target;
+        int minus = 0;
+        for (size_t i = 1; i < t.size(); ++i) {
+            double v = t[i];
+            if (v == kBatch) unsup("the batch size inside the sample shape");
+            if (v == 0 && !a.i("allowzero", 0)) {
+                EDDL_CHECK(i < x->out_shape.size() + 1, who << ": 0 copies dimension " << i << " of a rank-" << rank(x) << " input");
+                v = x->out_shape[i - 1];
+            }
+            if (v == -1) ++minus;
+            EDDL_CHECK(v == -1 || v > 0, who << ": invalid target dimension " << t[i]);
+            target.push_back(int(v));
+        }
+        const double t0 = t[0];
+        if (t0 == -1) {  // batch inferred: the rest must hold exactly one sample
+            if (minus) unsup("two inferred dimensions");
+            int64_t p = 1;
+            for (int v : target) p *= v;
+            if (p != sample) unsup("the batch dimension changes size");
+        } else if (!(t0 == kBatch || (t0 == 0 && !a.i("allowzero", 0)) || (static_batch_ > 0 && t0 == double(static_batch_)))) {
+            unsup("fixes the first dimension to " + std::to_string(int64_t(t0)) + " (not the batch)");
+        }
+        if (target.empty()) unsup("would leave a [batch] tensor");
+        set_layer(n, std::make_shared<LReshape>(x, target, lname(n), "Reshape"));
+    }
+
+    void softmax(const onnx::NodeProto& n) {
+        Attrs a(n, {"axis"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t R = rank(x);
+        const int64_t ax = norm_axis(a.i("axis", opset_ >= 13 ? -1 : 1), R, who);
+        if (ax == 0) unsup("axis 0 (the batch)");
+        if (ax == R - 1) {
+            set_layer(n, std::make_shared<LSoftmax>(x, -1, lname(n)));
+            return;
+        }
+        if (opset_ < 13) {  // softmax over the flattened dimensions ax.. (here: from axis 1, the sample)
+            if (ax != 1) unsup("axis " + std::to_string(ax) + " with opset < 13");
+            layer f = std::make_shared<LReshape>(x, Shape{-1}, lname(n, "flat"), "Flatten");
+            layer s = std::make_shared<LSoftmax>(f, -1, lname(n, "softmax"));
+            set_layer(n, std::make_shared<LReshape>(s, x->out_shape, lname(n), "Reshape"));
+            return;
+        }
+        // axis in the middle: move it last, softmax, move it back
+        std::vector<int> fwd, back(size_t(R - 1));
+        for (int64_t i = 1; i < R; ++i)
+            if (i != ax) fwd.push_back(int(i) - 1);
+        fwd.push_back(int(ax) - 1);
+        for (size_t i = 0; i < fwd.size(); ++i) back[size_t(fwd[i])] = int(i);
+        layer p = std::make_shared<LPermute>(x, fwd, lname(n, "to_last"));
+        layer s = std::make_shared<LSoftmax>(p, -1, lname(n, "softmax"));
+        set_layer(n, std::make_shared<LPermute>(s, back, lname(n)));
+    }
+
+    void pad(const onnx::NodeProto& n) {
+        Attrs a(n, {"mode", "pads", "value"});
+        const std::string who = what_ + ": " + node_str(n);
+        if (a.s("mode", "constant") != "constant") unsup("mode '" + a.s("mode", "") + "'");
+        const layer x = lin(n, 0);
+        const int64_t R = rank(x);
+        std::vector<int64_t> p = a.ints("pads");
+        float value = a.f("value", 0.0f);
+        if (has_in(n, 1)) p = cin(n, 1, "pads").ints(who + ": pads");
+        if (has_in(n, 2)) value = float(cin(n, 2, "constant value").v.at(0));
+        if (has_in(n, 3)) unsup("the axes input");
+        EDDL_CHECK(int64_t(p.size()) == 2 * R, who << ": pads " << join(p) << " for rank " << R);
+        if (p[0] || p[size_t(R)]) unsup("pads the batch dimension");
+        if (p[1] || p[size_t(R) + 1]) unsup("pads the channel dimension");
+        if (R < 3) unsup("needs spatial dimensions");
+        std::vector<int> pads;
+        for (int64_t i = 2; i < R; ++i) {
+            if (p[size_t(i)] < 0 || p[size_t(i + R)] < 0) unsup("negative pads (cropping)");
+            pads.push_back(int(p[size_t(i)]));
+            pads.push_back(int(p[size_t(i + R)]));
+        }
+        set_layer(n, std::make_shared<LPad>(x, pads, value, lname(n)));
+    }
+
+    void resize(const onnx::NodeProto& n) {
+        const bool up = n.op_type() == "Upsample";
+        Attrs a(n, {"mode", "scales", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
+                    "extrapolation_value", "antialias", "keep_aspect_ratio_policy", "axes"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t R = rank(x);
+        if (a.i("antialias", 0)) unsup("antialias");
+        if (a.has("axes")) unsup("the axes attribute");
+        std::vector<double> scales;
+        std::vector<int64_t> sizes;
+        if (up) {
+            if (has_in(n, 1)) scales = cin(n, 1, "scales").v;
+            else for (float f : a.floats("scales")) scales.push_back(f);
+        } else if (opset_ < 11) {
+            scales = cin(n, 1, "scales").v;
+        } else {
+            if (has_in(n, 2) && cin(n, 2, "scales").numel() > 0) scales = cin(n, 2, "scales").v;
+            if (has_in(n, 3)) sizes = cin(n, 3, "sizes").ints(who + ": sizes");
+        }
+        std::vector<int> f;
+        if (!scales.empty()) {
+            EDDL_CHECK(int64_t(scales.size()) == R, who << ": " << scales.size() << " scales for rank " << R);
+            for (int64_t i = 0; i < R; ++i) {
+                const double s = double(float(scales[size_t(i)]));
+                if (i < 2 && s != 1) unsup("resizes the batch or channel dimension");
+                if (s < 1 || s != std::floor(s)) unsup("non-integer or shrinking scale " + std::to_string(s));
+                if (i >= 2) f.push_back(int(s));
+            }
+        } else {
+            EDDL_CHECK(int64_t(sizes.size()) == R, who << ": needs scales or sizes for rank " << R);
+            for (int64_t i = 1; i < R; ++i) {
+                const int64_t in = x->out_shape[size_t(i) - 1];
+                if (i == 1 && sizes[size_t(i)] != in) unsup("resizes the channel dimension");
+                if (sizes[size_t(i)] % in || sizes[size_t(i)] < in) unsup("sizes that are not integer multiples");
+                if (i >= 2) f.push_back(int(sizes[size_t(i)] / in));
+            }
+        }
+        bool identity = true;
+        for (int v : f) identity = identity && v == 1;
+        if (identity) {
+            vals_[n.output(0)] = in(n, 0);
+            return;
+        }
+        if (R != 4 && R != 5) unsup("only 2-D and 3-D resizing");
+        const std::string mode = a.s("mode", "nearest");
+        const std::string ctm = a.s("coordinate_transformation_mode", up || opset_ < 11 ? "asymmetric" : "half_pixel");
+        const std::string nm = a.s("nearest_mode", up || opset_ < 11 ? "floor" : "round_prefer_floor");
+        std::string interp;
+        if (mode == "nearest") {
+            const bool half = ctm == "half_pixel" || ctm == "pytorch_half_pixel";
+            if (!((ctm == "asymmetric" && nm == "floor") || (half && (nm == "round_prefer_floor" || nm == "round_prefer_ceil"))))
+                unsup("nearest with coordinate_transformation_mode '" + ctm + "' and nearest_mode '" + nm + "'");
+            interp = "nearest";
+        } else if (mode == "linear" || mode == "bilinear" || mode == "trilinear") {
+            if (ctm != "half_pixel" && ctm != "pytorch_half_pixel") unsup("linear with coordinate_transformation_mode '" + ctm + "'");
+            interp = "linear";
+        } else {
+            unsup("mode '" + mode + "'");
+        }
+        set_layer(n, std::make_shared<LUpSampling2D>(x, f, interp, lname(n), int(R) - 2));
+    }
+
+    void reduce(const onnx::NodeProto& n) {
+        Attrs a(n, {"axes", "keepdims", "noop_with_empty_axes"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t R = rank(x);
+        std::vector<int64_t> axes = a.ints("axes");
+        if (has_in(n, 1)) axes = cin(n, 1, "axes").ints(who + ": axes");
+        if (axes.empty()) unsup("reduction over all axes (includes the batch)");
+        for (auto& v : axes) v = norm_axis(v, R, who);
+        std::sort(axes.begin(), axes.end());
+        std::vector<int64_t> spatial;
+        for (int64_t i = 2; i < R; ++i) spatial.push_back(i);
+        if (axes != spatial || R < 3 || R > 5) unsup("axes " + join(axes) + " (only all spatial axes, as global pooling)");
+        const bool keep = a.i("keepdims", 1) != 0;
+        layer p = std::make_shared<LPool2D>(x, n.op_type() == "ReduceMax" ? PoolKind::Max : PoolKind::Avg, std::vector<int>{},
+                                            std::vector<int>{}, "", true, lname(n, keep ? "" : "pool"), std::vector<int>{}, 0);
+        if (!keep) p = std::make_shared<LReshape>(p, Shape{x->out_shape[0]}, lname(n), "Reshape");
+        set_layer(n, p);
+    }
+
+    void gather(const onnx::NodeProto& n) {
+        Attrs a(n, {"axis"});
+        const std::string who = what_ + ": " + node_str(n);
+        const Value& dv = in(n, 0);
+        const Value& iv = in(n, 1);
+        if (!dv.c || !iv.l || a.i("axis", 0) != 0) unsup("only a constant table indexed along axis 0 (an embedding)");
+        const Const& W = *dv.c;
+        if (W.dims.size() != 2) unsup("table of shape " + join(W.dims));
+        const layer idx = iv.l;
+        if (iv.vec || idx->out_shape.size() != 1) unsup("indices must be [batch, length]");
+        auto e = std::make_shared<LEmbedding>(idx, int(W.dims[0]), idx->out_shape[0], int(W.dims[1]), false, lname(n));
+        copy_into(*e->params[0], W.floats(), who);
+        set_layer(n, e);
+    }
+
+    void slice(const onnx::NodeProto& n) {
+        Attrs a(n, {"starts", "ends", "axes"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t R = rank(x);
+        std::vector<int64_t> st = a.ints("starts"), en = a.ints("ends"), ax = a.ints("axes"), sp;
+        if (opset_ >= 10) {
+            st = cin(n, 1, "starts").ints(who);
+            en = cin(n, 2, "ends").ints(who);
+            if (has_in(n, 3)) ax = cin(n, 3, "axes").ints(who);
+            if (has_in(n, 4)) sp = cin(n, 4, "steps").ints(who);
+        }
+        if (ax.empty())
+            for (size_t i = 0; i < st.size(); ++i) ax.push_back(int64_t(i));
+        EDDL_CHECK(st.size() == ax.size() && en.size() == ax.size(), who << ": starts, ends and axes differ in length");
+        if (R < 3) unsup("only spatial dimensions can be sliced");
+        std::vector<int> from, to;
+        for (int64_t i = 2; i < R; ++i) {
+            from.push_back(0);
+            to.push_back(x->out_shape[size_t(i) - 1] - 1);
+        }
+        for (size_t i = 0; i < ax.size(); ++i) {
+            const int64_t k = norm_axis(ax[i], R, who);
+            if (!sp.empty() && sp[i] != 1) unsup("steps other than 1");
+            const int64_t dim = k == 0 ? -1 : x->out_shape[size_t(k) - 1];
+            if (k < 2) {  // the batch or channels: only a no-op slice
+                const bool whole = (st[i] == 0) && (en[i] >= (k == 0 ? std::numeric_limits<int64_t>::max() / 2 : dim));
+                if (!whole) unsup("slices the batch or channel dimension");
+                continue;
+            }
+            int64_t s = st[i] < 0 ? st[i] + dim : st[i], e = en[i] < 0 ? en[i] + dim : en[i];
+            s = std::clamp<int64_t>(s, 0, dim);
+            e = std::clamp<int64_t>(e, 0, dim);
+            if (e <= s) unsup("empty slice");
+            from[size_t(k) - 2] = int(s);
+            to[size_t(k) - 2] = int(e - 1);
+        }
+        set_layer(n, std::make_shared<LCrop>(x, from, to, true, 0.0f, lname(n), "Crop"));
+    }
+
+    model finish() {
+        vlayer outs;
+        for (const auto& o : g_.output()) {
+            const Value& v = vals_.at(o.name());
+            EDDL_CHECK(v.l, what_ << ": graph output '" << o.name() << "' is a constant; only computed outputs are supported");
+            if (o.type().has_tensor_type() && o.type().tensor_type().has_shape()) {
+                const auto& dims = o.type().tensor_type().shape().dim();
+                Shape got = v.vec ? Shape{} : v.l->out_shape;
+                bool ok = dims.size() == int(got.size()) + 1;
+                for (int i = 1; ok && i < dims.size(); ++i)
+                    ok = !dims[i].has_dim_value() || dims[i].dim_value() == got[size_t(i) - 1] || !input_shape_.empty();
+                EDDL_CHECK(ok || dims.size() == 0, what_ << ": shape mismatch: graph output '" << o.name()
+                                                         << "' is declared with " << dims.size()
+                                                         << " dimensions (batch first) that differ from the computed "
+                                                         << shape_str(full(v.l)));
+            }
+            outs.push_back(v.l);
+        }
+        // inputs no output depends on are left out
+        std::set<const Layer*> reach;
+        std::function<void(const layer&)> walk = [&](const layer& l) {
+            if (!reach.insert(l.get()).second) return;
+            for (const auto& p : l->parents) walk(p);
+        };
+        for (const auto& o : outs) walk(o);
+        vlayer ins;
+        for (const auto& l : inputs_)
+            if (reach.count(l.get())) ins.push_back(l);
+        EDDL_CHECK(!ins.empty(), what_ << ": no graph input reaches the outputs");
+        model net = Model(ins, outs);
+        net->name = g_.name().empty() ? "model" : g_.name();
+        for (const auto& l : net->layers) l->keep_params = true;
+        return net;
+    }
+};
+
+}  // namespace
+
+model import_net_from_onnx_string(const std::string& data, const Shape& input_shape) {
+    const onnx::ModelProto m = onnxio::parse_model(data, "ONNX model (string)");
+    return Importer(m, input_shape, "ONNX model (string)").run();
+}
+
+model import_net_from_onnx_file(const std::string& path, const Shape& input_shape) {
+    const std::string what = "ONNX model '" + path + "'";
+    const onnx::ModelProto m = onnxio::parse_model(io::read_file(path), what);
+    return Importer(m, input_shape, what).run();
+}
+
+}  // namespace eddl

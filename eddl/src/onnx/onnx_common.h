@@ -1,0 +1,79 @@
+// Private to the ONNX module: constants as the importer folds them, tensor <-> TensorProto,
+// and the one layer kind that only ONNX graphs create (element-wise ops with fixed operands).
+#pragma once
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "eddl/layer.h"
+
+namespace eddl::onnxio {
+
+constexpr int64_t kOpset = 17;     // the opset our export writes (ONNX 1.12's newest)
+constexpr int64_t kMinOpset = 7;   // the oldest default-domain opset the importer reads
+constexpr int64_t kMaxOpset = 17;  // the newest it knows the operator semantics of
+
+/// The batch dimension inside folded shape computations (Shape of a layer output): a value no
+/// real dimension takes, recognized by Reshape, rejected by arithmetic.
+constexpr double kBatch = -987654321.0;
+
+/// A tensor known at import time: initializers, Constant nodes and folded shape arithmetic.
+/// Values are doubles, which hold every float and every int64 a model's shapes use exactly.
+struct Const {
+    std::vector<int64_t> dims;
+    std::vector<double> v;
+    bool integer = false;  // came from an integer or bool tensor
+    int64_t numel() const;
+    std::vector<int64_t> ints(const std::string& what) const;  ///< checks values are whole
+    std::vector<float> floats() const;
+};
+
+/// Parses a TensorProto (float, double, int8..int64, uint8..uint64, bool; raw or typed fields).
+/// `what` names it in errors (truncated data, unsupported type, external data).
+Const from_proto(const onnx::TensorProto& t, const std::string& what);
+/// A float TensorProto named `name` with `dims` and `data`.
+void to_proto(onnx::TensorProto& t, const std::string& name, const std::vector<int64_t>& dims, const float* data);
+void to_proto_i64(onnx::TensorProto& t, const std::string& name, const std::vector<int64_t>& dims,
+                  const std::vector<int64_t>& data);
+
+/// Parses serialized ModelProto bytes, throwing eddl::Error for anything that is not an ONNX
+/// model (`what` names the source: a path or "string").
+onnx::ModelProto parse_model(const std::string& bytes, const std::string& what);
+
+/// Initializer roles of a layer's params and states in exported models: "<layer>.<role>".
+std::vector<std::string> param_roles(const Layer& l);
+std::vector<std::string> state_roles(const Layer& l);
+
+/// Element-wise functions ONNX graphs use that no facade layer provides, with scalar
+/// parameters a, b and an optional constant operand (broadcast over the sample). Runs on the
+/// CPU with plain loops; layers of this kind come only from import.
+enum class EwFn {
+    Abs, Neg, Sqrt, Reciprocal, Log, Exp, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
+    Floor, Ceil, Round, Sign, Erf, Clip, HardSigmoid, Selu, Celu, HardSwish, Softplus, Mish,
+    // with the constant c (one value per sample element): x op c, or c op x for the R forms
+    Add, Sub, RSub, Mul, Div, RDiv, Pow, Max, Min,
+};
+
+class LElementwise : public Layer {
+public:
+    /// op: the ONNX operator name (for type() and export). c_dims/c: the constant operand as
+    /// given (full rank, batch dimension 1 or absent); it must broadcast to the sample shape.
+    LElementwise(layer parent, EwFn fn, const std::string& op, float a, float b, const std::vector<int64_t>& c_dims,
+                 const std::vector<float>& c, const std::string& name);
+    std::string type() const override { return "Onnx" + op; }
+    void forward() override;
+    void backward() override;
+    EwFn fn;
+    std::string op;
+    float a, b;
+    std::vector<int64_t> c_dims;  // as in the model
+    std::vector<float> c_raw;     // as in the model
+    std::vector<float> c;         // expanded to the sample shape (empty: no constant)
+};
+
+/// True when `fn` takes a constant operand.
+bool ew_binary(EwFn fn);
+
+}  // namespace eddl::onnxio
