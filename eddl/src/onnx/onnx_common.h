@@ -12,7 +12,7 @@
 namespace eddl::onnxio {
 
 constexpr int64_t kOpset = 17;     // the opset our export writes (ONNX 1.12's newest)
-constexpr int64_t kMinOpset = 7;   // the oldest default-domain opset the importer reads
+constexpr int64_t kMinOpset = 1;   // the oldest default-domain opset the importer reads
 constexpr int64_t kMaxOpset = 17;  // the newest it knows the operator semantics of
 
 /// The batch dimension inside folded shape computations (Shape of a layer output): a value no
