@@ -511,3 +511,34 @@ TEST(Onnx, ApplyGradsFromOnnxMatchesALocalStep) {
     EXPECT_EQ(all_params(a), all_params(b));
     expect_error([&] { apply_grads_from_onnx(b, serialize_net_to_onnx_string(a)); }, "carries weights");
 }
+
+// Corrupted bytes (a poor man's fuzzer; the libFuzzer target is not written yet): every import
+// either succeeds or throws eddl::Error, never anything else.
+TEST(Onnx, RandomCorruptionGivesErrorsNotCrashes) {
+    layer in = Input({1, 12, 12}, "x");
+    layer l = MaxPool2D(ReLu(BatchNormalization(Conv2D(in, 4, {3, 3}))), {2, 2}, {2, 2});
+    model net = Model({in}, {Softmax(Dense(Flatten(l), 3))});
+    build(net);
+    const std::string good = serialize_net_to_onnx_string(net);
+    uint64_t state = 12345;
+    auto next = [&] {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return state >> 33;
+    };
+    int errors = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+        std::string bad = good;
+        const int flips = 1 + int(next() % 4);
+        for (int f = 0; f < flips; ++f) bad[size_t(next() % bad.size())] = char(next() & 0xff);
+        try {
+            model m = import_net_from_onnx_string(bad);
+            build(m);
+            predict(m, {Tensor::randn({2, 1, 12, 12}, 1)});
+        } catch (const eddl::Error&) {
+            ++errors;
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "trial " << trial << ": not an eddl::Error: " << e.what();
+        }
+    }
+    EXPECT_GT(errors, 0);
+}

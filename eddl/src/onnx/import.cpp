@@ -214,6 +214,10 @@ public:
                     continue;
                 } catch (const Unsupported& u) {
                     problems_.push_back(node_str(n) + ": " + u.why);
+                } catch (const eddl::Error&) {
+                    throw;
+                } catch (const std::exception& e) {  // malformed operands (absent inputs, sizes)
+                    EDDL_FAIL(what_ << ": " << node_str(n) << " is malformed or too large (" << e.what() << ")");
                 }
             }
             for (const auto& o : n.output()) poisoned_.insert(o);
@@ -291,7 +295,7 @@ private:
                 s = input_shape_;
             } else {
                 for (int i = 1; i < dims.size(); ++i) {
-                    EDDL_CHECK(dims[i].has_dim_value() && dims[i].dim_value() > 0,
+                    EDDL_CHECK(dims[i].has_dim_value() && dims[i].dim_value() > 0 && dims[i].dim_value() < (int64_t(1) << 30),
                                who << ": dimension " << i << " is "
                                    << (dims[i].has_dim_param() ? "symbolic ('" + dims[i].dim_param() + "')" : "unknown")
                                    << "; pass input_shape (batch excluded)");
@@ -1395,7 +1399,7 @@ private:
                 v = x->out_shape[i - 1];
             }
             if (v == -1) ++minus;
-            EDDL_CHECK(v == -1 || v > 0, who << ": invalid target dimension " << t[i]);
+            EDDL_CHECK(v == -1 || (v > 0 && v < 2147483648.0), who << ": invalid target dimension " << t[i]);
             target.push_back(int(v));
         }
         const double t0 = t[0];
