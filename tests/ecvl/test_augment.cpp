@@ -169,7 +169,7 @@ TEST(AugmentGeometry, MirrorAnyWidthAndType) {
     // the in-place byte reversal of uint8 planes (8 bytes at a time) at every width around its
     // block size, and OpenCV's flip for other types
     std::mt19937_64 rng(0);
-    for (int w : {1, 2, 7, 8, 9, 15, 16, 17, 23, 24, 25, 37, 64, 65}) {
+    for (int w : {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 17, 23, 24, 25, 37, 64, 65}) {
         for (DataType t : {DataType::uint8, DataType::uint16, DataType::float32}) {
             Image src = picture(w, 3);
             src.ConvertTo(t);
@@ -179,6 +179,15 @@ TEST(AugmentGeometry, MirrorAnyWidthAndType) {
                 for (int y = 0; y < 3; ++y)
                     for (int x = 0; x < w; ++x)
                         ASSERT_EQ(img.Get({w - 1 - x, y, c}), src.Get({x, y, c})) << w << " " << DataTypeName(t);
+            // interleaved: 3-byte pixels reversed four at a time, the rest one by one
+            Image inter;
+            RearrangeChannels(src, inter, "cxy");
+            const Image before = inter;
+            AugMirror(1).Apply(inter, rng);
+            for (int c = 0; c < 3; ++c)
+                for (int y = 0; y < 3; ++y)
+                    for (int x = 0; x < w; ++x)
+                        ASSERT_EQ(inter.Get({c, w - 1 - x, y}), before.Get({c, x, y})) << w << " cxy " << DataTypeName(t);
         }
     }
 }

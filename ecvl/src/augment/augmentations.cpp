@@ -8,10 +8,12 @@
 #include <cstring>
 #include <numbers>
 #include <sstream>
+#include <tmmintrin.h>
 #include <opencv2/imgproc.hpp>
 
 #include "augment/params.h"
 #include "core/opencv_bridge.h"
+
 #include "ecvl/augment.h"
 
 namespace ecvl {
@@ -661,6 +663,28 @@ __attribute__((target_clones("default", "ssse3", "avx2")))
 void reverse_copy_bytes(const uint8_t* __restrict src, uint8_t* __restrict dst, int n) {
     for (int i = 0; i < n; ++i) dst[n - 1 - i] = src[i];  // the source read forward: prefetch-friendly
 }
+
+// The same for n 3-byte pixels (interleaved RGB/BGR uint8), which OpenCV 4.6's flip does one
+// pixel at a time. With SSSE3, four pixels per 16-byte load: a byte shuffle puts them in reverse
+// order in the top 12 bytes and the 16-byte store starts 4 bytes early; those 4 bytes belong to the
+// next group's destination (or the scalar tail's), written afterwards. Chosen at run time rather
+// than by clones, so ThreadSanitizer builds keep it.
+__attribute__((target("ssse3"))) void reverse_pixels3_ssse3(const uint8_t* src, uint8_t* dst, int n, int& done) {
+    const __m128i order = _mm_setr_epi8(-1, -1, -1, -1, 9, 10, 11, 6, 7, 8, 3, 4, 5, 0, 1, 2);
+    int i = 0;
+    for (; i + 6 <= n; i += 4) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 3 * i));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * (n - 4 - i) - 4), _mm_shuffle_epi8(v, order));
+    }
+    done = i;
+}
+void reverse_pixels3(const uint8_t* __restrict src, uint8_t* __restrict dst, int n) {
+    static const bool ssse3 = __builtin_cpu_supports("ssse3");
+    int i = 0;
+    if (ssse3) reverse_pixels3_ssse3(src, dst, n, i);
+    for (; i < n; ++i)
+        for (int c = 0; c < 3; ++c) dst[3 * (n - 1 - i) + c] = src[3 * i + c];
+}
 }  // namespace
 
 void AugMirror::Run(const AugmentationDraw& d, Image& img, Image& gt) const {
@@ -670,6 +694,8 @@ void AugMirror::Run(const AugmentationDraw& d, Image& img, Image& gt) const {
         if (!im->IsEmpty()) per_plane(name, *im, W(*im), H(*im), [](const cv::Mat& in, cv::Mat& out) {
             if (in.type() == CV_8UC1) {
                 for (int y = 0; y < in.rows; ++y) reverse_copy_bytes(in.ptr<uint8_t>(y), out.ptr<uint8_t>(y), in.cols);
+            } else if (in.type() == CV_8UC3) {
+                for (int y = 0; y < in.rows; ++y) reverse_pixels3(in.ptr<uint8_t>(y), out.ptr<uint8_t>(y), in.cols);
             } else {
                 cv::flip(in, out, 1);
             }
