@@ -1,6 +1,8 @@
 // The Image type: allocation, copies, views, element access and type conversion.
 #include "ecvl/image.h"
 
+#include "core/visit.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -25,21 +27,7 @@ void throw_error(const char* file, int line, const char* cond, const std::string
 
 namespace {
 
-// Calls f(T{}) with the C++ type of t.
-template <class F>
-decltype(auto) visit(DataType t, F&& f) {
-    switch (t) {
-        case DataType::int8: return f(int8_t{});
-        case DataType::int16: return f(int16_t{});
-        case DataType::int32: return f(int32_t{});
-        case DataType::int64: return f(int64_t{});
-        case DataType::float32: return f(float{});
-        case DataType::float64: return f(double{});
-        case DataType::uint8: return f(uint8_t{});
-        case DataType::uint16: return f(uint16_t{});
-        default: ECVL_FAIL("operation on an image of type none (an empty image?)");
-    }
-}
+using detail::visit;
 
 template <class T>
 T convert(double v, bool saturate) {

@@ -1,5 +1,7 @@
 #include "imgproc/binary.h"
 
+#include "core/visit.h"
+
 #include <emmintrin.h>
 
 #include <algorithm>
@@ -63,17 +65,7 @@ void pack_rows(const Plane2D& p, BitRows& out, double min_value) {
     out.h = p.h;
     out.words = (p.w + 63) / 64 + 1;
     out.bits.assign(size_t(p.h + 3) * size_t(out.words), 0);
-    switch (p.type) {
-        case DataType::uint8: pack_typed<uint8_t>(p, out, min_value); break;
-        case DataType::int8: pack_typed<int8_t>(p, out, min_value); break;
-        case DataType::uint16: pack_typed<uint16_t>(p, out, min_value); break;
-        case DataType::int16: pack_typed<int16_t>(p, out, min_value); break;
-        case DataType::int32: pack_typed<int32_t>(p, out, min_value); break;
-        case DataType::int64: pack_typed<int64_t>(p, out, min_value); break;
-        case DataType::float32: pack_typed<float>(p, out, min_value); break;
-        case DataType::float64: pack_typed<double>(p, out, min_value); break;
-        default: ECVL_FAIL("pack_rows: element type " << DataTypeName(p.type));
-    }
+    detail::visit(p.type, [&](auto t) { pack_typed<decltype(t)>(p, out, min_value); });
 }
 
 void prepare_like(const Image& src, Image& dst, DataType t) {

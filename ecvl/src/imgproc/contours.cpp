@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "ecvl/imgproc.h"
+#include "core/visit.h"
 #include "imgproc/binary.h"
 
 namespace ecvl {
@@ -114,17 +115,7 @@ void find_contours(const Image& src, std::vector<std::vector<Point2i>>& contours
     std::memset(f, 0, size_t(step));
     std::memset(f + (H + 1) * step, 0, size_t(step));
     for (int y = 1; y <= H; ++y) f[y * step] = f[y * step + W + 1] = 0;
-    switch (p.type) {
-        case DataType::uint8: fill_framed<uint8_t>(p, f, step); break;
-        case DataType::int8: fill_framed<int8_t>(p, f, step); break;
-        case DataType::uint16: fill_framed<uint16_t>(p, f, step); break;
-        case DataType::int16: fill_framed<int16_t>(p, f, step); break;
-        case DataType::int32: fill_framed<int32_t>(p, f, step); break;
-        case DataType::int64: fill_framed<int64_t>(p, f, step); break;
-        case DataType::float32: fill_framed<float>(p, f, step); break;
-        case DataType::float64: fill_framed<double>(p, f, step); break;
-        default: ECVL_FAIL("FindContours: element type " << DataTypeName(p.type));
-    }
+    detail::visit(p.type, [&](auto t) { fill_framed<decltype(t)>(p, f, step); });
     // Uninitialized on purpose: only marked pixels' entries are ever read, after being written.
     std::unique_ptr<int32_t[]> numbers(new int32_t[n]);
     Marks mk{f, numbers.get()};
