@@ -17,6 +17,7 @@ packages=(
   libdcmtk-dev dcmtk       # ECVL: DICOM (the tools make test files no one here wrote)
   libopenslide-dev         # ECVL: whole-slide images
   libvips-tools            # tests: pyramidal tiled TIFFs made by an outside tool (vips tiffsave)
+  libtiff-tools            # tiffcp/tiffset: the tests assemble an Aperio slide with associated images
   dataset-fashion-mnist    # the examples' and tests' real data
   libonnx-dev libprotobuf-dev  # EDDL: ONNX import/export (the ONNX protobuf definitions, protobuf runtime)
   libonnx-testdata         # EDDL: the ONNX backend node tests, run by the conformance ctest

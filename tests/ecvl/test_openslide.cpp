@@ -1,10 +1,12 @@
 // Whole-slide images: a pyramidal tiled TIFF made by libvips (vips tiffsave --tile --pyramid) from
 // an image this test draws, opened through OpenSlide: levels, downsamples, properties, regions at
-// level 0 (exact) and level 1 (vips' 2x2 averages), and bad input.
+// level 0 (exact) and level 1 (vips' 2x2 averages), and bad input; and an Aperio slide with its
+// label, macro and thumbnail, assembled by vips and libtiff's tiffcp/tiffset.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "ecvl/ecvl.h"
@@ -124,4 +126,66 @@ TEST(OpenSlide, BadFiles) {
     } catch (const ecvl::Error& e) {
         EXPECT_NE(std::string(e.what()).find("cut.tif"), std::string::npos) << e.what();
     }
+}
+
+namespace {
+
+// A small picture of its own pattern per associated image, BGR.
+Image pattern(int w, int h, int seed) {
+    Image p({w, h, 3}, DataType::uint8, "xyc", ColorType::BGR);
+    for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) p.At<uint8_t>({x, y, c}) = uint8_t((x * (seed + 3) + y * 7 + c * 50 + seed * 31) % 256);
+    return p;
+}
+
+int run(const std::string& cmd) { return std::system((cmd + " > " + path("tools.log") + " 2>&1").c_str()); }
+
+}  // namespace
+
+// An Aperio slide as the vendor lays it out (tiled level 0 with an "Aperio" description, then a
+// stripped thumbnail, label and macro named in their descriptions), assembled from the pictures by
+// outside tools: vips writes the TIFFs, libtiff's tiffcp joins them and tiffset writes the
+// descriptions. OpenSlide must see the vendor, the associated images and their pixels.
+TEST(OpenSlide, AperioSlideWithAssociatedImages) {
+    ASSERT_TRUE(have_vips() && run("command -v tiffcp && command -v tiffset") == 0)
+        << "vips (libvips-tools) and tiffcp/tiffset (libtiff-tools) come with scripts/install_deps.sh";
+    const Image label = pattern(120, 90, 1), macro = pattern(200, 80, 2);
+    ImWrite(path("level0.png"), picture());
+    ImWrite(path("label.png"), label);
+    ImWrite(path("macro.png"), macro);
+    const std::string svs = path("aperio.svs");
+    fs::remove(svs);
+    for (const std::string& cmd : {
+             "vips tiffsave " + path("level0.png") + " " + path("level0.tif") + " --tile --tile-width 256 --tile-height 256 --compression none",
+             "vips resize " + path("level0.png") + " " + path("thumb.png") + " 0.1",
+             "vips tiffsave " + path("thumb.png") + " " + path("thumb.tif") + " --compression none",
+             "vips tiffsave " + path("label.png") + " " + path("label.tif") + " --compression none",
+             "vips tiffsave " + path("macro.png") + " " + path("macro.tif") + " --compression none",
+             "tiffcp -c none " + path("level0.tif") + " " + svs,
+             "tiffcp -a -s -c none " + path("thumb.tif") + " " + path("label.tif") + " " + path("macro.tif") + " " + svs,
+             "tiffset -d 0 -s 270 'Aperio Image Library v11.2.1 |AppMag = 20|MPP = 0.4990' " + svs,
+             "tiffset -d 2 -s 270 \"$(printf 'Aperio Image Library v11.2.1\\nlabel 120x90')\" " + svs,
+             "tiffset -d 3 -s 270 \"$(printf 'Aperio Image Library v11.2.1\\nmacro 200x80')\" " + svs})
+        ASSERT_EQ(run(cmd), 0) << cmd;
+
+    OpenSlideImage slide(svs);
+    const auto props = slide.GetProperties();
+    EXPECT_EQ(props.at("openslide.vendor"), "aperio");
+    EXPECT_EQ(props.at("aperio.AppMag"), "20");
+    EXPECT_EQ(std::stod(props.at("openslide.mpp-x")), 0.499);
+    EXPECT_EQ(slide.GetAssociatedImageNames(), (std::vector<std::string>{"label", "macro", "thumbnail"}));
+    Image got;
+    slide.GetAssociatedImage(AssociatedImages::LABEL, got);
+    ASSERT_EQ(got.dims_, (std::vector<int>{120, 90, 3}));
+    EXPECT_EQ(got.colortype_, ColorType::BGR);
+    EXPECT_EQ(std::memcmp(got.data_, label.data_, label.datasize_), 0);
+    slide.GetAssociatedImage(AssociatedImages::MACRO, got);
+    ASSERT_EQ(got.dims_, (std::vector<int>{200, 80, 3}));
+    EXPECT_EQ(std::memcmp(got.data_, macro.data_, macro.datasize_), 0);
+    slide.GetAssociatedImage(AssociatedImages::THUMBNAIL, got);
+    EXPECT_EQ(got.dims_, (std::vector<int>{W / 10, H / 10, 3}));
+    Image region;
+    slide.ReadRegion(region, 0, {500, 400, 50, 30});
+    for (int c = 0; c < 3; ++c) ASSERT_EQ(region.Get({17, 11, c}), picture().Get({517, 411, c}));
 }
