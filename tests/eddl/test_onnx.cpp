@@ -542,3 +542,72 @@ TEST(Onnx, RandomCorruptionGivesErrorsNotCrashes) {
     }
     EXPECT_GT(errors, 0);
 }
+
+// The buffer forms (the original EDDL's *_pointer functions) hold exactly the string forms'
+// bytes, import to the same network, and exchange weights and gradients the same way.
+TEST(Onnx, PointerFormsMatchStringForms) {
+    model a = small_mlp();
+    const std::string bytes = serialize_net_to_onnx_string(a);
+    void* buf = nullptr;
+    size_t size = 0;
+    serialize_net_to_onnx_pointer(a, buf, size);
+    ASSERT_NE(buf, nullptr);
+    const std::string copy(static_cast<const char*>(buf), size);
+    delete[] static_cast<char*>(buf);
+    EXPECT_EQ(copy, bytes);
+
+    // import: same layers, bit-identical predictions
+    std::vector<char> owned(copy.begin(), copy.end());  // not a std::string's storage
+    model b = import_net_from_onnx_pointer(owned.data(), owned.size());
+    owned.assign(owned.size(), 0);  // the import keeps nothing pointing into the buffer
+    model c = import_net_from_onnx_string(bytes);
+    build(b);
+    build(c);
+    EXPECT_EQ(all_params(b), all_params(a));
+    const auto x = Tensor::randn({4, 6}, 3);
+    EXPECT_EQ(predict(b, {x})[0]->to_std(), predict(c, {x})[0]->to_std());
+    EXPECT_EQ(predict(b, {x})[0]->to_std(), predict(a, {x})[0]->to_std());
+    // input_shape is honoured as in the string form
+    layer in = Input({1, 8, 8}, "img");
+    model fcn = Model({in}, {Conv2D(in, 2, {3, 3}, {1, 1}, "same")});
+    build(fcn);
+    const std::string fb = serialize_net_to_onnx_string(fcn);
+    model f2 = import_net_from_onnx_pointer(fb.data(), fb.size(), {1, 12, 10});
+    build(f2);
+    EXPECT_EQ(f2->outputs[0]->out_shape, (Shape{2, 12, 10}));
+
+    // gradients: bit-identical bytes, and the buffer form of apply_grads equals the string form
+    auto y = labels(8, 3, 2);
+    auto xb = Tensor::randn({8, 6}, 1);
+    a->set_mode(TRMODE);
+    zeroGrads(a);
+    forward(a, {xb});
+    backward(a, {y});
+    const std::string gs = serialize_net_to_onnx_string(a, true);
+    serialize_net_to_onnx_pointer(a, buf, size, true);
+    const std::string gcopy(static_cast<const char*>(buf), size);
+    EXPECT_EQ(gcopy, gs);
+    model g1 = small_mlp(), g2 = small_mlp();
+    apply_grads_from_onnx(g1, gs);
+    apply_grads_from_onnx(g2, buf, size);
+    delete[] static_cast<char*>(buf);
+    EXPECT_EQ(all_params(g1), all_params(g2));
+    EXPECT_NE(all_params(g1), all_params(small_mlp()));
+
+    // weights: the buffer form writes what the string form writes
+    layer in2 = Input({6}, "x");
+    model w = Model({in2}, {Softmax(Dense(ReLu(Dense(in2, 5, true, "d1"), "r1"), 3, true, "d2"), -1, "sm")});
+    set_seed(w, 99);
+    build(w);
+    EXPECT_NE(all_params(w), all_params(g1));
+    const std::string wb = serialize_net_to_onnx_string(g1);
+    set_weights_from_onnx(w, wb.data(), wb.size());
+    EXPECT_EQ(all_params(w), all_params(g1));
+
+    // errors name the buffer form
+    expect_error([&] { import_net_from_onnx_pointer(nullptr, 10); }, "null buffer with size 10");
+    expect_error([&] { import_net_from_onnx_pointer(nullptr, 0); }, "ONNX model (buffer): empty");
+    expect_error([&] { import_net_from_onnx_pointer(bytes.data(), bytes.size() / 2); }, "ONNX model (buffer)");
+    expect_error([&] { set_weights_from_onnx(w, gs.data(), gs.size()); }, "set_weights_from_onnx (buffer): the model carries gradients");
+    expect_error([&] { apply_grads_from_onnx(g1, nullptr, 3); }, "apply_grads_from_onnx (buffer): null buffer");
+}

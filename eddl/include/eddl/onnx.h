@@ -14,6 +14,7 @@
 // initializer, with mismatched shapes; a graph with unsupported operators or attributes lists
 // every such node by name and type. Nothing is ever returned half-imported.
 #pragma once
+#include <cstddef>
 #include <string>
 
 #include "eddl/net.h"
@@ -28,6 +29,9 @@ namespace eddl {
 void save_net_to_onnx_file(model net, const std::string& path, bool gradients = false);
 /// The same model as serialized protobuf bytes.
 std::string serialize_net_to_onnx_string(model net, bool gradients = false);
+/// The same bytes in a buffer allocated with new char[size] (the original EDDL's interface):
+/// the caller owns it and frees it with `delete[] static_cast<char*>(buffer)`.
+void serialize_net_to_onnx_pointer(model net, void*& buffer, size_t& size, bool gradients = false);
 
 /// Rebuilds a network from an ONNX file. The first dimension of each graph input is the batch;
 /// input_shape (batch excluded, e.g. {3, 64, 64}) replaces the shape of the model's single
@@ -36,6 +40,8 @@ std::string serialize_net_to_onnx_string(model net, bool gradients = false);
 model import_net_from_onnx_file(const std::string& path, const Shape& input_shape = {});
 /// The same from serialized protobuf bytes.
 model import_net_from_onnx_string(const std::string& data, const Shape& input_shape = {});
+/// The same from `size` bytes at `buffer` (read in place, not kept: the caller may free it on return).
+model import_net_from_onnx_pointer(const void* buffer, size_t size, const Shape& input_shape = {});
 
 /// Copies the weights (and BatchNormalization statistics) of an ONNX model written by
 /// serialize_net_to_onnx_string into `net`, matched by layer name; shapes must agree. All
@@ -45,5 +51,8 @@ void set_weights_from_onnx(model net, const std::string& data);
 /// as `net`'s gradients (matched by layer name) and applies one optimizer step with them, as
 /// update() does. `net` must be built with an optimizer.
 void apply_grads_from_onnx(model net, const std::string& data);
+/// Buffer forms of the two above (`size` bytes at `buffer`, e.g. from serialize_net_to_onnx_pointer).
+void set_weights_from_onnx(model net, const void* buffer, size_t size);
+void apply_grads_from_onnx(model net, const void* buffer, size_t size);
 
 }  // namespace eddl

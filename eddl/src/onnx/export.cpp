@@ -1,6 +1,7 @@
 // ONNX export: each layer becomes one standard node (or a short standard chain), its output
 // named after the layer; weights become initializers named "<layer>.<role>".
 #include <cmath>
+#include <cstring>
 
 #include "eddl/eddl.h"
 #include "io/atomic_file.h"
@@ -449,6 +450,15 @@ private:
 std::string serialize_net_to_onnx_string(model net, bool gradients) {
     EDDL_CHECK(net, "serialize_net_to_onnx_string: model is null");
     return Exporter(*net, gradients).run();
+}
+
+void serialize_net_to_onnx_pointer(model net, void*& buffer, size_t& size, bool gradients) {
+    EDDL_CHECK(net, "serialize_net_to_onnx_pointer: model is null");
+    const std::string bytes = Exporter(*net, gradients).run();
+    char* out = new char[bytes.size()];  // the caller frees it with delete[] (see onnx.h)
+    std::memcpy(out, bytes.data(), bytes.size());
+    buffer = out;
+    size = bytes.size();
 }
 
 void save_net_to_onnx_file(model net, const std::string& path, bool gradients) {

@@ -1649,6 +1649,12 @@ model import_net_from_onnx_string(const std::string& data, const Shape& input_sh
     return Importer(m, input_shape, "ONNX model (string)").run();
 }
 
+model import_net_from_onnx_pointer(const void* buffer, size_t size, const Shape& input_shape) {
+    const std::string what = "ONNX model (buffer)";
+    const onnx::ModelProto m = onnxio::parse_model(onnxio::buffer_bytes(buffer, size, what), what);
+    return Importer(m, input_shape, what).run();
+}
+
 model import_net_from_onnx_file(const std::string& path, const Shape& input_shape) {
     const std::string what = "ONNX model '" + path + "'";
     const onnx::ModelProto m = onnxio::parse_model(io::read_file(path), what);

@@ -181,15 +181,20 @@ void to_proto_i64(onnx::TensorProto& t, const std::string& name, const std::vect
     t.set_raw_data(std::string(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(int64_t)));
 }
 
-onnx::ModelProto parse_model(const std::string& bytes, const std::string& what) {
+onnx::ModelProto parse_model(std::string_view bytes, const std::string& what) {
     EDDL_CHECK(!bytes.empty(), what << ": empty, not an ONNX model");
     EDDL_CHECK(bytes.size() < size_t(std::numeric_limits<int>::max()), what << ": larger than 2 GiB");
     onnx::ModelProto m;
-    EDDL_CHECK(m.ParseFromString(bytes),
+    EDDL_CHECK(m.ParseFromArray(bytes.data(), int(bytes.size())),
                what << ": not an ONNX model (the bytes are not a valid ModelProto protobuf: truncated or another format)");
     EDDL_CHECK(m.ir_version() > 0 && m.has_graph(),
                what << ": not an ONNX model (no IR version or no graph; truncated or another protobuf)");
     return m;
+}
+
+std::string_view buffer_bytes(const void* buffer, size_t size, const std::string& what) {
+    EDDL_CHECK(buffer || size == 0, what << ": null buffer with size " << size);
+    return size ? std::string_view(static_cast<const char*>(buffer), size) : std::string_view();
 }
 
 std::vector<std::string> param_roles(const Layer& l) {

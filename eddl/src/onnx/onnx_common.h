@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "eddl/layer.h"
@@ -39,8 +40,10 @@ void to_proto_i64(onnx::TensorProto& t, const std::string& name, const std::vect
                   const std::vector<int64_t>& data);
 
 /// Parses serialized ModelProto bytes, throwing eddl::Error for anything that is not an ONNX
-/// model (`what` names the source: a path or "string").
-onnx::ModelProto parse_model(const std::string& bytes, const std::string& what);
+/// model (`what` names the source: a path, "string" or "buffer"). Reads the bytes in place.
+onnx::ModelProto parse_model(std::string_view bytes, const std::string& what);
+/// The bytes of a caller's (buffer, size): an error for a null buffer with a nonzero size.
+std::string_view buffer_bytes(const void* buffer, size_t size, const std::string& what);
 
 /// Initializer roles of a layer's params and states in exported models: "<layer>.<role>".
 std::vector<std::string> param_roles(const Layer& l);

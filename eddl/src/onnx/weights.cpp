@@ -1,6 +1,7 @@
 // Weights and gradients exchanged as ONNX models (the distributed mode's messages): initializers
 // named "<layer>.<role>" as our export writes them.
 #include <map>
+#include <string_view>
 
 #include "eddl/eddl.h"
 #include "onnx/onnx_common.h"
@@ -41,20 +42,17 @@ std::vector<std::pair<tensor, std::vector<float>>> collect(const Net& net, const
     return out;
 }
 
-}  // namespace
 
-void set_weights_from_onnx(model net, const std::string& data) {
-    EDDL_CHECK(net, "set_weights_from_onnx: model is null");
-    const std::string who = "set_weights_from_onnx";
+void set_weights(model net, std::string_view data, const std::string& who) {
+    EDDL_CHECK(net, who << ": model is null");
     const onnx::ModelProto m = onnxio::parse_model(data, who);
     EDDL_CHECK(content_of(m) == "weights", who << ": the model carries " << content_of(m)
                                                << ", not weights (use apply_grads_from_onnx)");
     for (auto& [dst, v] : collect(*net, m, false, who)) std::copy(v.begin(), v.end(), dst->ptr);
 }
 
-void apply_grads_from_onnx(model net, const std::string& data) {
-    EDDL_CHECK(net, "apply_grads_from_onnx: model is null");
-    const std::string who = "apply_grads_from_onnx";
+void apply_grads(model net, std::string_view data, const std::string& who) {
+    EDDL_CHECK(net, who << ": model is null");
     EDDL_CHECK(net->built && net->opt, who << ": model '" << net->name << "' must be built with an optimizer");
     const onnx::ModelProto m = onnxio::parse_model(data, who);
     EDDL_CHECK(content_of(m) == "gradients", who << ": the model carries " << content_of(m)
@@ -64,6 +62,19 @@ void apply_grads_from_onnx(model net, const std::string& data) {
         if (!l->params.empty()) l->grads_fresh = false;
     net->update();
     net->zero_grads();
+}
+
+}  // namespace
+
+void set_weights_from_onnx(model net, const std::string& data) { set_weights(net, data, "set_weights_from_onnx"); }
+void set_weights_from_onnx(model net, const void* buffer, size_t size) {
+    const std::string who = "set_weights_from_onnx (buffer)";
+    set_weights(net, onnxio::buffer_bytes(buffer, size, who), who);
+}
+void apply_grads_from_onnx(model net, const std::string& data) { apply_grads(net, data, "apply_grads_from_onnx"); }
+void apply_grads_from_onnx(model net, const void* buffer, size_t size) {
+    const std::string who = "apply_grads_from_onnx (buffer)";
+    apply_grads(net, onnxio::buffer_bytes(buffer, size, who), who);
 }
 
 }  // namespace eddl
