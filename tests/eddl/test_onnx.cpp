@@ -611,3 +611,49 @@ TEST(Onnx, PointerFormsMatchStringForms) {
     expect_error([&] { set_weights_from_onnx(w, gs.data(), gs.size()); }, "set_weights_from_onnx (buffer): the model carries gradients");
     expect_error([&] { apply_grads_from_onnx(g1, nullptr, 3); }, "apply_grads_from_onnx (buffer): null buffer");
 }
+
+// Found by fuzz_onnx_import (libFuzzer, docs/onnx.md): a MaxPool whose strides hold fewer values
+// than its kernel read past the end of the strides (ASan heap-buffer-overflow); zero or huge
+// strides, dilations and pads would divide by zero or overflow. All are eddl::Errors now.
+TEST(Onnx, PoolAndConvAttributesOfTheWrongLengthOrRange) {
+    layer in = Input({1, 8, 8}, "x");
+    layer l = MaxPool2D(Conv2D(in, 2, {3, 3}, {1, 1}, "same", true, 1, {1, 1}, "conv"), {2, 2}, {2, 2}, "same", "pool");
+    model net = Model({in}, {l});
+    build(net);
+    const onnx::ModelProto base = parse(serialize_net_to_onnx_string(net));
+    auto with = [&](const std::string& node, const std::string& attr, std::vector<int64_t> v, const std::string& auto_pad = "") {
+        onnx::ModelProto m = base;
+        for (auto& n : *m.mutable_graph()->mutable_node()) {
+            if (n.name() != node) continue;
+            bool found = false;
+            for (auto& at : *n.mutable_attribute())
+                if (at.name() == attr) {
+                    at.clear_ints();
+                    for (auto x : v) at.add_ints(x);
+                    found = true;
+                }
+            if (!found) {
+                auto* at = n.add_attribute();
+                at->set_name(attr);
+                at->set_type(onnx::AttributeProto::INTS);
+                for (auto x : v) at->add_ints(x);
+            }
+            if (!auto_pad.empty()) {
+                for (int i = 0; i < n.attribute_size(); ++i)
+                    if (n.attribute(i).name() == "pads") n.mutable_attribute()->DeleteSubrange(i, 1);
+                auto* at = n.add_attribute();
+                at->set_name("auto_pad");
+                at->set_type(onnx::AttributeProto::STRING);
+                at->set_s(auto_pad);
+            }
+        }
+        return ser(m);
+    };
+    EXPECT_NO_THROW(import_net_from_onnx_string(ser(base)));
+    expect_error([&] { import_net_from_onnx_string(with("pool", "strides", {2})); }, "strides [2] and dilations [1, 1] need 2 values");
+    expect_error([&] { import_net_from_onnx_string(with("pool", "strides", {2}, "SAME_UPPER")); }, "need 2 values");
+    expect_error([&] { import_net_from_onnx_string(with("pool", "strides", {0, 2}, "SAME_UPPER")); }, "must be in [1, ");
+    expect_error([&] { import_net_from_onnx_string(with("conv", "dilations", {1, -3})); }, "node 'conv'");
+    expect_error([&] { import_net_from_onnx_string(with("conv", "strides", {1LL << 40, 1})); }, "must be in [1, ");
+    expect_error([&] { import_net_from_onnx_string(with("conv", "pads", {1, 1, 1LL << 40, 1})); }, "must be in [0, ");
+}

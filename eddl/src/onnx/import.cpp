@@ -20,6 +20,10 @@
 namespace eddl {
 namespace {
 
+/// Largest kernel size, stride, dilation or pad accepted (larger ones are corrupt models; they
+/// would overflow the int sizes of the layers).
+constexpr int64_t kMaxAttr = 1 << 20;
+
 using onnxio::Const;
 using onnxio::EwFn;
 using onnxio::kBatch;
@@ -1124,6 +1128,13 @@ private:
                       const std::vector<int64_t>& d, std::vector<int>& begin, std::vector<int>& end,
                       const std::string& who) {
         const size_t r = k.size();
+        // found by the fuzzer: strides with fewer values than the kernel read past their end
+        EDDL_CHECK(s.size() == r && d.size() == r, who << ": strides " << join(s) << " and dilations " << join(d)
+                                                      << " need " << r << " values each (kernel_shape " << join(k) << ")");
+        for (size_t i = 0; i < r; ++i)
+            EDDL_CHECK(k[i] >= 1 && s[i] >= 1 && d[i] >= 1 && k[i] <= kMaxAttr && s[i] <= kMaxAttr && d[i] <= kMaxAttr,
+                       who << ": kernel_shape " << join(k) << ", strides " << join(s) << ", dilations " << join(d)
+                           << ": each value must be in [1, " << kMaxAttr << "]");
         const std::string ap = a.s("auto_pad", "NOTSET");
         begin.assign(r, 0);
         end.assign(r, 0);
@@ -1133,7 +1144,8 @@ private:
             for (size_t i = 0; i < r; ++i) {
                 begin[i] = int(p[i]);
                 end[i] = int(p[i + r]);
-                EDDL_CHECK(begin[i] >= 0 && end[i] >= 0, who << ": negative pads " << join(p));
+                EDDL_CHECK(p[i] >= 0 && p[i + r] >= 0 && p[i] <= kMaxAttr && p[i + r] <= kMaxAttr,
+                           who << ": pads " << join(p) << " must be in [0, " << kMaxAttr << "]");
             }
         } else if (ap == "SAME_UPPER" || ap == "SAME_LOWER") {
             for (size_t i = 0; i < r; ++i) {
@@ -1210,6 +1222,10 @@ private:
         const auto s = a.ints("strides", {1, 1}), d = a.ints("dilations", {1, 1});
         const auto op = a.ints("output_padding", {0, 0});
         EDDL_CHECK(s.size() == 2 && d.size() == 2 && op.size() == 2, who << ": strides/dilations/output_padding need 2 values");
+        for (size_t i = 0; i < 2; ++i)
+            EDDL_CHECK(s[i] >= 1 && d[i] >= 1 && op[i] >= 0 && s[i] <= kMaxAttr && d[i] <= kMaxAttr && op[i] <= kMaxAttr,
+                       who << ": strides " << join(s) << ", dilations " << join(d) << ", output_padding " << join(op)
+                           << " out of range");
         std::vector<int64_t> pb(2), pe(2);
         const std::string ap = a.s("auto_pad", "NOTSET");
         if (a.has("output_shape") || ap == "SAME_UPPER" || ap == "SAME_LOWER") {
