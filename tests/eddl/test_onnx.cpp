@@ -657,3 +657,71 @@ TEST(Onnx, PoolAndConvAttributesOfTheWrongLengthOrRange) {
     expect_error([&] { import_net_from_onnx_string(with("conv", "strides", {1LL << 40, 1})); }, "must be in [1, ");
     expect_error([&] { import_net_from_onnx_string(with("conv", "pads", {1, 1, 1LL << 40, 1})); }, "must be in [0, ");
 }
+
+// Found by fuzz_onnx_import (UBSan): a constant-folded Flatten whose axis exceeds the rank read
+// past the dimensions. The same family: Slice with starts/ends/axes of different lengths,
+// Transpose with a perm that is not a permutation. Each is an eddl::Error naming the node.
+TEST(Onnx, FoldedShapeOperatorsCheckTheirAttributes) {
+    auto model_with = [](const std::string& op, const std::function<void(onnx::NodeProto*)>& attrs, int opset = 9) {
+        onnx::ModelProto m;
+        m.set_ir_version(7);
+        m.add_opset_import()->set_version(opset);
+        auto* g = m.mutable_graph();
+        auto* in = g->add_input();
+        in->set_name("x");
+        auto* tt = in->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(onnx::TensorProto::FLOAT);
+        tt->mutable_shape()->add_dim()->set_dim_param("N");
+        tt->mutable_shape()->add_dim()->set_dim_value(6);
+        auto* c = g->add_initializer();  // a constant [2, 3]
+        c->set_name("c");
+        c->set_data_type(onnx::TensorProto::FLOAT);
+        c->add_dims(2);
+        c->add_dims(3);
+        for (int i = 0; i < 6; ++i) c->add_float_data(float(i));
+        auto* n = g->add_node();
+        n->set_op_type(op);
+        n->set_name("bad_" + op);
+        n->add_input("c");
+        n->add_output("f");
+        attrs(n);
+        auto* r = g->add_node();  // x + reshape(f, [1, 6]) uses the folded value
+        r->set_op_type("Add");
+        r->set_name("add");
+        r->add_input("x");
+        r->add_input("f");
+        r->add_output("y");
+        g->add_output()->set_name("y");
+        std::string s;
+        m.SerializeToString(&s);
+        return s;
+    };
+    auto ints = [](onnx::NodeProto* n, const char* k, std::vector<int64_t> v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (auto x : v) a->add_ints(x);
+    };
+    auto axis = [](int64_t v) {
+        return [v](onnx::NodeProto* n) {
+            auto* a = n->add_attribute();
+            a->set_name("axis");
+            a->set_type(onnx::AttributeProto::INT);
+            a->set_i(v);
+        };
+    };
+    EXPECT_NO_THROW(import_net_from_onnx_string(model_with("Flatten", axis(0))));  // [1, 6]
+    expect_error([&] { import_net_from_onnx_string(model_with("Flatten", axis(5))); }, "node 'bad_Flatten' (Flatten): axis 5 out of range for rank 2");
+    expect_error([&] { import_net_from_onnx_string(model_with("Flatten", axis(-7))); }, "out of range");
+    expect_error([&] {
+        import_net_from_onnx_string(model_with("Slice", [&](onnx::NodeProto* n) {
+            ints(n, "starts", {0, 0});
+            ints(n, "ends", {1});
+            ints(n, "axes", {0, 1});
+        }));
+    }, "of different lengths");
+    expect_error([&] { import_net_from_onnx_string(model_with("Transpose", [&](onnx::NodeProto* n) { ints(n, "perm", {0}); })); },
+                 "perm [0] is not a permutation of the 2 axes");
+    expect_error([&] { import_net_from_onnx_string(model_with("Transpose", [&](onnx::NodeProto* n) { ints(n, "perm", {1, 1}); })); },
+                 "is not a permutation");
+}

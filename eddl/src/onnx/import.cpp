@@ -600,6 +600,8 @@ private:
             const int64_t r = int64_t(c.dims.size());
             int64_t ax = a.i("axis", 1);
             if (ax < 0) ax += r;
+            // found by the fuzzer: an axis past the rank read past the dimensions
+            EDDL_CHECK(ax >= 0 && ax <= r, who << ": axis " << a.i("axis", 1) << " out of range for rank " << r);
             int64_t p = 1;
             for (int64_t i = 0; i < ax; ++i) p *= c.dims[size_t(i)];
             c.dims = {p, c.numel() / std::max<int64_t>(p, 1)};
@@ -612,6 +614,11 @@ private:
             std::vector<int64_t> perm = a.ints("perm");
             if (perm.empty())
                 for (int64_t i = int64_t(x.dims.size()) - 1; i >= 0; --i) perm.push_back(i);
+            std::vector<int64_t> sorted = perm;
+            std::sort(sorted.begin(), sorted.end());
+            for (size_t i = 0; i < sorted.size(); ++i)
+                EDDL_CHECK(sorted[i] == int64_t(i) && sorted.size() == x.dims.size(),
+                           who << ": perm " << join(perm) << " is not a permutation of the " << x.dims.size() << " axes");
             set_const(n, transpose(x, perm));
             return true;
         }
@@ -628,6 +635,9 @@ private:
             const int64_t r = int64_t(x.dims.size());
             if (ax.empty())
                 for (size_t i = 0; i < st.size(); ++i) ax.push_back(int64_t(i));
+            EDDL_CHECK(st.size() == ax.size() && en.size() == ax.size() && (sp.empty() || sp.size() == ax.size()),
+                       who << ": starts " << join(st) << ", ends " << join(en) << ", axes " << join(ax) << ", steps "
+                           << join(sp) << " of different lengths");
             std::vector<int64_t> b(size_t(r), 0), e(x.dims), s(size_t(r), 1);
             for (size_t i = 0; i < ax.size(); ++i) {
                 const int64_t k = norm_axis(ax[i], r, who), dim = x.dims[size_t(k)];
