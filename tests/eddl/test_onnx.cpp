@@ -725,3 +725,47 @@ TEST(Onnx, FoldedShapeOperatorsCheckTheirAttributes) {
     expect_error([&] { import_net_from_onnx_string(model_with("Transpose", [&](onnx::NodeProto* n) { ints(n, "perm", {1, 1}); })); },
                  "is not a permutation");
 }
+
+// Div and Pow of two computed tensors: a * Reciprocal(b) and Exp(b * Log(a)) layers.
+TEST(Onnx, DivAndPowOfTwoComputedTensors) {
+    for (const std::string op : {"Div", "Pow"}) {
+        onnx::ModelProto m;
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(17);
+        auto* g = m.mutable_graph();
+        for (const char* name : {"a", "b"}) {
+            auto* in = g->add_input();
+            in->set_name(name);
+            auto* tt = in->mutable_type()->mutable_tensor_type();
+            tt->set_elem_type(onnx::TensorProto::FLOAT);
+            tt->mutable_shape()->add_dim()->set_dim_param("N");
+            tt->mutable_shape()->add_dim()->set_dim_value(5);
+        }
+        auto* n = g->add_node();
+        n->set_op_type(op);
+        n->set_name("z");
+        n->add_input("a");
+        n->add_input("b");
+        n->add_output("z");
+        g->add_output()->set_name("z");
+        model net = import_net_from_onnx_string(ser(m));
+        build(net);
+        auto a = Tensor::randu({3, 5}, 1), b = Tensor::randn({3, 5}, 2);
+        a->add_(0.5f);  // positive bases
+        const auto z = predict(net, {a, b})[0]->to_std();
+        const auto av = a->to_std(), bv = b->to_std();
+        ASSERT_EQ(z.size(), av.size());
+        for (size_t i = 0; i < z.size(); ++i) {
+            const float want = op == "Div" ? av[i] / bv[i] : std::pow(av[i], bv[i]);
+            EXPECT_NEAR(z[i], want, 1e-5f * std::max(1.0f, std::fabs(want))) << op << " " << i;
+        }
+        // and it exports again (Reciprocal/Mul, Log/Mul/Exp; the inputs in their order) with the
+        // same results (Exp re-imports as the Exponential activation: rounding may differ)
+        model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+        build(again);
+        ASSERT_EQ(again->inputs.size(), 2u);
+        EXPECT_EQ(again->inputs[0]->name, "a");
+        const auto z2 = predict(again, {a, b})[0]->to_std();
+        for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z2[i], z[i], 1e-6f * std::max(1.0f, std::fabs(z[i]))) << op << " " << i;
+    }
+}

@@ -30,6 +30,8 @@ public:
         meta->set_value(grads_ ? "gradients" : "weights");
         g_ = model_.mutable_graph();
         g_->set_name(net_.name.empty() ? "model" : net_.name);
+        // graph inputs in the model's input order (the layers' topological order may differ)
+        for (const auto& l : net_.inputs) value_info(g_->add_input(), *l);
         for (const auto& l : net_.layers) layer_(*l);
         for (const auto& l : net_.outputs) value_info(g_->add_output(), *l);
         std::string out;
@@ -338,7 +340,7 @@ private:
         std::vector<std::string> ins;
         for (const auto& p : l.parents) ins.push_back(p->name);
         if (dynamic_cast<const LInput*>(&l)) {
-            value_info(g_->add_input(), l);
+            // written first, in net_.inputs order (run())
         } else if (auto* d = dynamic_cast<const LDense*>(&l)) {
             if (d->use_bias) node("Gemm", {ins[0], param(l, 0, "weight"), param(l, 1, "bias")}, l.name, l.name);
             else node("MatMul", {ins[0], param(l, 0, "weight")}, l.name, l.name);

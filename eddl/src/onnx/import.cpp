@@ -1017,6 +1017,22 @@ private:
             static const std::map<std::string, MergeOp> merges = {
                 {"Add", MergeOp::Add}, {"Sum", MergeOp::Add}, {"Sub", MergeOp::Subtract}, {"Mul", MergeOp::Multiply},
                 {"Mean", MergeOp::Average}, {"Max", MergeOp::Maximum}, {"Min", MergeOp::Minimum}};
+            auto unary = [&](const layer& x, EwFn fn, const std::string& name) -> layer {
+                return std::make_shared<LElementwise>(x, fn, name, 0.0f, 0.0f, std::vector<int64_t>{}, std::vector<float>{},
+                                                      lname(n, name));
+            };
+            if (op == "Div" && ps.size() == 2) {  // a * (1 / b)
+                set_layer(n, std::make_shared<LMerge>(vlayer{ps[0], unary(ps[1], EwFn::Reciprocal, "Reciprocal")},
+                                                      MergeOp::Multiply, lname(n)), vec);
+                return true;
+            }
+            if (op == "Pow" && ps.size() == 2) {  // exp(b * log(a)): defined for a >= 0, as real powers are
+                const layer prod = std::make_shared<LMerge>(vlayer{ps[1], unary(ps[0], EwFn::Log, "Log")},
+                                                            MergeOp::Multiply, lname(n, "Mul"));
+                set_layer(n, std::make_shared<LElementwise>(prod, EwFn::Exp, "Exp", 0.0f, 0.0f, std::vector<int64_t>{},
+                                                            std::vector<float>{}, lname(n)), vec);
+                return true;
+            }
             auto it = merges.find(op);
             if (it == merges.end()) unsup("both operands computed");
             set_layer(n, std::make_shared<LMerge>(ps, it->second, lname(n)), vec);
