@@ -96,7 +96,7 @@ std::string run_set(const fs::path& set, const onnx::ModelProto& m) {
             build(net);
         } catch (const eddl::Error& e) {
             net.reset();
-            if (attempt == 0) err = "import: " + first_lines(e.what());
+            err += (attempt == 0 ? "import: " : "\n    with inputs 2.. as initializers: ") + first_lines(e.what());
         }
     }
     if (!net) return err;
