@@ -769,3 +769,24 @@ TEST(Onnx, DivAndPowOfTwoComputedTensors) {
         for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(z2[i], z[i], 1e-6f * std::max(1.0f, std::fabs(z[i]))) << op << " " << i;
     }
 }
+
+// Found by fuzz_onnx_import (UBSan): a Resize scale of 1.7e28 overflowed the int upsampling
+// factor. Scales and sizes that make a dimension larger than 2^26 are eddl::Errors.
+TEST(Onnx, ResizeWithAHugeScaleIsAnError) {
+    layer in = Input({2, 4, 4}, "x");
+    model net = Model({in}, {UpSampling2D(in, {2, 2}, "nearest", "up")});
+    build(net);
+    const onnx::ModelProto base = parse(serialize_net_to_onnx_string(net));
+    EXPECT_NO_THROW(import_net_from_onnx_string(ser(base)));
+    onnx::ModelProto m = base;
+    bool found = false;
+    for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+        if (t.data_type() != onnx::TensorProto::FLOAT || t.dims_size() != 1 || t.dims(0) != 4) continue;
+        std::vector<float> v{1.0f, 1.0f, 2.0f, 1.7e28f};
+        t.clear_float_data();
+        t.set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+        found = true;
+    }
+    ASSERT_TRUE(found) << "no scales initializer in the exported Resize";
+    expect_error([&] { import_net_from_onnx_string(ser(m)); }, "makes dimension 3 larger than");
+}

@@ -1537,7 +1537,11 @@ private:
                 const double s = double(float(scales[size_t(i)]));
                 if (i < 2 && s != 1) unsup("resizes the batch or channel dimension");
                 if (s < 1 || s != std::floor(s)) unsup("non-integer or shrinking scale " + std::to_string(s));
-                if (i >= 2) f.push_back(int(s));
+                if (i < 2) continue;
+                // found by the fuzzer: a scale of 1.7e28 overflowed the int factor
+                EDDL_CHECK(s * double(x->out_shape[size_t(i) - 1]) <= double(kMaxAttr) * 64,
+                           who << ": scale " << s << " makes dimension " << i << " larger than " << kMaxAttr * 64);
+                f.push_back(int(s));
             }
         } else {
             EDDL_CHECK(int64_t(sizes.size()) == R, who << ": needs scales or sizes for rank " << R);
@@ -1545,6 +1549,8 @@ private:
                 const int64_t in = x->out_shape[size_t(i) - 1];
                 if (i == 1 && sizes[size_t(i)] != in) unsup("resizes the channel dimension");
                 if (sizes[size_t(i)] % in || sizes[size_t(i)] < in) unsup("sizes that are not integer multiples");
+                EDDL_CHECK(sizes[size_t(i)] <= kMaxAttr * 64, who << ": size " << sizes[size_t(i)] << " of dimension " << i
+                                                                  << " larger than " << kMaxAttr * 64);
                 if (i >= 2) f.push_back(int(sizes[size_t(i)] / in));
             }
         }
