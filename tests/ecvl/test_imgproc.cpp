@@ -10,6 +10,7 @@
 #include <opencv2/photo.hpp>
 
 #include "ecvl/ecvl.h"
+#include "ecvl/support_opencv.h"
 #include "ecvl_test_util.h"
 
 using namespace ecvl;
@@ -826,4 +827,34 @@ TEST(ImgProc, MomentsMatchOpenCV) {
     expect_ecvl_error([&] { Moments(g, m, -1); }, "order must be in 0..32, got -1");
     const Image black({4, 4}, DataType::float32, "xy", ColorType::none);
     expect_ecvl_error([&] { CentralMoments(black, mu); }, "no centroid");
+}
+
+TEST(ImgProc, ZeroCopyExchangeWithOpenCV) {
+    // interleaved: the Mat is a header over the image's pixels
+    Image inter({3, 40, 30}, DataType::uint8, "cxy", ColorType::BGR);
+    cv::Mat m = ImageToMat(inter);
+    EXPECT_EQ(m.data, inter.data_);
+    EXPECT_EQ(m.rows, 30);
+    EXPECT_EQ(m.cols, 40);
+    EXPECT_EQ(m.channels(), 3);
+    m.at<cv::Vec3b>(5, 7)[2] = 99;
+    EXPECT_EQ(inter.At<uint8_t>({2, 7, 5}), 99);
+    // planar: an interleaved copy
+    const Image planar = picture(DataType::uint8);
+    const cv::Mat pm = ImageToMat(planar);
+    EXPECT_NE(pm.data, planar.data_);
+    EXPECT_EQ(diff(planar, pm), 0);
+    // Mat -> Image without copy; the image keeps the Mat's memory alive
+    Image wrapped;
+    const uchar* pixels;
+    {
+        cv::Mat f(12, 16, CV_32FC1, cv::Scalar(2.5f));
+        pixels = f.data;
+        wrapped = MatToImage(f);
+    }
+    EXPECT_EQ(wrapped.data_, pixels);
+    EXPECT_EQ(wrapped.channels_, "xy");
+    EXPECT_EQ(wrapped.elemtype_, DataType::float32);
+    EXPECT_EQ(wrapped.Get({15, 11}), 2.5);
+    expect_ecvl_error([] { ImageToMat(Image({4, 4}, DataType::int64, "xy", ColorType::none)); }, "int64");
 }

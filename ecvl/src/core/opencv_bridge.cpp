@@ -60,3 +60,10 @@ Image MatToImage(const cv::Mat& mat, ColorType ctype) {
 }
 
 }  // namespace ecvl::detail
+
+namespace ecvl {
+
+cv::Mat ImageToMat(const Image& img) { return detail::ImageToMat(img); }
+Image MatToImage(const cv::Mat& m, ColorType ctype) { return detail::MatToImage(m, ctype); }
+
+}  // namespace ecvl
