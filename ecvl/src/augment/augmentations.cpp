@@ -403,15 +403,7 @@ void in_place(const char* who, Image& img, F f) {
     }
 }
 
-int cv_interp(InterpolationType t) {
-    switch (t) {
-        case InterpolationType::nearest: return cv::INTER_NEAREST;
-        case InterpolationType::area: return cv::INTER_AREA;
-        case InterpolationType::cubic: return cv::INTER_CUBIC;
-        case InterpolationType::lanczos4: return cv::INTER_LANCZOS4;
-        default: return cv::INTER_LINEAR;
-    }
-}
+using detail::cv_interp;
 int cv_border(BorderType t) {
     switch (t) {
         case BorderType::reflect: return cv::BORDER_REFLECT;

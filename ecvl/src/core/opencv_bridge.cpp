@@ -1,7 +1,20 @@
 // Image <-> cv::Mat, sharing memory where the layouts agree.
 #include "core/opencv_bridge.h"
 
+#include <opencv2/imgproc.hpp>
+
 namespace ecvl::detail {
+
+int cv_interp(InterpolationType t) {
+    switch (t) {
+        case InterpolationType::nearest: return cv::INTER_NEAREST;
+        case InterpolationType::area: return cv::INTER_AREA;
+        case InterpolationType::cubic: return cv::INTER_CUBIC;
+        case InterpolationType::lanczos4: return cv::INTER_LANCZOS4;
+        default: return cv::INTER_LINEAR;
+    }
+}
+
 
 int cv_depth(DataType t) {
     switch (t) {

@@ -4,11 +4,13 @@
 #include <opencv2/core.hpp>
 
 #include "ecvl/image.h"
+#include "ecvl/imgproc.h"
 
 namespace ecvl::detail {
 
 int cv_depth(DataType t);      ///< CV_8U, ... ; throws for types OpenCV lacks (int64)
 DataType ecvl_type(int depth); ///< throws for depths ECVL lacks
+int cv_interp(InterpolationType t);  ///< cv::INTER_* of an ECVL interpolation
 
 /// A Mat header over img's pixels (no copy) when img is "cxy" (or "xy") and contiguous; else a
 /// copy rearranged to interleaved. Either way the Mat is rows = height, cols = width.

@@ -105,15 +105,7 @@ void per_plane(const char* who, const Image& src, Image& dst, int w, int h, F f,
     if (&out == &fresh) dst = std::move(fresh);
 }
 
-int cv_interp(InterpolationType t) {
-    switch (t) {
-        case InterpolationType::nearest: return cv::INTER_NEAREST;
-        case InterpolationType::area: return cv::INTER_AREA;
-        case InterpolationType::cubic: return cv::INTER_CUBIC;
-        case InterpolationType::lanczos4: return cv::INTER_LANCZOS4;
-        default: return cv::INTER_LINEAR;
-    }
-}
+using detail::cv_interp;
 
 }  // namespace
 
