@@ -60,7 +60,9 @@ std::string first_lines(const std::string& w) { return w.substr(0, w.find('\n', 
 // "ok" or why it failed. The model is imported as it is; when that fails, again with every
 // graph input after the first bound to its test data as an initializer: node tests pass weights
 // (Conv's W, BatchNormalization's statistics, Clip's bounds) as inputs, which a layer network
-// holds as parameters.
+// holds as parameters. Both first with the first dimension as the batch (OnnxBatch::first_dim),
+// then, when neither imports, with each tensor as one whole sample (OnnxBatch::none): node tests
+// have fixed shapes and many act across their first dimension.
 std::string run_set(const fs::path& set, const onnx::ModelProto& m) {
     std::set<std::string> inits;
     for (const auto& t : m.graph().initializer()) inits.insert(t.name());
@@ -77,10 +79,13 @@ std::string run_set(const fs::path& set, const onnx::ModelProto& m) {
     model net;
     size_t fed = in_names.size();
     std::string err;
-    for (int attempt = 0; attempt < 2 && !net; ++attempt) {
+    bool whole = false;
+    for (int attempt = 0; attempt < 4 && !net; ++attempt) {
         onnx::ModelProto mm = m;
-        if (attempt == 1) {
-            if (in_names.size() < 2) break;
+        whole = attempt >= 2;
+        fed = in_names.size();
+        if (attempt % 2 == 1) {
+            if (in_names.size() < 2) continue;
             fed = 1;
             auto* g = mm.mutable_graph();
             for (size_t i = 1; i < in_names.size(); ++i) {
@@ -92,11 +97,13 @@ std::string run_set(const fs::path& set, const onnx::ModelProto& m) {
         std::string bytes;
         mm.SerializeToString(&bytes);
         try {
-            net = import_net_from_onnx_string(bytes);
+            net = import_net_from_onnx_string(bytes, {}, whole ? OnnxBatch::none : OnnxBatch::first_dim);
             build(net);
         } catch (const eddl::Error& e) {
             net.reset();
-            err += (attempt == 0 ? "import: " : "\n    with inputs 2.. as initializers: ") + first_lines(e.what());
+            static const char* what[] = {"import: ", "\n    with inputs 2.. as initializers: ",
+                                         "\n    OnnxBatch::none: ", "\n    OnnxBatch::none, inputs 2.. bound: "};
+            err += what[attempt] + first_lines(e.what());
         }
     }
     if (!net) return err;
@@ -105,7 +112,8 @@ std::string run_set(const fs::path& set, const onnx::ModelProto& m) {
         const auto c = onnxio::from_proto(ins[i], in_names[i]);
         if (c.dims.empty()) return "scalar input";
         Shape s(c.dims.begin(), c.dims.end());
-        if (s.size() == 1) s.push_back(1);
+        if (whole) s.insert(s.begin(), 1);  // a batch of one whole tensor
+        else if (s.size() == 1) s.push_back(1);
         auto t = Tensor::empty(s);
         for (int64_t k = 0; k < t->size; ++k) t->ptr[k] = float(c.v[size_t(k)]);
         feeds[in_names[i]] = t;

@@ -37,6 +37,7 @@ void check_single(const Shape& in_shape, std::function<layer(layer)> f, std::vec
 TEST(LayerGrad, Dense) {
     check_single({5}, [](layer l) { return Dense(l, 4); });
     check_single({5}, [](layer l) { return Dense(l, 3, false); });
+    check_single({2, 3, 5}, [](layer l) { return Dense(l, 4); });  // on the last axis of an N-d sample
 }
 
 TEST(LayerGrad, Activations) {
@@ -127,8 +128,8 @@ TEST(LayerGrad, SharedParentAndMultipleOutputs) {
 
 TEST(LayerErrors, ShapesNameTheLayer) {
     layer in = Input({4, 4});
-    expect_error([&] { Dense(in, 3, true, "fc"); }, "Dense 'fc': input from");
-    expect_error([&] { Dense(in, 3, true, "fc"); }, "(4, 4)");
+    EXPECT_EQ(Dense(in, 3, true, "fc")->out_shape, (Shape{4, 3}));  // on the last axis, as Keras
+    expect_error([&] { Reshape(in, {5, 3}, "rs4"); }, "Reshape 'rs4': cannot reshape (4, 4)");
     layer a = Input({3}), b = Input({4});
     expect_error([&] { Add({a, b}, "sum"); }, "Add 'sum': input");
     expect_error([&] { Concat({Input({2, 3}), Input({3, 3})}, 1, "cat"); }, "Concat 'cat'");

@@ -29,7 +29,8 @@ namespace eddl {
 
 /// Network input; `shape` excludes the batch dimension ({784}, {3, 32, 32}).
 layer Input(const Shape& shape, const std::string& name = "");
-/// Fully connected: y = x W + b, W of shape {in, ndim}. Input must be 1-D per sample.
+/// Fully connected: y = x W + b, W of shape {in, ndim}, on the last axis (as Keras' Dense): a
+/// sample {in} gives {ndim}, a sample {..., in} gives {..., ndim} (each row by the same W).
 layer Dense(layer parent, int ndim, bool use_bias = true, const std::string& name = "");
 /// Randomly zeroes a fraction `rate` of values in training. With iw=true (EDDL's default) the
 /// kept values are not rescaled in training and outputs are scaled by (1-rate) in inference;

@@ -33,15 +33,31 @@ std::string serialize_net_to_onnx_string(model net, bool gradients = false);
 /// the caller owns it and frees it with `delete[] static_cast<char*>(buffer)`.
 void serialize_net_to_onnx_pointer(model net, void*& buffer, size_t& size, bool gradients = false);
 
-/// Rebuilds a network from an ONNX file. The first dimension of each graph input is the batch;
-/// input_shape (batch excluded, e.g. {3, 64, 64}) replaces the shape of the model's single
-/// input, for fully convolutional networks or inputs with symbolic dimensions. The returned
+/// How an imported model's first dimension is read.
+enum class OnnxBatch {
+    /// The first dimension of every tensor is the batch (models from PyTorch, Keras, our export):
+    /// layers see the other dimensions, and operators acting across the first one are unsupported.
+    first_dim,
+    /// The model has no batch dimension: every ONNX tensor is one whole sample, and our batch is
+    /// a new dimension in front (feed [n, d0, d1, ...]; the n copies run independently). For
+    /// fixed-shape graphs that transpose, concatenate or reduce across their first dimension.
+    /// Operators of the N-C-spatial kind (Conv, pooling, normalizations, Pad, Resize) then need N = 1.
+    none,
+};
+
+/// Rebuilds a network from an ONNX file. With OnnxBatch::first_dim (the default) the first
+/// dimension of each graph input is the batch and input_shape (batch excluded, e.g. {3, 64, 64})
+/// replaces the shape of the model's single input, for fully convolutional networks or inputs
+/// with symbolic dimensions; with OnnxBatch::none input_shape is the whole shape. The returned
 /// model is not built; its layers keep the imported weights through build() (see Layer::keep_params).
-model import_net_from_onnx_file(const std::string& path, const Shape& input_shape = {});
+model import_net_from_onnx_file(const std::string& path, const Shape& input_shape = {},
+                                OnnxBatch batch = OnnxBatch::first_dim);
 /// The same from serialized protobuf bytes.
-model import_net_from_onnx_string(const std::string& data, const Shape& input_shape = {});
+model import_net_from_onnx_string(const std::string& data, const Shape& input_shape = {},
+                                  OnnxBatch batch = OnnxBatch::first_dim);
 /// The same from `size` bytes at `buffer` (read in place, not kept: the caller may free it on return).
-model import_net_from_onnx_pointer(const void* buffer, size_t size, const Shape& input_shape = {});
+model import_net_from_onnx_pointer(const void* buffer, size_t size, const Shape& input_shape = {},
+                                   OnnxBatch batch = OnnxBatch::first_dim);
 
 /// Copies the weights (and BatchNormalization statistics) of an ONNX model written by
 /// serialize_net_to_onnx_string into `net`, matched by layer name; shapes must agree. All

@@ -77,12 +77,12 @@ LDense::LDense(layer parent, int u, bool bias, const std::string& n) : units(u),
     name = n.empty() ? auto_name("dense") : n;
     EDDL_CHECK(parent, "Dense '" << name << "': parent layer is null");
     EDDL_CHECK(units > 0, "Dense '" << name << "': units must be > 0, got " << units);
-    EDDL_CHECK(parent->out_shape.size() == 1, "Dense '" << name << "': input from '" << parent->name << "' has shape "
-                                                        << shape_str(parent->out_shape)
-                                                        << " (batch excluded); Dense needs 1-D input, add a Flatten");
+    EDDL_CHECK(!parent->out_shape.empty(), "Dense '" << name << "': input from '" << parent->name << "' has no shape");
     parents = {parent};
-    out_shape = {units};
-    const int in = parent->out_shape[0];
+    // acts on the last axis (as Keras' Dense): [batch, ..., in] -> [batch, ..., units]
+    out_shape = parent->out_shape;
+    out_shape.back() = units;
+    const int in = parent->out_shape.back();
     params = {Tensor::zeros({in, units})};
     gradients = {Tensor::zeros({in, units})};
     if (use_bias) {
@@ -101,7 +101,7 @@ void LDense::init_params(uint64_t s) {
 
 void LDense::forward() {
     const Tensor& x = *parents[0]->output;
-    const int b = x.shape[0], in = x.shape[1];
+    const int in = x.shape.back(), b = int(x.size / in);
     const auto& k = kernels(x.device);
     k.gemm(false, false, b, units, in, 1.0f, x.ptr, in, params[0]->ptr, units, 0.0f, output->ptr, units);
     if (use_bias) k.add_rowwise(output->ptr, params[1]->ptr, b, units);
@@ -109,7 +109,7 @@ void LDense::forward() {
 
 void LDense::backward() {
     const Tensor& x = *parents[0]->output;
-    const int b = x.shape[0], in = x.shape[1];
+    const int in = x.shape.back(), b = int(x.size / in);
     const auto& k = kernels(x.device);
     if (trainable) {
         const bool acc = take_grads();

@@ -311,7 +311,8 @@ private:
         if (onnxio::ew_binary(l.fn)) {
             const std::string c = constant(l.name + ".constant", l.c_dims, l.c_raw);
             const bool rev = l.fn == EwFn::RSub || l.fn == EwFn::RDiv;
-            node(l.op, rev ? std::vector<std::string>{c, x} : std::vector<std::string>{x, c}, l.name, l.name);
+            auto* n = node(l.op, rev ? std::vector<std::string>{c, x} : std::vector<std::string>{x, c}, l.name, l.name);
+            if (l.fn == EwFn::Fmod) attr(n, "fmod", int64_t(1));
             return;
         }
         switch (l.fn) {
@@ -332,6 +333,12 @@ private:
                 return;
             }
             case EwFn::Celu: attr(node("Celu", {x}, l.name, l.name), "alpha", l.a); return;
+            case EwFn::Shrink: {
+                auto* n = node("Shrink", {x}, l.name, l.name);
+                attr(n, "bias", l.a);
+                attr(n, "lambd", l.b);
+                return;
+            }
             default: node(l.op, {x}, l.name, l.name); return;
         }
     }
@@ -342,8 +349,14 @@ private:
         if (dynamic_cast<const LInput*>(&l)) {
             // written first, in net_.inputs order (run())
         } else if (auto* d = dynamic_cast<const LDense*>(&l)) {
-            if (d->use_bias) node("Gemm", {ins[0], param(l, 0, "weight"), param(l, 1, "bias")}, l.name, l.name);
-            else node("MatMul", {ins[0], param(l, 0, "weight")}, l.name, l.name);
+            if (d->use_bias && l.out_shape.size() == 1) {
+                node("Gemm", {ins[0], param(l, 0, "weight"), param(l, 1, "bias")}, l.name, l.name);
+            } else if (d->use_bias) {  // on the last axis of an N-d input: Gemm is 2-D only
+                node("MatMul", {ins[0], param(l, 0, "weight")}, l.name + "/matmul", l.name + "/matmul");
+                node("Add", {l.name + "/matmul", param(l, 1, "bias")}, l.name, l.name);
+            } else {
+                node("MatMul", {ins[0], param(l, 0, "weight")}, l.name, l.name);
+            }
         } else if (auto* a = dynamic_cast<const LActivation*>(&l)) {
             activation(*a);
         } else if (dynamic_cast<const LSoftmax*>(&l)) {
@@ -421,9 +434,34 @@ private:
             }
         } else if (auto* ew = dynamic_cast<const LElementwise*>(&l)) {
             elementwise(*ew);
+        } else if (auto* rd = dynamic_cast<const onnxio::LReduce*>(&l)) {
+            reduce(*rd, ins[0]);
+        } else if (auto* ga = dynamic_cast<const onnxio::LGather*>(&l)) {
+            const Shape& in = l.parents[0]->out_shape;
+            const bool to_scalar = in.size() == 1 && ga->index_dims.empty();  // held as [batch, 1]
+            const std::string idx = l.name + ".indices";
+            onnxio::to_proto_i64(*g_->add_initializer(), idx, ga->index_dims, ga->indices);
+            const std::string out = to_scalar ? l.name + "/gather" : l.name;
+            attr(node("Gather", {ins[0], idx}, out, out), "axis", int64_t(ga->axis + 1));
+            if (to_scalar) node("Reshape", {out, ints(l.name + ".shape", {0, 1})}, l.name, l.name);
+        } else if (auto* ao = dynamic_cast<const onnxio::LAxisOp*>(&l)) {
+            attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
         } else {
             unsupported(l, "");
         }
+    }
+
+    void reduce(const onnxio::LReduce& r, const std::string& x) {
+        std::vector<int64_t> axes;
+        for (int a : r.axes) axes.push_back(a + 1);
+        // every sample axis without keepdims: ONNX gives [batch], the layer holds [batch, 1]
+        const bool flat = !r.keepdims && r.axes.size() == r.parents[0]->out_shape.size();
+        const std::string out = flat ? r.name + "/reduce" : r.name;
+        onnx::NodeProto* n = r.op == "ReduceSum" ? node(r.op, {x, ints(r.name + ".axes", axes)}, out, out)  // axes input since opset 13
+                                                 : node(r.op, {x}, out, out);
+        if (r.op != "ReduceSum") attr(n, "axes", axes);
+        attr(n, "keepdims", int64_t(r.keepdims || flat ? 1 : 0));
+        if (flat) node("Reshape", {out, ints(r.name + ".shape", {0, 1})}, r.name, r.name);
     }
 
     void merge(const LMerge& m, const std::vector<std::string>& ins) {

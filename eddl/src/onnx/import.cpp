@@ -179,11 +179,12 @@ const std::set<std::string>& supported_ops() {
         "Abs", "Acos", "Acosh", "Add", "Asin", "Asinh", "Atan", "Atanh", "AveragePool", "BatchNormalization", "Cast",
         "Ceil", "Celu", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Cosh", "Div",
         "Dropout", "Elu", "Erf", "Exp", "Flatten", "Floor", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
-        "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu", "Log",
-        "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal",
-        "ReduceMax", "ReduceMean", "Relu", "Reshape", "Resize", "Round", "Selu", "Shape", "Sigmoid", "Sign", "Sin",
-        "Sinh", "Size", "Slice", "Softmax", "Softplus", "Softsign", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh",
-        "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample"};
+        "Hardmax", "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu",
+        "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg", "Pad", "Pow",
+        "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
+        "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "Round",
+        "Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax", "Softplus", "Softsign",
+        "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample"};
     return s;
 }
 
@@ -198,8 +199,8 @@ namespace {
 
 class Importer {
 public:
-    Importer(const onnx::ModelProto& m, const Shape& input_shape, std::string what)
-        : m_(m), g_(m.graph()), what_(std::move(what)), input_shape_(input_shape) {}
+    Importer(const onnx::ModelProto& m, const Shape& input_shape, std::string what, OnnxBatch batch)
+        : m_(m), g_(m.graph()), what_(std::move(what)), input_shape_(input_shape), whole_(batch == OnnxBatch::none) {}
 
     model run() {
         read_opset();
@@ -240,6 +241,10 @@ private:
     const onnx::GraphProto& g_;
     std::string what_;
     Shape input_shape_;
+    // OnnxBatch::none: ONNX dims are the sample's dims (axis a is layer axis a) instead of
+    // [batch, sample...] (axis a is layer axis a - 1); off_ is that difference.
+    bool whole_;
+    int64_t off_ = whole_ ? 0 : 1;
     int64_t opset_ = 0;
     int64_t static_batch_ = -1;  // the inputs' fixed batch size, when they declare one
     std::map<std::string, Value> vals_;
@@ -288,21 +293,22 @@ private:
             const int64_t et = tt.elem_type();
             EDDL_CHECK(is_float_type(et) || is_int_type(et), who << ": element type " << et << " is not supported");
             EDDL_CHECK(tt.has_shape() && tt.shape().dim_size() >= 1,
-                       who << " has no shape or is a scalar; the first dimension must be the batch");
+                       who << " has no shape or is a scalar; " << (whole_ ? "scalar inputs are not supported"
+                                                                           : "the first dimension must be the batch"));
             const auto& dims = tt.shape().dim();
             if (dims[0].has_dim_value() && static_batch_ < 0) static_batch_ = dims[0].dim_value();
             Shape s;
             if (!input_shape_.empty()) {
-                EDDL_CHECK(int(input_shape_.size()) == dims.size() - 1 || dims.size() == 1,
-                           who << " has rank " << dims.size() << " (batch included) but input_shape "
+                EDDL_CHECK(int64_t(input_shape_.size()) == dims.size() - off_ || (!whole_ && dims.size() == 1),
+                           who << " has rank " << dims.size() << (whole_ ? "" : " (batch included)") << " but input_shape "
                                << shape_str(input_shape_) << " has " << input_shape_.size() << " dimensions");
                 s = input_shape_;
             } else {
-                for (int i = 1; i < dims.size(); ++i) {
+                for (int i = int(off_); i < dims.size(); ++i) {
                     EDDL_CHECK(dims[i].has_dim_value() && dims[i].dim_value() > 0 && dims[i].dim_value() < (int64_t(1) << 30),
                                who << ": dimension " << i << " is "
                                    << (dims[i].has_dim_param() ? "symbolic ('" + dims[i].dim_param() + "')" : "unknown")
-                                   << "; pass input_shape (batch excluded)");
+                                   << (whole_ ? "; pass input_shape (the whole shape)" : "; pass input_shape (batch excluded)"));
                     s.push_back(int(dims[i].dim_value()));
                 }
             }
@@ -435,12 +441,27 @@ private:
         return &g_.node(*index);
     }
 
-    static Shape full(const layer& l) {
-        Shape s{-1};
+    // the ONNX dims of a layer's output (-1: the batch) and their number
+    Shape full(const layer& l) const {
+        Shape s = whole_ ? Shape{} : Shape{-1};
         s.insert(s.end(), l->out_shape.begin(), l->out_shape.end());
         return s;
     }
-    static int64_t rank(const layer& l) { return int64_t(l->out_shape.size()) + 1; }
+    int64_t rank(const layer& l) const { return int64_t(l->out_shape.size()) + off_; }
+    // OnnxBatch::none: N-C-spatial operators see a sample [1, C, ...] as [C, ...] and give it back
+    layer nchw_in(const onnx::NodeProto& n, int i) {
+        const layer x = lin(n, i);
+        if (!whole_) return x;
+        if (x->out_shape.size() < 2 || x->out_shape[0] != 1)
+            unsup("input of shape " + shape_str(x->out_shape) + " without a batch dimension (OnnxBatch::none needs N = 1 here)");
+        return std::make_shared<LReshape>(x, Shape(x->out_shape.begin() + 1, x->out_shape.end()), lname(n, "drop_n"), "Reshape");
+    }
+    layer nchw_out(const onnx::NodeProto& n, const layer& y) {
+        if (!whole_) return y;
+        Shape s{1};
+        s.insert(s.end(), y->out_shape.begin(), y->out_shape.end());
+        return std::make_shared<LReshape>(y, s, lname(n, "add_n"), "Reshape");
+    }
     static void copy_into(Tensor& t, const std::vector<float>& v, const std::string& who) {
         EDDL_CHECK(int64_t(v.size()) == t.size, who << ": " << v.size() << " values for a tensor of shape "
                                                     << shape_str(t.shape) << " (shape mismatch)");
@@ -803,7 +824,7 @@ private:
             const layer x = lin(n, 0);
             Const c;
             c.integer = true;
-            c.v.push_back(kBatch);
+            if (!whole_) c.v.push_back(kBatch);
             for (int d : x->out_shape) c.v.push_back(d);
             const int64_t r = int64_t(c.v.size());
             int64_t s = a.i("start", 0), e = a.i("end", r);
@@ -853,11 +874,11 @@ private:
         if (op == "MaxPool" || op == "AveragePool") return pool(n);
         if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
             Attrs a(n, {});
-            const layer x = lin(n, 0);
+            const layer x = nchw_in(n, 0);
             if (x->out_shape.size() < 2 || x->out_shape.size() > 4) unsup("needs 1 to 3 spatial dimensions");
-            set_layer(n, std::make_shared<LPool2D>(x, op == "GlobalMaxPool" ? PoolKind::Max : PoolKind::Avg,
-                                                   std::vector<int>{}, std::vector<int>{}, "", true, lname(n),
-                                                   std::vector<int>{}, 0));
+            set_layer(n, nchw_out(n, std::make_shared<LPool2D>(x, op == "GlobalMaxPool" ? PoolKind::Max : PoolKind::Avg,
+                                                               std::vector<int>{}, std::vector<int>{}, "", true, lname(n),
+                                                               std::vector<int>{}, 0)));
             return;
         }
         if (op == "BatchNormalization") return batchnorm(n);
@@ -867,9 +888,18 @@ private:
         if (op == "Flatten") {
             Attrs a(n, {"axis"});
             const layer x = lin(n, 0);
-            const int64_t ax = norm_axis(a.i("axis", 1), rank(x), what_ + ": " + node_str(n));
-            if (ax != 1) unsup("axis " + std::to_string(ax) + " (only 1 keeps the batch dimension)");
-            set_layer(n, std::make_shared<LReshape>(x, Shape{-1}, lname(n), "Flatten"));
+            const int64_t r = rank(x);
+            int64_t ax = a.i("axis", 1);
+            if (ax < 0) ax += r;
+            EDDL_CHECK(ax >= 0 && ax <= r, what_ << ": " << node_str(n) << ": axis " << a.i("axis", 1) << " out of range for rank " << r);
+            if (!whole_) {
+                if (ax != 1) unsup("axis " + std::to_string(ax) + " (only 1 keeps the batch dimension)");
+                set_layer(n, std::make_shared<LReshape>(x, Shape{-1}, lname(n), "Flatten"));
+                return;
+            }
+            int outer = 1, inner = 1;
+            for (int64_t i = 0; i < r; ++i) (i < ax ? outer : inner) *= x->out_shape[size_t(i)];
+            set_layer(n, std::make_shared<LReshape>(x, Shape{outer, inner}, lname(n), "Reshape"));
             return;
         }
         if (op == "Reshape") return reshape(n);
@@ -878,13 +908,13 @@ private:
             const layer x = lin(n, 0);
             std::vector<int64_t> axes = a.ints("axes");
             if (has_in(n, 1)) axes = cin(n, 1, "axes").ints(what_ + ": axes");
-            std::vector<int64_t> d{-1};
-            for (int s : x->out_shape) d.push_back(s);
+            const Shape d = full(x);
             bool batch = false;
-            const auto out = reshape_dims_squeeze(op == "Unsqueeze", d, axes, what_ + ": " + node_str(n), &batch);
-            if (batch || out.empty() || out[0] != -1) unsup("changes the batch dimension");
-            if (out.size() < 2) unsup("would leave a [batch] tensor");
-            set_layer(n, std::make_shared<LReshape>(x, Shape(out.begin() + 1, out.end()), lname(n), "Reshape"));
+            const auto out = reshape_dims_squeeze(op == "Unsqueeze", std::vector<int64_t>(d.begin(), d.end()), axes,
+                                                  what_ + ": " + node_str(n), whole_ ? nullptr : &batch);
+            if (!whole_ && (batch || out.empty() || out[0] != -1)) unsup("changes the batch dimension");
+            if (int64_t(out.size()) < 1 + off_) unsup(whole_ ? "would leave a scalar" : "would leave a [batch] tensor");
+            set_layer(n, std::make_shared<LReshape>(x, Shape(out.begin() + off_, out.end()), lname(n), "Reshape"));
             return;
         }
         if (op == "Transpose") {
@@ -895,11 +925,15 @@ private:
                 for (int64_t i = rank(x) - 1; i >= 0; --i) perm.push_back(i);
             EDDL_CHECK(int64_t(perm.size()) == rank(x), what_ << ": " << node_str(n) << ": perm " << join(perm)
                                                               << " for rank " << rank(x));
-            if (perm[0] != 0) unsup("moves the batch dimension");
+            if (!whole_ && perm[0] != 0) unsup("moves the batch dimension");
+            std::vector<int64_t> sorted = perm;
+            std::sort(sorted.begin(), sorted.end());
+            for (size_t i = 0; i < sorted.size(); ++i)
+                EDDL_CHECK(sorted[i] == int64_t(i), what_ << ": " << node_str(n) << ": perm " << join(perm) << " is not a permutation");
             std::vector<int> dims;
             bool identity = true;
-            for (size_t i = 1; i < perm.size(); ++i) {
-                dims.push_back(int(perm[i]) - 1);
+            for (size_t i = size_t(off_); i < perm.size(); ++i) {
+                dims.push_back(int(perm[i] - off_));
                 identity = identity && perm[i] == int64_t(i);
             }
             if (identity) vals_[n.output(0)] = in(n, 0);
@@ -911,15 +945,26 @@ private:
             vlayer ps;
             for (int i = 0; i < n.input_size(); ++i) ps.push_back(lin(n, i));
             const int64_t ax = norm_axis(a.i("axis", 0), rank(ps[0]), what_ + ": " + node_str(n));
-            if (ax == 0) unsup("concatenates along the batch dimension");
+            if (ax < off_) unsup("concatenates along the batch dimension");
             if (ps.size() == 1) vals_[n.output(0)] = in(n, 0);
-            else set_layer(n, std::make_shared<LConcat>(ps, int(ax) - 1, lname(n)));
+            else set_layer(n, std::make_shared<LConcat>(ps, int(ax - off_), lname(n)));
             return;
         }
         if (op == "Softmax") return softmax(n);
+        if (op == "LogSoftmax" || op == "Hardmax") return axis_op(n);
+        if (op == "PRelu" || op == "Mod") {
+            Attrs a(n, {"fmod"});
+            if (op == "Mod" && a.i("fmod", 0) != 1) unsup("fmod=0 (integer modulus) on float tensors");
+            const Value& xv = in(n, 0);
+            const Const& c = cin(n, 1, op == "PRelu" ? "slope" : "divisor");
+            set_layer(n, std::make_shared<LElementwise>(lin(n, 0, true), op == "PRelu" ? EwFn::PRelu : EwFn::Fmod, op, 0.0f,
+                                                        0.0f, c.dims, c.floats(), lname(n)),
+                      xv.vec);
+            return;
+        }
         if (op == "Pad") return pad(n);
         if (op == "Resize" || op == "Upsample") return resize(n);
-        if (op == "ReduceMean" || op == "ReduceMax") return reduce(n);
+        if (op.rfind("Reduce", 0) == 0) return reduce(n);
         if (op == "Gather") return gather(n);
         if (op == "Slice") return slice(n);
         if (op == "Sum" || op == "Mean" || op == "Max" || op == "Min") unsup("mixes constants and computed tensors");
@@ -980,6 +1025,9 @@ private:
         } else if (op == "Celu") {
             Attrs a(n, {"alpha"});
             ew(EwFn::Celu, a.f("alpha", 1.0f), 0);
+        } else if (op == "Shrink") {
+            Attrs a(n, {"bias", "lambd"});
+            ew(EwFn::Shrink, a.f("bias", 0.0f), a.f("lambd", 0.5f));
         } else if (op == "Clip") {
             Attrs a(n, {"min", "max"});
             float lo = a.f("min", -std::numeric_limits<float>::infinity());
@@ -1045,8 +1093,9 @@ private:
         const Const& c = *in(n, first ? 1 : 0).c;
         if (has_batch(c)) unsup("arithmetic on the batch size");
         if (xv.vec && c.numel() != 1) unsup("1-D tensors ([batch]) with a constant of more than one element");
-        // the constant must broadcast onto the sample without growing it
-        const int64_t R = rank(x), cr = int64_t(c.dims.size());
+        // the constant must broadcast onto the sample without growing it (aligned right against
+        // [batch, sample...]; in OnnxBatch::none the ONNX dims are the sample)
+        const int64_t R = int64_t(x->out_shape.size()) + 1, cr = int64_t(c.dims.size());
         bool fits = cr <= R && (cr < R || c.dims[0] == 1);
         for (int64_t i = 0; fits && i < cr; ++i) {
             const int64_t d = c.dims[size_t(i)], pos = R - cr + i;
@@ -1099,21 +1148,26 @@ private:
     void gemm(const onnx::NodeProto& n) {
         Attrs a(n, {"alpha", "beta", "transA", "transB", "broadcast"});
         const std::string who = what_ + ": " + node_str(n);
-        const layer x = lin(n, 0);
-        if (x->out_shape.size() != 1) unsup("input A must be 2-D [batch, features]");
-        if (a.i("transA", 0)) unsup("transA=1 (A holds the batch)");
+        layer x = lin(n, 0);
+        if (x->out_shape.size() != size_t(2 - off_)) unsup(whole_ ? "input A must be 2-D" : "input A must be 2-D [batch, features]");
+        if (a.i("transA", 0)) {
+            if (!whole_) unsup("transA=1 (A holds the batch)");
+            x = std::make_shared<LPermute>(x, std::vector<int>{1, 0}, lname(n, "transA"));
+        }
         const Const& B = cin(n, 1, "matrix B");
         EDDL_CHECK(B.dims.size() == 2, who << ": B has shape " << join(B.dims) << ", expected 2-D");
         const bool tb = a.i("transB", 0) != 0;
         const int64_t K = tb ? B.dims[1] : B.dims[0], M = tb ? B.dims[0] : B.dims[1];
-        EDDL_CHECK(K == x->out_shape[0], who << ": shape mismatch: A has " << x->out_shape[0] << " features, B has shape "
-                                             << join(B.dims) << (tb ? " (transposed)" : ""));
+        EDDL_CHECK(K == x->out_shape.back(), who << ": shape mismatch: A has " << x->out_shape.back() << " features, B has shape "
+                                                 << join(B.dims) << (tb ? " (transposed)" : ""));
         const float alpha = a.f("alpha", 1.0f), beta = a.f("beta", 1.0f);
         std::vector<float> bias;
+        const Const* Cm = nullptr;  // a C that is not one row: added after the product
         if (has_in(n, 2)) {
             const Const& C = cin(n, 2, "bias C");
             if (C.numel() == 1) bias.assign(size_t(M), float(C.v[0]));
             else if (C.numel() == M && (C.dims.size() == 1 || (C.dims.size() == 2 && C.dims[0] == 1))) bias = C.floats();
+            else if (whole_) Cm = &C;
             else unsup("C of shape " + join(C.dims) + " (depends on the batch)");
             for (float& v : bias) v *= beta;
         }
@@ -1123,18 +1177,24 @@ private:
             for (int64_t m = 0; m < M; ++m)
                 w[k * M + m] = alpha * float(tb ? B.v[size_t(m * K + k)] : B.v[size_t(k * M + m)]);
         if (!bias.empty()) copy_into(*d->params[1], bias, who);
-        set_layer(n, d);
+        if (!Cm) {
+            set_layer(n, d);
+            return;
+        }
+        std::vector<float> c = Cm->floats();
+        for (float& v : c) v *= beta;
+        set_layer(n, std::make_shared<LElementwise>(d, EwFn::Add, "Add", 0.0f, 0.0f, Cm->dims, c, lname(n, "C")));
     }
 
     void matmul(const onnx::NodeProto& n, int) {
         Attrs a(n, {});
         const std::string who = what_ + ": " + node_str(n);
         const layer x = lin(n, 0);
-        if (x->out_shape.size() != 1) unsup("input A must be 2-D [batch, features]");
+        if (int64_t(x->out_shape.size()) + off_ < 2) unsup("input A must have at least 2 dimensions");
         const Const& B = cin(n, 1, "matrix B");
         if (B.dims.size() != 2) unsup("B of shape " + join(B.dims) + " (only 2-D)");
-        EDDL_CHECK(B.dims[0] == x->out_shape[0], who << ": shape mismatch: A has " << x->out_shape[0]
-                                                     << " features, B has shape " << join(B.dims));
+        EDDL_CHECK(B.dims[0] == x->out_shape.back(), who << ": shape mismatch: A has " << x->out_shape.back()
+                                                         << " features, B has shape " << join(B.dims));
         const int M = int(B.dims[1]);
         std::vector<float> bias;
         int fused = -1;
@@ -1189,7 +1249,7 @@ private:
     void conv(const onnx::NodeProto& n, int) {
         Attrs a(n, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"});
         const std::string who = what_ + ": " + node_str(n);
-        const layer x = lin(n, 0);
+        const layer x = nchw_in(n, 0);
         const int r = int(x->out_shape.size()) - 1;
         if (r < 1 || r > 3) unsup("input of rank " + std::to_string(r + 2) + " (1 to 3 spatial dimensions supported)");
         const Const& W = cin(n, 1, "weight");
@@ -1227,17 +1287,18 @@ private:
                                            "", pads, with_bias, int(group), std::vector<int>(d.begin(), d.end()), lname(n), r);
         copy_into(*c->params[0], W.floats(), who);
         if (with_bias) copy_into(*c->params[1], bias, who);
+        const layer y = nchw_out(n, c);
         if (fused >= 0) {
             fused_.insert(fused);
-            set_layer(g_.node(fused), c);
+            set_layer(g_.node(fused), y);
         }
-        set_layer(n, c);
+        set_layer(n, y);
     }
 
     void convt(const onnx::NodeProto& n) {
         Attrs a(n, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"});
         const std::string who = what_ + ": " + node_str(n);
-        const layer x = lin(n, 0);
+        const layer x = nchw_in(n, 0);
         if (x->out_shape.size() != 3) unsup("only 2-D transposed convolution is supported");
         if (a.i("group", 1) != 1) unsup("group > 1");
         const Const& W = cin(n, 1, "weight");
@@ -1281,7 +1342,7 @@ private:
                                             "", pads, std::vector<int>{}, bias, std::vector<int>{int(d[0]), int(d[1])}, lname(n));
         copy_into(*c->params[0], W.floats(), who);
         if (bias) copy_into(*c->params[1], cin(n, 2, "bias").floats(), who);
-        set_layer(n, c);
+        set_layer(n, nchw_out(n, c));
     }
 
     void pool(const onnx::NodeProto& n) {
@@ -1290,7 +1351,7 @@ private:
                     "count_include_pad"});
         const std::string who = what_ + ": " + node_str(n);
         need_unused_outputs(n, 1);
-        const layer x = lin(n, 0);
+        const layer x = nchw_in(n, 0);
         const int r = int(x->out_shape.size()) - 1;
         if (r < 1 || r > 3) unsup("1 to 3 spatial dimensions supported");
         const auto k = a.ints("kernel_shape");
@@ -1329,8 +1390,10 @@ private:
             }
             padding = "same";
         }
-        set_layer(n, std::make_shared<LPool2D>(x, maxp ? PoolKind::Max : PoolKind::Avg, std::vector<int>(k.begin(), k.end()),
-                                               std::vector<int>(s.begin(), s.end()), padding, false, lname(n), pads, r));
+        set_layer(n, nchw_out(n, std::make_shared<LPool2D>(x, maxp ? PoolKind::Max : PoolKind::Avg,
+                                                           std::vector<int>(k.begin(), k.end()),
+                                                           std::vector<int>(s.begin(), s.end()), padding, false, lname(n),
+                                                           pads, r)));
     }
 
     void batchnorm(const onnx::NodeProto& n) {
@@ -1339,7 +1402,7 @@ private:
         if (a.i("training_mode", 0)) unsup("training_mode=1");
         if (a.i("spatial", 1) != 1) unsup("spatial=0");
         need_unused_outputs(n, 1);
-        const layer x = lin(n, 0);
+        const layer x = nchw_in(n, 0);
         const int C = x->out_shape[0];
         const Const &sc = cin(n, 1, "scale"), &bi = cin(n, 2, "bias"), &mu = cin(n, 3, "mean"), &va = cin(n, 4, "variance");
         for (const Const* c : {&sc, &bi, &mu, &va})
@@ -1354,13 +1417,13 @@ private:
         }
         copy_into(*bn->states[0], mu.floats(), who);
         copy_into(*bn->states[1], va.floats(), who);
-        set_layer(n, bn);
+        set_layer(n, nchw_out(n, bn));
     }
 
     void instancenorm(const onnx::NodeProto& n) {
         Attrs a(n, {"epsilon"});
         const std::string who = what_ + ": " + node_str(n);
-        const layer x = lin(n, 0);
+        const layer x = nchw_in(n, 0);
         if (x->out_shape.size() < 2) unsup("needs spatial dimensions");
         const int C = x->out_shape[0];
         const Const &sc = cin(n, 1, "scale"), &bi = cin(n, 2, "bias");
@@ -1368,7 +1431,7 @@ private:
         auto gn = std::make_shared<LGroupNorm>(x, C, a.f("epsilon", 1e-5f), true, lname(n));
         copy_into(*gn->params[0], sc.floats(), who);
         copy_into(*gn->params[1], bi.floats(), who);
-        set_layer(n, gn);
+        set_layer(n, nchw_out(n, gn));
     }
 
     void layernorm(const onnx::NodeProto& n) {
@@ -1377,7 +1440,8 @@ private:
         need_unused_outputs(n, 1);
         const layer x = lin(n, 0);
         const int64_t ax = norm_axis(a.i("axis", -1), rank(x), who);
-        if (ax != 1) unsup("axis " + std::to_string(ax) + " (only normalization over the whole sample, axis 1)");
+        if (ax != off_) unsup("axis " + std::to_string(ax) + " (only normalization over the whole sample, axis " +
+                              std::to_string(off_) + ")");
         auto expand = [&](const Const& c) {  // broadcast onto the sample shape
             std::vector<int64_t> dims;
             for (int d : x->out_shape) dims.push_back(d);
@@ -1429,6 +1493,23 @@ private:
         if (has_in(n, 1)) t = cin(n, 1, "shape").v;
         else for (int64_t v : a.ints("shape")) t.push_back(double(v));
         EDDL_CHECK(!t.empty(), who << ": empty target shape");
+        if (whole_) {  // every dimension is the sample's
+            Shape target;
+            int minus = 0;
+            for (size_t i = 0; i < t.size(); ++i) {
+                double v = t[i];
+                if (v == 0 && !a.i("allowzero", 0)) {
+                    EDDL_CHECK(i < x->out_shape.size(), who << ": 0 copies dimension " << i << " of a rank-" << rank(x) << " input");
+                    v = x->out_shape[i];
+                }
+                if (v == 0) unsup("zero-size dimensions");
+                if (v == -1 && ++minus > 1) unsup("two inferred dimensions");
+                EDDL_CHECK(v == -1 || (v > 0 && v < 2147483648.0), who << ": invalid target dimension " << t[i]);
+                target.push_back(int(v));
+            }
+            set_layer(n, std::make_shared<LReshape>(x, target, lname(n), "Reshape"));
+            return;
+        }
         int64_t sample = 1;
         for (int d : x->out_shape) sample *= d;
         Shape target;
@@ -1463,35 +1544,58 @@ private:
         const layer x = lin(n, 0);
         const int64_t R = rank(x);
         const int64_t ax = norm_axis(a.i("axis", opset_ >= 13 ? -1 : 1), R, who);
-        if (ax == 0) unsup("axis 0 (the batch)");
+        if (ax < off_) unsup("axis 0 (the batch)");
         if (ax == R - 1) {
             set_layer(n, std::make_shared<LSoftmax>(x, -1, lname(n)));
             return;
         }
-        if (opset_ < 13) {  // softmax over the flattened dimensions ax.. (here: from axis 1, the sample)
-            if (ax != 1) unsup("axis " + std::to_string(ax) + " with opset < 13");
-            layer f = std::make_shared<LReshape>(x, Shape{-1}, lname(n, "flat"), "Flatten");
+        if (opset_ < 13) {  // softmax over the flattened dimensions ax..: [outer, inner] rows
+            int outer = 1;
+            for (int64_t i = off_; i < ax; ++i) outer *= x->out_shape[size_t(i - off_)];
+            layer f = std::make_shared<LReshape>(x, outer == 1 ? Shape{-1} : Shape{outer, -1}, lname(n, "flat"),
+                                                 outer == 1 ? "Flatten" : "Reshape");
             layer s = std::make_shared<LSoftmax>(f, -1, lname(n, "softmax"));
             set_layer(n, std::make_shared<LReshape>(s, x->out_shape, lname(n), "Reshape"));
             return;
         }
         // axis in the middle: move it last, softmax, move it back
-        std::vector<int> fwd, back(size_t(R - 1));
-        for (int64_t i = 1; i < R; ++i)
-            if (i != ax) fwd.push_back(int(i) - 1);
-        fwd.push_back(int(ax) - 1);
+        std::vector<int> fwd, back(size_t(R - off_));
+        for (int64_t i = off_; i < R; ++i)
+            if (i != ax) fwd.push_back(int(i - off_));
+        fwd.push_back(int(ax - off_));
         for (size_t i = 0; i < fwd.size(); ++i) back[size_t(fwd[i])] = int(i);
         layer p = std::make_shared<LPermute>(x, fwd, lname(n, "to_last"));
         layer s = std::make_shared<LSoftmax>(p, -1, lname(n, "softmax"));
         set_layer(n, std::make_shared<LPermute>(s, back, lname(n)));
     }
 
+    // LogSoftmax, Hardmax: along one axis (opset 13), or over the dimensions from `axis` on
+    // flattened (older opsets)
+    void axis_op(const onnx::NodeProto& n) {
+        Attrs a(n, {"axis"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t R = rank(x);
+        const int64_t ax = norm_axis(a.i("axis", opset_ >= 13 ? -1 : 1), R, who);
+        if (ax < off_) unsup("axis 0 (the batch)");
+        if (opset_ >= 13 || ax == R - 1) {
+            set_layer(n, std::make_shared<onnxio::LAxisOp>(x, n.op_type(), int(ax - off_), lname(n)));
+            return;
+        }
+        int outer = 1;
+        for (int64_t i = off_; i < ax; ++i) outer *= x->out_shape[size_t(i - off_)];
+        const layer f = std::make_shared<LReshape>(x, outer == 1 ? Shape{-1} : Shape{outer, -1}, lname(n, "flat"),
+                                                   outer == 1 ? "Flatten" : "Reshape");
+        const layer y = std::make_shared<onnxio::LAxisOp>(f, n.op_type(), int(f->out_shape.size()) - 1, lname(n, "op"));
+        set_layer(n, std::make_shared<LReshape>(y, x->out_shape, lname(n), "Reshape"));
+    }
+
     void pad(const onnx::NodeProto& n) {
         Attrs a(n, {"mode", "pads", "value"});
         const std::string who = what_ + ": " + node_str(n);
         if (a.s("mode", "constant") != "constant") unsup("mode '" + a.s("mode", "") + "'");
-        const layer x = lin(n, 0);
-        const int64_t R = rank(x);
+        const layer x = nchw_in(n, 0);
+        const int64_t R = int64_t(x->out_shape.size()) + 1;  // [N, C, spatial...]
         std::vector<int64_t> p = a.ints("pads");
         float value = a.f("value", 0.0f);
         if (has_in(n, 1)) p = cin(n, 1, "pads").ints(who + ": pads");
@@ -1507,7 +1611,7 @@ private:
             pads.push_back(int(p[size_t(i)]));
             pads.push_back(int(p[size_t(i + R)]));
         }
-        set_layer(n, std::make_shared<LPad>(x, pads, value, lname(n)));
+        set_layer(n, nchw_out(n, std::make_shared<LPad>(x, pads, value, lname(n))));
     }
 
     void resize(const onnx::NodeProto& n) {
@@ -1515,8 +1619,8 @@ private:
         Attrs a(n, {"mode", "scales", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                     "extrapolation_value", "antialias", "keep_aspect_ratio_policy", "axes"});
         const std::string who = what_ + ": " + node_str(n);
-        const layer x = lin(n, 0);
-        const int64_t R = rank(x);
+        const layer x = nchw_in(n, 0);
+        const int64_t R = int64_t(x->out_shape.size()) + 1;  // [N, C, spatial...]
         if (a.i("antialias", 0)) unsup("antialias");
         if (a.has("axes")) unsup("the axes attribute");
         std::vector<double> scales;
@@ -1576,27 +1680,50 @@ private:
         } else {
             unsup("mode '" + mode + "'");
         }
-        set_layer(n, std::make_shared<LUpSampling2D>(x, f, interp, lname(n), int(R) - 2));
+        set_layer(n, nchw_out(n, std::make_shared<LUpSampling2D>(x, f, interp, lname(n), int(R) - 2)));
     }
 
     void reduce(const onnx::NodeProto& n) {
         Attrs a(n, {"axes", "keepdims", "noop_with_empty_axes"});
         const std::string who = what_ + ": " + node_str(n);
+        const std::string& op = n.op_type();
         const layer x = lin(n, 0);
         const int64_t R = rank(x);
         std::vector<int64_t> axes = a.ints("axes");
         if (has_in(n, 1)) axes = cin(n, 1, "axes").ints(who + ": axes");
-        if (axes.empty()) unsup("reduction over all axes (includes the batch)");
+        if (axes.empty() && a.i("noop_with_empty_axes", 0)) {
+            vals_[n.output(0)] = in(n, 0);
+            return;
+        }
+        if (axes.empty())
+            for (int64_t i = 0; i < R; ++i) axes.push_back(i);
         for (auto& v : axes) v = norm_axis(v, R, who);
         std::sort(axes.begin(), axes.end());
+        axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+        if (axes[0] < off_) unsup("reduction over the batch (axis 0)");
+        const bool keep = a.i("keepdims", 1) != 0;
         std::vector<int64_t> spatial;
         for (int64_t i = 2; i < R; ++i) spatial.push_back(i);
-        if (axes != spatial || R < 3 || R > 5) unsup("axes " + join(axes) + " (only all spatial axes, as global pooling)");
-        const bool keep = a.i("keepdims", 1) != 0;
-        layer p = std::make_shared<LPool2D>(x, n.op_type() == "ReduceMax" ? PoolKind::Max : PoolKind::Avg, std::vector<int>{},
-                                            std::vector<int>{}, "", true, lname(n, keep ? "" : "pool"), std::vector<int>{}, 0);
-        if (!keep) p = std::make_shared<LReshape>(p, Shape{x->out_shape[0]}, lname(n), "Reshape");
-        set_layer(n, p);
+        if (!whole_ && (op == "ReduceMean" || op == "ReduceMax") && axes == spatial && R >= 3 && R <= 5) {
+            // global pooling (our fast path; it exports as GlobalAveragePool / GlobalMaxPool)
+            layer p = std::make_shared<LPool2D>(x, op == "ReduceMax" ? PoolKind::Max : PoolKind::Avg, std::vector<int>{},
+                                                std::vector<int>{}, "", true, lname(n, keep ? "" : "pool"),
+                                                std::vector<int>{}, 0);
+            if (!keep) p = std::make_shared<LReshape>(p, Shape{x->out_shape[0]}, lname(n), "Reshape");
+            set_layer(n, p);
+            return;
+        }
+        static const std::map<std::string, onnxio::ReduceFn> fns = {
+            {"ReduceSum", onnxio::ReduceFn::Sum},       {"ReduceMean", onnxio::ReduceFn::Mean},
+            {"ReduceMax", onnxio::ReduceFn::Max},       {"ReduceMin", onnxio::ReduceFn::Min},
+            {"ReduceProd", onnxio::ReduceFn::Prod},     {"ReduceL1", onnxio::ReduceFn::L1},
+            {"ReduceL2", onnxio::ReduceFn::L2},         {"ReduceLogSum", onnxio::ReduceFn::LogSum},
+            {"ReduceLogSumExp", onnxio::ReduceFn::LogSumExp}, {"ReduceSumSquare", onnxio::ReduceFn::SumSquare}};
+        std::vector<int> sample_axes;
+        for (int64_t v : axes) sample_axes.push_back(int(v - off_));
+        const bool all = int64_t(axes.size()) == R - off_;
+        set_layer(n, std::make_shared<onnxio::LReduce>(x, fns.at(op), op, sample_axes, keep, lname(n)),
+                  !whole_ && all && !keep);
     }
 
     void gather(const onnx::NodeProto& n) {
@@ -1604,6 +1731,21 @@ private:
         const std::string who = what_ + ": " + node_str(n);
         const Value& dv = in(n, 0);
         const Value& iv = in(n, 1);
+        if (dv.l && iv.c) {  // computed data, constant indices: a selection along one axis
+            const layer x = lin(n, 0);
+            const int64_t ax = norm_axis(a.i("axis", 0), rank(x), who);
+            if (ax < off_) unsup("gathers along the batch dimension");
+            const int64_t len = x->out_shape[size_t(ax - off_)];
+            std::vector<int64_t> idx = iv.c->ints(who + ": indices");
+            for (auto& k : idx) {
+                EDDL_CHECK(k >= -len && k < len, who << ": index " << k << " out of range for a dimension of " << len);
+                if (k < 0) k += len;
+            }
+            if (idx.empty()) unsup("zero-size indices");
+            const bool to_vec = !whole_ && x->out_shape.size() == 1 && iv.c->dims.empty();
+            set_layer(n, std::make_shared<onnxio::LGather>(x, int(ax - off_), iv.c->dims, idx, lname(n)), to_vec);
+            return;
+        }
         if (!dv.c || !iv.l || a.i("axis", 0) != 0) unsup("only a constant table indexed along axis 0 (an embedding)");
         const Const& W = *dv.c;
         if (W.dims.size() != 2) unsup("table of shape " + join(W.dims));
@@ -1628,30 +1770,58 @@ private:
         }
         if (ax.empty())
             for (size_t i = 0; i < st.size(); ++i) ax.push_back(int64_t(i));
-        EDDL_CHECK(st.size() == ax.size() && en.size() == ax.size(), who << ": starts, ends and axes differ in length");
-        if (R < 3) unsup("only spatial dimensions can be sliced");
-        std::vector<int> from, to;
-        for (int64_t i = 2; i < R; ++i) {
-            from.push_back(0);
-            to.push_back(x->out_shape[size_t(i) - 1] - 1);
-        }
+        EDDL_CHECK(st.size() == ax.size() && en.size() == ax.size() && (sp.empty() || sp.size() == ax.size()),
+                   who << ": starts " << join(st) << ", ends " << join(en) << ", axes " << join(ax) << ", steps "
+                       << join(sp) << " of different lengths");
+        // the positions kept along each sliced sample axis (ONNX clamping rules)
+        std::map<int64_t, std::vector<int64_t>> keep;
+        bool unit_steps = true;
         for (size_t i = 0; i < ax.size(); ++i) {
             const int64_t k = norm_axis(ax[i], R, who);
-            if (!sp.empty() && sp[i] != 1) unsup("steps other than 1");
-            const int64_t dim = k == 0 ? -1 : x->out_shape[size_t(k) - 1];
-            if (k < 2) {  // the batch or channels: only a no-op slice
-                const bool whole = (st[i] == 0) && (en[i] >= (k == 0 ? std::numeric_limits<int64_t>::max() / 2 : dim));
-                if (!whole) unsup("slices the batch or channel dimension");
+            const int64_t step = sp.empty() ? 1 : sp[i];
+            EDDL_CHECK(step != 0, who << ": step 0");
+            EDDL_CHECK(!keep.count(k), who << ": axis " << k << " listed twice");
+            if (k < off_) {  // the batch: only a no-op slice
+                if (!(st[i] == 0 && step == 1 && en[i] >= std::numeric_limits<int32_t>::max())) unsup("slices the batch dimension");
                 continue;
             }
-            int64_t s = st[i] < 0 ? st[i] + dim : st[i], e = en[i] < 0 ? en[i] + dim : en[i];
-            s = std::clamp<int64_t>(s, 0, dim);
-            e = std::clamp<int64_t>(e, 0, dim);
-            if (e <= s) unsup("empty slice");
-            from[size_t(k) - 2] = int(s);
-            to[size_t(k) - 2] = int(e - 1);
+            const int64_t dim = x->out_shape[size_t(k - off_)];
+            int64_t s0 = st[i] < 0 ? st[i] + dim : st[i], e0 = en[i] < 0 ? en[i] + dim : en[i];
+            if (step > 0) {
+                s0 = std::clamp<int64_t>(s0, 0, dim);
+                e0 = std::clamp<int64_t>(e0, 0, dim);
+            } else {
+                s0 = std::clamp<int64_t>(s0, 0, dim - 1);
+                e0 = std::clamp<int64_t>(e0, -1, dim - 1);
+            }
+            std::vector<int64_t> pos;
+            for (int64_t j = s0; step > 0 ? j < e0 : j > e0; j += step) pos.push_back(j);
+            if (pos.empty()) unsup("empty slice (zero-size result)");
+            if (int64_t(pos.size()) == dim && pos.front() == 0 && pos.back() == dim - 1) continue;  // whole axis
+            unit_steps = unit_steps && step == 1;
+            keep[k - off_] = pos;
         }
-        set_layer(n, std::make_shared<LCrop>(x, from, to, true, 0.0f, lname(n), "Crop"));
+        if (keep.empty()) {
+            vals_[n.output(0)] = in(n, 0);
+            return;
+        }
+        // spatial boxes with unit steps: a Crop (exported as Slice); anything else: Gathers
+        if (!whole_ && unit_steps && R >= 3 && keep.begin()->first >= 1) {
+            std::vector<int> from, to;
+            for (int64_t i = 1; i < R - 1; ++i) {
+                auto it = keep.find(i);
+                from.push_back(it == keep.end() ? 0 : int(it->second.front()));
+                to.push_back(it == keep.end() ? x->out_shape[size_t(i)] - 1 : int(it->second.back()));
+            }
+            set_layer(n, std::make_shared<LCrop>(x, from, to, true, 0.0f, lname(n), "Crop"));
+            return;
+        }
+        layer y = x;
+        size_t left = keep.size();
+        for (const auto& [k, pos] : keep)
+            y = std::make_shared<onnxio::LGather>(y, int(k), std::vector<int64_t>{int64_t(pos.size())}, pos,
+                                                  --left ? lname(n, "axis" + std::to_string(k + off_)) : lname(n));
+        set_layer(n, y);
     }
 
     model finish() {
@@ -1662,13 +1832,12 @@ private:
             if (o.type().has_tensor_type() && o.type().tensor_type().has_shape()) {
                 const auto& dims = o.type().tensor_type().shape().dim();
                 Shape got = v.vec ? Shape{} : v.l->out_shape;
-                bool ok = dims.size() == int(got.size()) + 1;
-                for (int i = 1; ok && i < dims.size(); ++i)
-                    ok = !dims[i].has_dim_value() || dims[i].dim_value() == got[size_t(i) - 1] || !input_shape_.empty();
-                EDDL_CHECK(ok || dims.size() == 0, what_ << ": shape mismatch: graph output '" << o.name()
-                                                         << "' is declared with " << dims.size()
-                                                         << " dimensions (batch first) that differ from the computed "
-                                                         << shape_str(full(v.l)));
+                bool ok = dims.size() == int(got.size() + off_);
+                for (int i = int(off_); ok && i < dims.size(); ++i)
+                    ok = !dims[i].has_dim_value() || dims[i].dim_value() == got[size_t(i - off_)] || !input_shape_.empty();
+                EDDL_CHECK(ok || dims.size() == 0, what_ << ": shape mismatch: graph output '" << o.name() << "' is declared with "
+                                     << dims.size() << " dimensions" << (whole_ ? "" : " (batch first)")
+                                     << " that differ from the computed " << shape_str(full(v.l)));
             }
             outs.push_back(v.l);
         }
@@ -1692,21 +1861,21 @@ private:
 
 }  // namespace
 
-model import_net_from_onnx_string(const std::string& data, const Shape& input_shape) {
+model import_net_from_onnx_string(const std::string& data, const Shape& input_shape, OnnxBatch batch) {
     const onnx::ModelProto m = onnxio::parse_model(data, "ONNX model (string)");
-    return Importer(m, input_shape, "ONNX model (string)").run();
+    return Importer(m, input_shape, "ONNX model (string)", batch).run();
 }
 
-model import_net_from_onnx_pointer(const void* buffer, size_t size, const Shape& input_shape) {
+model import_net_from_onnx_pointer(const void* buffer, size_t size, const Shape& input_shape, OnnxBatch batch) {
     const std::string what = "ONNX model (buffer)";
     const onnx::ModelProto m = onnxio::parse_model(onnxio::buffer_bytes(buffer, size, what), what);
-    return Importer(m, input_shape, what).run();
+    return Importer(m, input_shape, what, batch).run();
 }
 
-model import_net_from_onnx_file(const std::string& path, const Shape& input_shape) {
+model import_net_from_onnx_file(const std::string& path, const Shape& input_shape, OnnxBatch batch) {
     const std::string what = "ONNX model '" + path + "'";
     const onnx::ModelProto m = onnxio::parse_model(io::read_file(path), what);
-    return Importer(m, input_shape, what).run();
+    return Importer(m, input_shape, what, batch).run();
 }
 
 }  // namespace eddl

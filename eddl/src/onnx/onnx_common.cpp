@@ -290,6 +290,9 @@ inline float ew_f(EwFn fn, float x, float a, float b, float c) {
         case EwFn::HardSwish: return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
         case EwFn::Softplus: return softplus(x);
         case EwFn::Mish: return x * std::tanh(softplus(x));
+        case EwFn::Shrink: return x < -b ? x + a : x > b ? x - a : 0.0f;
+        case EwFn::PRelu: return x < 0 ? c * x : x;
+        case EwFn::Fmod: return std::fmod(x, c);
         case EwFn::Add: return x + c;
         case EwFn::Sub: return x - c;
         case EwFn::RSub: return c - x;
@@ -338,6 +341,9 @@ inline float ew_df(EwFn fn, float x, float y, float a, float b, float c) {
             const float t = std::tanh(softplus(x));
             return t + x * sigm(x) * (1 - t * t);
         }
+        case EwFn::Shrink: return x < -b || x > b ? 1.0f : 0.0f;
+        case EwFn::PRelu: return x < 0 ? c : 1.0f;
+        case EwFn::Fmod: return 1;
         case EwFn::Add: case EwFn::Sub: return 1;
         case EwFn::RSub: return -1;
         case EwFn::Mul: return c;

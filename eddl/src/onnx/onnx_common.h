@@ -55,8 +55,11 @@ std::vector<std::string> state_roles(const Layer& l);
 enum class EwFn {
     Abs, Neg, Sqrt, Reciprocal, Log, Exp, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
     Floor, Ceil, Round, Sign, Erf, Clip, HardSigmoid, Selu, Celu, HardSwish, Softplus, Mish,
+    Shrink,  // a = bias, b = lambd
     // with the constant c (one value per sample element): x op c, or c op x for the R forms
     Add, Sub, RSub, Mul, Div, RDiv, Pow, Max, Min,
+    PRelu,  // c = slope
+    Fmod,   // C's fmod: the sign of x
 };
 
 class LElementwise : public Layer {
@@ -78,5 +81,54 @@ public:
 
 /// True when `fn` takes a constant operand.
 bool ew_binary(EwFn fn);
+
+// The layers below act on the sample (batch excluded) like the ONNX operators they are named
+// after; they come only from import and export as those operators.
+
+/// ReduceSum, ReduceMean, ... over `axes` (sample axes, sorted, distinct). keepdims=false drops
+/// them; reducing every sample axis without keepdims leaves [batch, 1] (ONNX: [batch] or a scalar).
+enum class ReduceFn { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare };
+class LReduce : public Layer {
+public:
+    LReduce(layer parent, ReduceFn fn, const std::string& op, const std::vector<int>& axes, bool keepdims,
+            const std::string& name);
+    std::string type() const override { return "Onnx" + op; }
+    void forward() override;
+    void backward() override;
+    ReduceFn fn;
+    std::string op;
+    std::vector<int> axes;
+    bool keepdims;
+
+private:
+    std::vector<int64_t> to_out_;  // sample element -> output element
+    int64_t count_ = 1;            // sample elements per output element
+    std::vector<int64_t> arg_;     // Max/Min: the element chosen per output; Prod: zeros per output
+    std::vector<float> nz_prod_;   // Prod: product of the non-zero elements per output
+};
+
+/// Gather with constant indices along one sample axis (Slice is a chain of these): the output
+/// has the indices' dims in place of that axis.
+class LGather : public Layer {
+public:
+    LGather(layer parent, int axis, const std::vector<int64_t>& index_dims, const std::vector<int64_t>& indices,
+            const std::string& name);
+    std::string type() const override { return "OnnxGather"; }
+    void forward() override;
+    void backward() override;
+    int axis;
+    std::vector<int64_t> index_dims, indices;  // indices already in [0, dim)
+};
+
+/// LogSoftmax and Hardmax along one sample axis (opset 13 semantics).
+class LAxisOp : public Layer {
+public:
+    LAxisOp(layer parent, const std::string& op, int axis, const std::string& name);
+    std::string type() const override { return "Onnx" + op; }
+    void forward() override;
+    void backward() override;
+    std::string op;
+    int axis;
+};
 
 }  // namespace eddl::onnxio

@@ -1,0 +1,270 @@
+// Import-only layers for ONNX operators that no facade layer covers: reductions over any sample
+// axes, Gather with constant indices (and Slice through it), LogSoftmax and Hardmax on any axis.
+// Plain CPU loops; checked against references and finite differences in tests/eddl/test_onnx.cpp.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "eddl/error.h"
+#include "onnx/onnx_common.h"
+
+namespace eddl::onnxio {
+namespace {
+
+int64_t prod(const Shape& s, size_t from, size_t to) {
+    int64_t p = 1;
+    for (size_t i = from; i < to; ++i) p *= s[i];
+    return p;
+}
+
+}  // namespace
+
+// ---- LReduce ----
+
+LReduce::LReduce(layer parent, ReduceFn f, const std::string& o, const std::vector<int>& ax, bool keep,
+                 const std::string& n)
+    : fn(f), op(o), axes(ax), keepdims(keep) {
+    name = n;
+    EDDL_CHECK(parent, "ONNX " << op << " '" << name << "': parent layer is null");
+    parents = {parent};
+    const Shape& in = parent->out_shape;
+    const int R = int(in.size());
+    std::vector<bool> red(size_t(R), false);
+    for (size_t i = 0; i < axes.size(); ++i) {
+        EDDL_CHECK(axes[i] >= 0 && axes[i] < R && (i == 0 || axes[i] > axes[i - 1]),
+                   "ONNX " << op << " '" << name << "': axes must be sorted, distinct sample axes of " << shape_str(in));
+        red[size_t(axes[i])] = true;
+    }
+    Shape kept;  // the output's dims in input order, reduced ones as 1
+    for (int i = 0; i < R; ++i) {
+        kept.push_back(red[size_t(i)] ? 1 : in[size_t(i)]);
+        if (red[size_t(i)]) count_ *= in[size_t(i)];
+        if (keepdims || !red[size_t(i)]) out_shape.push_back(kept.back());
+    }
+    if (out_shape.empty()) out_shape = {1};
+    const int64_t S = prod(in, 0, in.size());
+    to_out_.resize(size_t(S));
+    std::vector<int64_t> idx(size_t(R), 0);
+    for (int64_t e = 0; e < S; ++e) {
+        int64_t o_ = 0;
+        for (int i = 0; i < R; ++i) o_ = o_ * kept[size_t(i)] + (red[size_t(i)] ? 0 : idx[size_t(i)]);
+        to_out_[size_t(e)] = o_;
+        for (int i = R - 1; i >= 0; --i) {
+            if (++idx[size_t(i)] < in[size_t(i)]) break;
+            idx[size_t(i)] = 0;
+        }
+    }
+}
+
+void LReduce::forward() {
+    const Tensor& x = *parents[0]->output;
+    const int64_t B = x.shape[0], S = int64_t(to_out_.size()), O = output->size / B;
+    std::vector<double> acc(static_cast<size_t>(O));
+    if (fn == ReduceFn::Max || fn == ReduceFn::Min || fn == ReduceFn::Prod) arg_.assign(size_t(B * O), 0);
+    if (fn == ReduceFn::Prod) nz_prod_.assign(size_t(B * O), 1.0f);
+    for (int64_t b = 0; b < B; ++b) {
+        const float* xp = x.ptr + b * S;
+        float* y = output->ptr + b * O;
+        switch (fn) {
+            case ReduceFn::Max:
+            case ReduceFn::Min: {
+                const bool mx = fn == ReduceFn::Max;
+                std::vector<bool> seen(size_t(O), false);
+                for (int64_t e = 0; e < S; ++e) {
+                    const int64_t o = to_out_[size_t(e)];
+                    const float v = xp[e];
+                    if (!seen[size_t(o)] || (mx ? v > y[o] : v < y[o]) || (std::isnan(v) && !std::isnan(y[o]))) {
+                        y[o] = v;
+                        arg_[size_t(b * O + o)] = e;
+                        seen[size_t(o)] = true;
+                    }
+                }
+                break;
+            }
+            case ReduceFn::Prod: {
+                std::fill(acc.begin(), acc.end(), 1.0);
+                for (int64_t e = 0; e < S; ++e) {
+                    const int64_t o = to_out_[size_t(e)];
+                    acc[size_t(o)] *= xp[e];
+                    if (xp[e] == 0) ++arg_[size_t(b * O + o)];
+                    else nz_prod_[size_t(b * O + o)] *= xp[e];
+                }
+                for (int64_t o = 0; o < O; ++o) y[o] = float(acc[size_t(o)]);
+                break;
+            }
+            case ReduceFn::LogSumExp: {
+                std::vector<double> m(size_t(O), -std::numeric_limits<double>::infinity());
+                for (int64_t e = 0; e < S; ++e) m[size_t(to_out_[size_t(e)])] = std::max<double>(m[size_t(to_out_[size_t(e)])], xp[e]);
+                std::fill(acc.begin(), acc.end(), 0.0);
+                for (int64_t e = 0; e < S; ++e) {
+                    const int64_t o = to_out_[size_t(e)];
+                    if (std::isfinite(m[size_t(o)])) acc[size_t(o)] += std::exp(double(xp[e]) - m[size_t(o)]);
+                }
+                for (int64_t o = 0; o < O; ++o)
+                    y[o] = std::isfinite(m[size_t(o)]) ? float(m[size_t(o)] + std::log(acc[size_t(o)])) : float(m[size_t(o)]);
+                break;
+            }
+            default: {  // sums of f(x)
+                std::fill(acc.begin(), acc.end(), 0.0);
+                for (int64_t e = 0; e < S; ++e) {
+                    const double v = xp[e];
+                    acc[size_t(to_out_[size_t(e)])] += fn == ReduceFn::L1 ? std::fabs(v)
+                                                       : (fn == ReduceFn::L2 || fn == ReduceFn::SumSquare) ? v * v
+                                                                                                             : v;
+                }
+                for (int64_t o = 0; o < O; ++o) {
+                    const double a = acc[size_t(o)];
+                    y[o] = float(fn == ReduceFn::Mean     ? a / double(count_)
+                                 : fn == ReduceFn::L2     ? std::sqrt(a)
+                                 : fn == ReduceFn::LogSum ? std::log(a)
+                                                          : a);
+                }
+            }
+        }
+    }
+}
+
+void LReduce::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    const Tensor& x = *parents[0]->output;
+    const int64_t B = x.shape[0], S = int64_t(to_out_.size()), O = output->size / B;
+    for (int64_t b = 0; b < B; ++b) {
+        const float* xp = x.ptr + b * S;
+        const float* y = output->ptr + b * O;
+        const float* dy = delta->ptr + b * O;
+        float* dx = parents[0]->delta->ptr + b * S;
+        for (int64_t e = 0; e < S; ++e) {
+            const int64_t o = to_out_[size_t(e)];
+            const float v = xp[e];
+            float g = 1;
+            switch (fn) {
+                case ReduceFn::Sum: break;
+                case ReduceFn::Mean: g = 1.0f / float(count_); break;
+                case ReduceFn::Max:
+                case ReduceFn::Min: g = arg_[size_t(b * O + o)] == e ? 1.0f : 0.0f; break;
+                case ReduceFn::Prod: {  // the product of the others, also when some are zero
+                    const int64_t zeros = arg_[size_t(b * O + o)];
+                    const float nz = nz_prod_[size_t(b * O + o)];
+                    g = zeros == 0 ? nz / v : (zeros == 1 && v == 0) ? nz : 0.0f;
+                    break;
+                }
+                case ReduceFn::L1: g = float((v > 0) - (v < 0)); break;
+                case ReduceFn::L2: g = y[o] > 0 ? v / y[o] : 0.0f; break;
+                case ReduceFn::LogSum: g = std::exp(-y[o]); break;
+                case ReduceFn::LogSumExp: g = std::exp(v - y[o]); break;
+                case ReduceFn::SumSquare: g = 2 * v; break;
+            }
+            dx[e] = (acc ? dx[e] : 0.0f) + dy[o] * g;
+        }
+    }
+}
+
+// ---- LGather ----
+
+LGather::LGather(layer parent, int ax, const std::vector<int64_t>& idims, const std::vector<int64_t>& idx,
+                 const std::string& n)
+    : axis(ax), index_dims(idims), indices(idx) {
+    name = n;
+    EDDL_CHECK(parent, "ONNX Gather '" << name << "': parent layer is null");
+    parents = {parent};
+    const Shape& in = parent->out_shape;
+    EDDL_CHECK(axis >= 0 && axis < int(in.size()), "ONNX Gather '" << name << "': axis " << axis << " of " << shape_str(in));
+    int64_t k = 1;
+    for (int64_t d : index_dims) k *= d;
+    EDDL_CHECK(k == int64_t(indices.size()) && k > 0, "ONNX Gather '" << name << "': " << indices.size()
+                                                                       << " indices for index shape " << index_dims.size());
+    for (int64_t i : indices)
+        EDDL_CHECK(i >= 0 && i < in[size_t(axis)], "ONNX Gather '" << name << "': index " << i << " out of range for axis "
+                                                                   << axis << " of " << shape_str(in));
+    out_shape.assign(in.begin(), in.begin() + axis);
+    for (int64_t d : index_dims) out_shape.push_back(int(d));
+    out_shape.insert(out_shape.end(), in.begin() + axis + 1, in.end());
+    if (out_shape.empty()) out_shape = {1};
+}
+
+void LGather::forward() {
+    const Tensor& x = *parents[0]->output;
+    const Shape& in = parents[0]->out_shape;
+    const int64_t outer = x.shape[0] * prod(in, 0, size_t(axis)), len = in[size_t(axis)];
+    const int64_t inner = prod(in, size_t(axis) + 1, in.size()), K = int64_t(indices.size());
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t k = 0; k < K; ++k)
+            std::copy_n(x.ptr + (o * len + indices[size_t(k)]) * inner, inner, output->ptr + (o * K + k) * inner);
+}
+
+void LGather::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    Tensor& dx = *parents[0]->delta;
+    if (!acc) dx.fill_(0.0f);
+    const Shape& in = parents[0]->out_shape;
+    const int64_t outer = dx.shape[0] * prod(in, 0, size_t(axis)), len = in[size_t(axis)];
+    const int64_t inner = prod(in, size_t(axis) + 1, in.size()), K = int64_t(indices.size());
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t k = 0; k < K; ++k) {
+            float* d = dx.ptr + (o * len + indices[size_t(k)]) * inner;
+            const float* g = delta->ptr + (o * K + k) * inner;
+            for (int64_t q = 0; q < inner; ++q) d[q] += g[q];
+        }
+}
+
+// ---- LAxisOp ----
+
+LAxisOp::LAxisOp(layer parent, const std::string& o, int ax, const std::string& n) : op(o), axis(ax) {
+    name = n;
+    EDDL_CHECK(parent, "ONNX " << op << " '" << name << "': parent layer is null");
+    EDDL_CHECK(op == "LogSoftmax" || op == "Hardmax", "ONNX axis operator " << op << " is not known");
+    parents = {parent};
+    out_shape = parent->out_shape;
+    EDDL_CHECK(axis >= 0 && axis < int(out_shape.size()),
+               "ONNX " << op << " '" << name << "': axis " << axis << " of " << shape_str(out_shape));
+}
+
+void LAxisOp::forward() {
+    const Tensor& x = *parents[0]->output;
+    const int64_t outer = x.shape[0] * prod(out_shape, 0, size_t(axis)), len = out_shape[size_t(axis)];
+    const int64_t inner = prod(out_shape, size_t(axis) + 1, out_shape.size());
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t q = 0; q < inner; ++q) {
+            const float* xp = x.ptr + o * len * inner + q;
+            float* y = output->ptr + o * len * inner + q;
+            int64_t best = 0;
+            for (int64_t j = 1; j < len; ++j)
+                if (xp[j * inner] > xp[best * inner]) best = j;  // the first maximum, as ONNX
+            if (op == "Hardmax") {
+                for (int64_t j = 0; j < len; ++j) y[j * inner] = j == best ? 1.0f : 0.0f;
+                continue;
+            }
+            const double m = xp[best * inner];
+            double s = 0;
+            for (int64_t j = 0; j < len; ++j) s += std::exp(double(xp[j * inner]) - m);
+            const double ls = m + std::log(s);
+            for (int64_t j = 0; j < len; ++j) y[j * inner] = float(double(xp[j * inner]) - ls);
+        }
+}
+
+void LAxisOp::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    Tensor& dx = *parents[0]->delta;
+    if (op == "Hardmax") {  // piecewise constant: no gradient
+        if (!acc) dx.fill_(0.0f);
+        return;
+    }
+    const int64_t outer = dx.shape[0] * prod(out_shape, 0, size_t(axis)), len = out_shape[size_t(axis)];
+    const int64_t inner = prod(out_shape, size_t(axis) + 1, out_shape.size());
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t q = 0; q < inner; ++q) {
+            const int64_t base = o * len * inner + q;
+            double s = 0;
+            for (int64_t j = 0; j < len; ++j) s += delta->ptr[base + j * inner];
+            for (int64_t j = 0; j < len; ++j) {
+                const int64_t i = base + j * inner;
+                const float g = float(delta->ptr[i] - std::exp(double(output->ptr[i])) * s);
+                dx.ptr[i] = acc ? dx.ptr[i] + g : g;
+            }
+        }
+}
+
+}  // namespace eddl::onnxio
