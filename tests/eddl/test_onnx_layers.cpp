@@ -1,0 +1,380 @@
+// The layers only ONNX import creates (onnx/onnx_common.h): every element-wise function,
+// reduction, Gather and LogSoftmax/Hardmax against finite differences and plain references;
+// OnnxBatch::none (each ONNX tensor one sample); export -> import of these layers.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "expect_error.h"
+#include "gradcheck.h"
+#include "onnx/onnx_common.h"
+
+using namespace eddl;
+using namespace eddl::onnxio;
+using gradcheck::away_from;
+
+namespace {
+
+model single(const Shape& in_shape, const std::function<layer(layer)>& f) {
+    layer in = Input(in_shape);
+    model net = Model({in}, {f(in)});
+    build(net, sgd(0.1f), {"mse"}, {}, CS_CPU(1));
+    return net;
+}
+
+// distinct: values at least 0.1 apart (max/min choices do not flip under the differences)
+void check_grad(const Shape& in_shape, const std::function<layer(layer)>& f, const std::vector<float>& kinks = {},
+                float lo = -2, float hi = 2, bool distinct = false) {
+    model net = single(in_shape, f);
+    Shape xs{3};
+    xs.insert(xs.end(), in_shape.begin(), in_shape.end());
+    auto x = away_from(xs, 11, kinks, 0.05f, lo, hi);
+    if (distinct) {
+        std::vector<int64_t> order(size_t(x->size));
+        for (int64_t i = 0; i < x->size; ++i) order[size_t(i)] = (i * 37) % x->size;  // 37 is coprime to the sizes used
+        for (int64_t i = 0; i < x->size; ++i) x->ptr[i] = -3.0f + 0.1f * float(order[size_t(i)]);
+    }
+    Shape ys{3};
+    ys.insert(ys.end(), net->outputs[0]->out_shape.begin(), net->outputs[0]->out_shape.end());
+    gradcheck::check(net, {x}, {Tensor::randn(ys, 12)});
+}
+
+layer ew(layer x, EwFn fn, float a = 0, float b = 0, std::vector<int64_t> cd = {}, std::vector<float> c = {}) {
+    return std::make_shared<LElementwise>(x, fn, "Op", a, b, cd, c, "ew");
+}
+
+tensor from_std(const Shape& s, const std::vector<float>& v) {
+    auto t = Tensor::empty(s);
+    std::copy(v.begin(), v.end(), t->ptr);
+    return t;
+}
+
+std::string ser(const onnx::ModelProto& m) {
+    std::string s;
+    m.SerializeToString(&s);
+    return s;
+}
+
+// A one-node ONNX model with fixed-shape float input "x" and output "y".
+struct OneNode {
+    onnx::ModelProto m;
+    onnx::NodeProto* n;
+    OneNode(const std::string& op, const std::vector<int64_t>& shape, int opset = 17) {
+        m.set_ir_version(8);
+        m.add_opset_import()->set_version(opset);
+        auto* g = m.mutable_graph();
+        auto* in = g->add_input();
+        in->set_name("x");
+        auto* tt = in->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(onnx::TensorProto::FLOAT);
+        for (int64_t d : shape) tt->mutable_shape()->add_dim()->set_dim_value(d);
+        n = g->add_node();
+        n->set_op_type(op);
+        n->set_name("y");
+        n->add_input("x");
+        n->add_output("y");
+        g->add_output()->set_name("y");
+    }
+    void ints(const char* k, const std::vector<int64_t>& v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::INTS);
+        for (auto x : v) a->add_ints(x);
+    }
+    void i(const char* k, int64_t v) {
+        auto* a = n->add_attribute();
+        a->set_name(k);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(v);
+    }
+    void const_input(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& v) {
+        to_proto(*m.mutable_graph()->add_initializer(), name, dims, v.data());
+        n->add_input(name);
+    }
+    void const_ints(const std::string& name, const std::vector<int64_t>& v) {
+        to_proto_i64(*m.mutable_graph()->add_initializer(), name, {int64_t(v.size())}, v);
+        n->add_input(name);
+    }
+};
+
+// reference reduction of a [d0, d1, d2] sample over `axes` (keepdims layout)
+std::vector<double> ref_reduce(const std::vector<float>& x, const std::vector<int>& d, const std::vector<int>& axes,
+                               ReduceFn fn) {
+    std::vector<int> od = d;
+    for (int a : axes) od[size_t(a)] = 1;
+    const int on = od[0] * od[1] * od[2];
+    std::vector<std::vector<double>> groups(static_cast<size_t>(on));
+    for (int i = 0; i < d[0]; ++i)
+        for (int j = 0; j < d[1]; ++j)
+            for (int k = 0; k < d[2]; ++k) {
+                const int oi = od[0] == 1 ? 0 : i, oj = od[1] == 1 ? 0 : j, ok = od[2] == 1 ? 0 : k;
+                groups[size_t((oi * od[1] + oj) * od[2] + ok)].push_back(x[size_t((i * d[1] + j) * d[2] + k)]);
+            }
+    std::vector<double> r;
+    for (const auto& g : groups) {
+        double s = 0, p = 1, mx = -1e300, mn = 1e300, l1 = 0, sq = 0, se = 0;
+        for (double v : g) {
+            s += v;
+            p *= v;
+            mx = std::max(mx, v);
+            mn = std::min(mn, v);
+            l1 += std::fabs(v);
+            sq += v * v;
+        }
+        for (double v : g) se += std::exp(v - mx);
+        switch (fn) {
+            case ReduceFn::Sum: r.push_back(s); break;
+            case ReduceFn::Mean: r.push_back(s / double(g.size())); break;
+            case ReduceFn::Max: r.push_back(mx); break;
+            case ReduceFn::Min: r.push_back(mn); break;
+            case ReduceFn::Prod: r.push_back(p); break;
+            case ReduceFn::L1: r.push_back(l1); break;
+            case ReduceFn::L2: r.push_back(std::sqrt(sq)); break;
+            case ReduceFn::LogSum: r.push_back(std::log(s)); break;
+            case ReduceFn::LogSumExp: r.push_back(mx + std::log(se)); break;
+            case ReduceFn::SumSquare: r.push_back(sq); break;
+        }
+    }
+    return r;
+}
+
+const std::vector<ReduceFn> kReduceFns = {ReduceFn::Sum,  ReduceFn::Mean, ReduceFn::Max,    ReduceFn::Min,
+                                          ReduceFn::Prod, ReduceFn::L1,   ReduceFn::L2,     ReduceFn::LogSum,
+                                          ReduceFn::LogSumExp, ReduceFn::SumSquare};
+
+}  // namespace
+
+TEST(OnnxLayers, ElementwiseFunctionsPassGradientChecks) {
+    struct Case {
+        EwFn fn;
+        float a, b, lo, hi;
+        std::vector<float> kinks;
+    };
+    const std::vector<Case> unary = {
+        {EwFn::Abs, 0, 0, -2, 2, {0}},       {EwFn::Neg, 0, 0, -2, 2, {}},        {EwFn::Sqrt, 0, 0, 0.3f, 2, {}},
+        {EwFn::Reciprocal, 0, 0, 0.3f, 2, {}}, {EwFn::Log, 0, 0, 0.3f, 2, {}},    {EwFn::Exp, 0, 0, -2, 1, {}},
+        {EwFn::Sin, 0, 0, -2, 2, {}},        {EwFn::Cos, 0, 0, -2, 2, {}},        {EwFn::Tan, 0, 0, -1, 1, {}},
+        {EwFn::Asin, 0, 0, -0.8f, 0.8f, {}}, {EwFn::Acos, 0, 0, -0.8f, 0.8f, {}}, {EwFn::Atan, 0, 0, -2, 2, {}},
+        {EwFn::Sinh, 0, 0, -2, 2, {}},       {EwFn::Cosh, 0, 0, -2, 2, {}},       {EwFn::Asinh, 0, 0, -2, 2, {}},
+        {EwFn::Acosh, 0, 0, 1.3f, 3, {}},    {EwFn::Atanh, 0, 0, -0.8f, 0.8f, {}}, {EwFn::Erf, 0, 0, -2, 2, {}},
+        {EwFn::Clip, -0.5f, 0.7f, -2, 2, {-0.5f, 0.7f}},
+        {EwFn::HardSigmoid, 0.3f, 0.4f, -2, 2, {-0.4f / 0.3f, 0.6f / 0.3f}},
+        {EwFn::Selu, 1.5f, 1.1f, -2, 2, {0}}, {EwFn::Celu, 0.8f, 0, -2, 2, {0}},
+        {EwFn::HardSwish, 0, 0, -4, 4, {-3, 3}}, {EwFn::Softplus, 0, 0, -2, 2, {}}, {EwFn::Mish, 0, 0, -2, 2, {}},
+        {EwFn::Shrink, 0.2f, 0.6f, -2, 2, {-0.6f, 0.6f}},
+        // piecewise constant: both gradients are zero
+        {EwFn::Floor, 0, 0, -2, 2, {-1, 0, 1}}, {EwFn::Ceil, 0, 0, -2, 2, {-1, 0, 1}},
+        {EwFn::Round, 0, 0, -2, 2, {-1.5f, -0.5f, 0.5f, 1.5f}}, {EwFn::Sign, 0, 0, -2, 2, {0}}};
+    for (const auto& c : unary) {
+        SCOPED_TRACE(int(c.fn));
+        check_grad({2, 5}, [&](layer x) { return ew(x, c.fn, c.a, c.b); }, c.kinks, c.lo, c.hi);
+    }
+    // with a constant operand broadcast over the sample ({5} onto {2, 5})
+    const std::vector<float> cv = {0.7f, -1.3f, 1.9f, 0.4f, -0.6f}, pos = {0.7f, 1.3f, 1.9f, 0.4f, 0.6f};
+    for (EwFn fn : {EwFn::Add, EwFn::Sub, EwFn::RSub, EwFn::Mul, EwFn::Div, EwFn::Max, EwFn::Min, EwFn::PRelu}) {
+        SCOPED_TRACE(int(fn));
+        check_grad({2, 5}, [&](layer x) { return ew(x, fn, 0, 0, {5}, cv); }, {0});
+    }
+    check_grad({2, 5}, [&](layer x) { return ew(x, EwFn::RDiv, 0, 0, {5}, cv); }, {}, 0.4f, 2);
+    check_grad({2, 5}, [&](layer x) { return ew(x, EwFn::Pow, 0, 0, {5}, cv); }, {}, 0.4f, 2);
+    check_grad({2, 5}, [&](layer x) { return ew(x, EwFn::Fmod, 0, 0, {2, 1}, {2.5f, 3.0f}); }, {}, 0.1f, 2.4f);
+}
+
+TEST(OnnxLayers, ReductionsMatchAReferenceAndPassGradientChecks) {
+    const std::vector<int> d = {2, 3, 4};
+    auto x = Tensor::randu({2, 2, 3, 4}, 5);
+    x->mult_(1.5f);
+    x->add_(0.25f);  // positive: LogSum is defined
+    for (int i = 0; i < x->size; i += 3) x->ptr[i] = -x->ptr[i];
+    const std::vector<std::vector<int>> axes_sets = {{0}, {1}, {2}, {0, 2}, {1, 2}, {0, 1, 2}};
+    for (ReduceFn fn : kReduceFns)
+        for (const auto& axes : axes_sets)
+            for (bool keep : {true, false}) {
+                SCOPED_TRACE(::testing::Message() << "fn " << int(fn) << " axes " << axes.size() << " keep " << keep);
+                layer in = Input({2, 3, 4});
+                auto r = std::make_shared<LReduce>(in, fn, "ReduceX", axes, keep, "r");
+                if (!keep && axes.size() == 3) EXPECT_EQ(r->out_shape, (Shape{1}));
+                model net = Model({in}, {r});
+                build(net);
+                // LogSum needs a positive sum: take |x| for it
+                auto xin = x->clone();
+                if (fn == ReduceFn::LogSum)
+                    for (int64_t i = 0; i < xin->size; ++i) xin->ptr[i] = std::fabs(xin->ptr[i]);
+                const auto y = predict(net, {xin})[0];
+                const auto xv = xin->to_std();
+                for (int b = 0; b < 2; ++b) {
+                    const std::vector<float> xs(xv.begin() + b * 24, xv.begin() + (b + 1) * 24);
+                    const auto want = ref_reduce(xs, d, axes, fn);
+                    ASSERT_EQ(int64_t(want.size()) * 2, y->size);
+                    for (size_t i = 0; i < want.size(); ++i)
+                        EXPECT_NEAR(y->ptr[b * int64_t(want.size()) + int64_t(i)], want[i], 1e-5 * std::max(1.0, std::fabs(want[i])));
+                }
+            }
+    for (ReduceFn fn : kReduceFns)
+        for (const auto& axes : std::vector<std::vector<int>>{{1}, {0, 2}, {0, 1, 2}}) {
+            SCOPED_TRACE(::testing::Message() << "grad fn " << int(fn) << " axes " << axes.size());
+            const bool positive = fn == ReduceFn::LogSum;
+            check_grad({2, 3, 4}, [&](layer l) { return std::make_shared<LReduce>(l, fn, "ReduceX", axes, false, "r"); },
+                       {0}, positive ? 0.2f : -2.0f, 2.0f, fn == ReduceFn::Max || fn == ReduceFn::Min);
+        }
+}
+
+TEST(OnnxLayers, ReduceProdGradientWithZeros) {
+    // one zero in a group: its gradient is the product of the others; two zeros: all zero
+    layer in = Input({4});
+    model net = Model({in}, {std::make_shared<LReduce>(in, ReduceFn::Prod, "ReduceProd", std::vector<int>{0}, true, "p")});
+    build(net, sgd(0.1f), {"mse"}, {}, CS_CPU(1));
+    for (const auto& v : std::vector<std::vector<float>>{{2, 0, 3, -1}, {0, 0, 3, 2}, {1.5f, 2, -0.5f, 3}}) {
+        auto x = from_std({1, 4}, v);
+        gradcheck::check(net, {x}, {from_std({1, 1}, {0.5f})});
+    }
+}
+
+TEST(OnnxLayers, GatherAndAxisOperators) {
+    // Gather along each axis, with repeated and 2-D indices (gradients accumulate)
+    auto x = Tensor::randn({2, 3, 4, 2}, 3);
+    for (int axis = 0; axis < 3; ++axis) {
+        SCOPED_TRACE(axis);
+        const int len = std::vector<int>{3, 4, 2}[size_t(axis)];
+        const std::vector<int64_t> idx = {int64_t(len - 1), 0, int64_t(len - 1), 1};
+        layer in = Input({3, 4, 2});
+        auto g = std::make_shared<LGather>(in, axis, std::vector<int64_t>{2, 2}, idx, "g");
+        Shape want{3, 4, 2};
+        want.erase(want.begin() + axis);
+        want.insert(want.begin() + axis, {2, 2});
+        EXPECT_EQ(g->out_shape, want);
+        model net = Model({in}, {g});
+        build(net);
+        const auto y = predict(net, {x})[0];
+        // reference: y[b, pre, k, post] = x[b, pre, idx[k], post]
+        int64_t pre = 1, post = 1;
+        for (int i = 0; i < axis; ++i) pre *= Shape{3, 4, 2}[size_t(i)];
+        for (int i = axis + 1; i < 3; ++i) post *= Shape{3, 4, 2}[size_t(i)];
+        for (int64_t b = 0; b < 2 * pre; ++b)
+            for (size_t k = 0; k < idx.size(); ++k)
+                for (int64_t q = 0; q < post; ++q)
+                    EXPECT_EQ(y->ptr[(b * 4 + int64_t(k)) * post + q], x->ptr[(b * len + idx[k]) * post + q]);
+        check_grad({3, 4, 2}, [&](layer l) { return std::make_shared<LGather>(l, axis, std::vector<int64_t>{2, 2}, idx, "g"); });
+    }
+    expect_error([&] { LGather(Input({3}), 0, {1}, {3}, "g"); }, "index 3 out of range");
+    // LogSoftmax on each axis: exp sums to 1 along it; gradients
+    for (int axis = 0; axis < 3; ++axis) {
+        SCOPED_TRACE(axis);
+        layer in = Input({3, 4, 2});
+        model net = Model({in}, {std::make_shared<LAxisOp>(in, "LogSoftmax", axis, "ls")});
+        build(net);
+        auto big = x->clone();
+        big->mult_(1000.0f);  // stable for large values
+        const auto y = predict(net, {big})[0];
+        const Shape s{2, 3, 4, 2};
+        int64_t inner = 1;
+        for (int i = axis + 2; i < 4; ++i) inner *= s[size_t(i)];
+        const int64_t len = s[size_t(axis) + 1], outer = y->size / (len * inner);
+        for (int64_t o = 0; o < outer; ++o)
+            for (int64_t q = 0; q < inner; ++q) {
+                double sum = 0;
+                for (int64_t j = 0; j < len; ++j) {
+                    const float v = y->ptr[(o * len + j) * inner + q];
+                    ASSERT_TRUE(std::isfinite(v));
+                    sum += std::exp(double(v));
+                }
+                EXPECT_NEAR(sum, 1.0, 1e-5);
+            }
+        check_grad({3, 4, 2}, [&](layer l) { return std::make_shared<LAxisOp>(l, "LogSoftmax", axis, "ls"); });
+        check_grad({3, 4, 2}, [&](layer l) { return std::make_shared<LAxisOp>(l, "Hardmax", axis, "hm"); });
+    }
+    // Hardmax: one-hot of the first maximum
+    layer in = Input({4});
+    model net = Model({in}, {std::make_shared<LAxisOp>(in, "Hardmax", 0, "hm")});
+    build(net);
+    EXPECT_EQ(predict(net, {from_std({2, 4}, {1, 3, 3, 0, -1, -2, -3, -4})})[0]->to_std(),
+              (std::vector<float>{0, 1, 0, 0, 1, 0, 0, 0}));
+}
+
+// OnnxBatch::none: a fixed-shape graph acting across its first dimension imports; each ONNX
+// tensor is one sample and several run as a batch. first_dim names the node that cannot.
+TEST(OnnxLayers, WholeTensorImportActsAcrossTheFirstDimension) {
+    OneNode t("Transpose", {3, 4});
+    t.ints("perm", {1, 0});
+    OneNode s("Softmax", {3, 4});
+    s.i("axis", 0);
+    OneNode r("ReduceSum", {3, 4});
+    r.const_ints("axes", {0});
+    r.i("keepdims", 0);
+    for (auto* o : {&t, &s, &r})
+        expect_error([&] { import_net_from_onnx_string(ser(o->m)); }, "node 'y' (");
+    auto x = Tensor::randn({2, 3, 4}, 9);  // two samples
+    const auto xv = x->to_std();
+    {
+        model net = import_net_from_onnx_string(ser(t.m), {}, OnnxBatch::none);
+        build(net);
+        const auto y = predict(net, {x})[0];
+        EXPECT_EQ(y->shape, (Shape{2, 4, 3}));
+        for (int b = 0; b < 2; ++b)
+            for (int i = 0; i < 3; ++i)
+                for (int j = 0; j < 4; ++j) EXPECT_EQ(y->ptr[b * 12 + j * 3 + i], xv[size_t(b * 12 + i * 4 + j)]);
+    }
+    {
+        model net = import_net_from_onnx_string(ser(s.m), {}, OnnxBatch::none);
+        build(net);
+        const auto y = predict(net, {x})[0];
+        for (int b = 0; b < 2; ++b)
+            for (int j = 0; j < 4; ++j) {
+                double den = 0;
+                for (int i = 0; i < 3; ++i) den += std::exp(double(xv[size_t(b * 12 + i * 4 + j)]));
+                for (int i = 0; i < 3; ++i)
+                    EXPECT_NEAR(y->ptr[b * 12 + i * 4 + j], std::exp(double(xv[size_t(b * 12 + i * 4 + j)])) / den, 1e-6);
+            }
+    }
+    {
+        model net = import_net_from_onnx_string(ser(r.m), {}, OnnxBatch::none);
+        build(net);
+        const auto y = predict(net, {x})[0];
+        EXPECT_EQ(y->shape, (Shape{2, 4}));
+        for (int b = 0; b < 2; ++b)
+            for (int j = 0; j < 4; ++j)
+                EXPECT_NEAR(y->ptr[b * 4 + j], xv[size_t(b * 12 + j)] + xv[size_t(b * 12 + 4 + j)] + xv[size_t(b * 12 + 8 + j)], 1e-5);
+    }
+    // N-C-spatial operators need N = 1 in this mode, and say so
+    OneNode g1("GlobalAveragePool", {1, 2, 3, 3}), g2("GlobalAveragePool", {2, 2, 3, 3});
+    model net = import_net_from_onnx_string(ser(g1.m), {}, OnnxBatch::none);
+    build(net);
+    auto img = Tensor::randn({3, 1, 2, 3, 3}, 4);
+    const auto y = predict(net, {img})[0];
+    EXPECT_EQ(y->shape, (Shape{3, 1, 2, 1, 1}));
+    double s0 = 0;
+    for (int i = 0; i < 9; ++i) s0 += img->ptr[i];
+    EXPECT_NEAR(y->ptr[0], s0 / 9, 1e-6);
+    expect_error([&] { import_net_from_onnx_string(ser(g2.m), {}, OnnxBatch::none); }, "OnnxBatch::none needs N = 1");
+    expect_error([&] { import_net_from_onnx_string(ser(g2.m), {4, 2, 3, 3}, OnnxBatch::none); }, "N = 1");
+}
+
+// The import-only layers export as their ONNX operators and come back identical.
+TEST(OnnxLayers, ImportOnlyLayersExportAndReimport) {
+    layer in = Input({3, 4, 5}, "x");
+    layer a = std::make_shared<LReduce>(in, ReduceFn::LogSumExp, "ReduceLogSumExp", std::vector<int>{0, 2}, true, "lse");
+    layer b = std::make_shared<LReduce>(in, ReduceFn::Sum, "ReduceSum", std::vector<int>{0, 1, 2}, false, "sum_all");
+    layer c = std::make_shared<LGather>(in, 1, std::vector<int64_t>{3}, std::vector<int64_t>{3, 0, 3}, "gather");
+    layer d = std::make_shared<LAxisOp>(c, "LogSoftmax", 0, "logsoftmax");
+    layer e = std::make_shared<LAxisOp>(in, "Hardmax", 2, "hardmax");
+    layer f = ew(in, EwFn::Shrink, 0.1f, 0.3f);
+    f->name = "shrink";
+    layer g = std::make_shared<LElementwise>(in, EwFn::PRelu, "PRelu", 0.0f, 0.0f, std::vector<int64_t>{5},
+                                             std::vector<float>{0.1f, 0.2f, 0.3f, 0.4f, 0.5f}, "prelu");
+    layer h = std::make_shared<LElementwise>(in, EwFn::Fmod, "Mod", 0.0f, 0.0f, std::vector<int64_t>{1},
+                                             std::vector<float>{0.7f}, "mod");
+    model net = Model({in}, {a, b, d, e, f, g, h});
+    build(net);
+    model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+    build(again);
+    auto x = Tensor::randn({2, 3, 4, 5}, 17);
+    const auto p = predict(net, {x}), q = predict(again, {x});
+    ASSERT_EQ(p.size(), q.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+        EXPECT_EQ(p[i]->shape, q[i]->shape) << i;
+        EXPECT_EQ(p[i]->to_std(), q[i]->to_std()) << i;
+    }
+}
