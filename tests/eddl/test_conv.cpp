@@ -2,6 +2,8 @@
 // finite differences in every padding / stride / dilation / group combination, and shape errors.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <cmath>
 #include <limits>
 
@@ -115,6 +117,73 @@ TEST(Conv2D, GradientsEveryCombination) {
         Shape ys{2};
         ys.insert(ys.end(), out->out_shape.begin(), out->out_shape.end());
         gradcheck::check(net, {Tensor::randn({2, c.c, c.h, c.w}, 7)}, {Tensor::randn(ys, 8)});
+    }
+}
+
+// The ONNX/PyTorch options (import): asymmetric pads, ceil_mode, count_include_pad, dilated max
+// pooling, against a reference computed here from the definitions.
+TEST(Pool2D, OnnxOptionsMatchReferenceAndGradients) {
+    struct P {
+        bool max;
+        int k, s, d, pt, pl, pb, pr;
+        bool ceil, count_pad;
+    } cases[] = {{true, 3, 2, 1, 0, 1, 1, 0, false, false}, {false, 3, 2, 1, 1, 0, 0, 1, false, true},
+                 {true, 3, 2, 1, 0, 0, 0, 0, true, false},  {false, 3, 2, 1, 1, 1, 1, 1, true, true},
+                 {false, 2, 2, 1, 0, 0, 0, 0, true, false}, {true, 2, 1, 2, 0, 0, 0, 0, false, false},
+                 {true, 3, 2, 2, 1, 2, 2, 1, true, false}};
+    const int ih = 7, iw = 6;
+    for (const P& p : cases) {
+        SCOPED_TRACE(::testing::Message() << (p.max ? "max" : "avg") << " k" << p.k << " s" << p.s << " d" << p.d << " pads "
+                                          << p.pt << p.pl << p.pb << p.pr << " ceil " << p.ceil << " count_pad " << p.count_pad);
+        PoolOptions opt;
+        opt.dilations = {p.d, p.d};
+        opt.ceil_mode = p.ceil;
+        opt.count_include_pad = p.count_pad;
+        layer in = Input({2, ih, iw});
+        auto out = std::make_shared<LPool2D>(in, p.max ? PoolKind::Max : PoolKind::Avg, std::vector<int>{p.k, p.k},
+                                             std::vector<int>{p.s, p.s}, "", false, "pool",
+                                             std::vector<int>{p.pt, p.pl, p.pb, p.pr}, 2, opt);
+        const int span = (p.k - 1) * p.d + 1;
+        auto size = [&](int n, int b, int e) {
+            const int num = n + b + e - span;
+            if (!p.ceil) return num / p.s + 1;
+            int o = (num + p.s - 1) / p.s + 1;
+            if ((o - 1) * p.s >= n + b) --o;  // the last window must start inside input or begin padding
+            return o;
+        };
+        const int oh = size(ih, p.pt, p.pb), ow = size(iw, p.pl, p.pr);
+        ASSERT_EQ(out->out_shape, (Shape{2, oh, ow}));
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(1));
+        auto x = Tensor::randn({2, 2, ih, iw}, 9);
+        for (int64_t i = 0; i < x->size; ++i) x->ptr[i] += 0.05f * float(i % 37);
+        forward(net, {x});
+        for (int n = 0; n < 2; ++n)
+            for (int c = 0; c < 2; ++c)
+                for (int oy = 0; oy < oh; ++oy)
+                    for (int ox = 0; ox < ow; ++ox) {
+                        double best = -std::numeric_limits<double>::infinity(), sum = 0;
+                        int cnt = 0, padded = 0;
+                        for (int ky = 0; ky < p.k; ++ky)
+                            for (int kx = 0; kx < p.k; ++kx) {
+                                const int iy = oy * p.s - p.pt + ky * p.d, ix = ox * p.s - p.pl + kx * p.d;
+                                if (iy < ih + p.pb && ix < iw + p.pr) ++padded;  // inside the padded input
+                                if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+                                const double v = x->get({n, c, iy, ix});
+                                best = std::max(best, v);
+                                sum += v;
+                                ++cnt;
+                            }
+                        ASSERT_NEAR(out->output->get({n, c, oy, ox}), p.max ? best : sum / (p.count_pad ? padded : cnt), 1e-5)
+                            << oy << "," << ox;
+                    }
+        gradcheck::check(net, {x}, {Tensor::randn({2, 2, oh, ow}, 10)}, 1e-3);
+        // the options survive a checkpoint (the layer is rebuilt from its config)
+        const std::string ck = (std::filesystem::temp_directory_path() / "eddl_pool_options.ckpt").string();
+        save_checkpoint(net, ck);
+        model copy = load_checkpoint(ck);
+        std::filesystem::remove(ck);
+        EXPECT_EQ(predict(copy, {x})[0]->to_std(), predict(net, {x})[0]->to_std());
     }
 }
 

@@ -10,6 +10,7 @@
 
 #include "expect_error.h"
 #include "gradcheck.h"
+#include "layers/layers.h"
 #include "onnx/onnx_common.h"
 
 using namespace eddl;
@@ -377,4 +378,75 @@ TEST(OnnxLayers, ImportOnlyLayersExportAndReimport) {
         EXPECT_EQ(p[i]->shape, q[i]->shape) << i;
         EXPECT_EQ(p[i]->to_std(), q[i]->to_std()) << i;
     }
+}
+
+// LayerNormalization over the last axes (PyTorch's nn.LayerNorm(d) on [N, T, d] exports axis=-1)
+// with its Mean and InvStdDev outputs; MatMul of two computed tensors (attention).
+TEST(OnnxLayers, LayerNormOverLastAxesStatisticsAndMatMul) {
+    for (int axis : {0, 1, 2}) {
+        SCOPED_TRACE(axis);
+        check_grad({2, 3, 4}, [&](layer l) {
+            auto ln = std::make_shared<LGroupNorm>(l, 0, 1e-5f, true, "ln", axis);
+            ln->params[0]->fill_(1.3f);  // not the identity affine
+            ln->params[1]->fill_(-0.2f);
+            return ln;
+        });
+        check_grad({2, 3, 4}, [&](layer l) { return std::make_shared<LNormStat>(l, axis, 1e-5f, false, "mean"); });
+        check_grad({2, 3, 4}, [&](layer l) { return std::make_shared<LNormStat>(l, axis, 1e-5f, true, "invstd"); });
+    }
+    OneNode t("LayerNormalization", {0, 5, 6});  // [N, T, D], N symbolic below
+    t.m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+    t.i("axis", -1);
+    std::vector<float> scale(6), bias(6);
+    for (int i = 0; i < 6; ++i) {
+        scale[size_t(i)] = 0.5f + 0.1f * float(i);
+        bias[size_t(i)] = 0.05f * float(i) - 0.1f;
+    }
+    t.const_input("scale", {6}, scale);
+    t.const_input("bias", {6}, bias);
+    for (const char* o : {"mean", "invstd"}) {
+        t.n->add_output(o);
+        t.m.mutable_graph()->add_output()->set_name(o);
+    }
+    model net = import_net_from_onnx_string(ser(t.m));
+    build(net);
+    auto x = Tensor::randn({2, 5, 6}, 21);
+    const auto ys = predict(net, {x});
+    ASSERT_EQ(ys.size(), 3u);
+    EXPECT_EQ(ys[1]->shape, (Shape{2, 5, 1}));
+    for (int r = 0; r < 10; ++r) {  // each row of 6 normalized on its own
+        double mu = 0, var = 0;
+        for (int i = 0; i < 6; ++i) mu += x->ptr[r * 6 + i];
+        mu /= 6;
+        for (int i = 0; i < 6; ++i) var += (x->ptr[r * 6 + i] - mu) * (x->ptr[r * 6 + i] - mu);
+        var /= 6;
+        const double inv = 1 / std::sqrt(var + 1e-5);
+        EXPECT_NEAR(ys[1]->ptr[r], mu, 1e-6);
+        EXPECT_NEAR(ys[2]->ptr[r], inv, 1e-4 * inv);
+        for (int i = 0; i < 6; ++i)
+            EXPECT_NEAR(ys[0]->ptr[r * 6 + i], (x->ptr[r * 6 + i] - mu) * inv * scale[size_t(i)] + bias[size_t(i)], 1e-5);
+    }
+    // export -> import: the same three outputs
+    model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+    build(again);
+    const auto zs = predict(again, {x});
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(zs[i]->to_std(), ys[i]->to_std()) << i;
+
+    // MatMul of two computed tensors, per sample and leading index
+    layer a = Input({2, 3, 4}), b = Input({2, 4, 5});
+    auto mm = std::make_shared<LMatMul>(a, b, "mm");
+    EXPECT_EQ(mm->out_shape, (Shape{2, 3, 5}));
+    model m2 = Model({a, b}, {mm});
+    build(m2, sgd(0.1f), {"mse"}, {}, CS_CPU(1));
+    auto xa = Tensor::randn({3, 2, 3, 4}, 1), xb = Tensor::randn({3, 2, 4, 5}, 2);
+    const auto y = predict(m2, {xa, xb})[0];
+    for (int q = 0; q < 6; ++q)
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 5; ++j) {
+                double s = 0;
+                for (int k = 0; k < 4; ++k) s += double(xa->ptr[(q * 3 + i) * 4 + k]) * xb->ptr[(q * 4 + k) * 5 + j];
+                EXPECT_NEAR(y->ptr[(q * 3 + i) * 5 + j], s, 1e-5);
+            }
+    gradcheck::check(m2, {xa, xb}, {Tensor::randn({3, 2, 3, 5}, 3)});
+    expect_error([] { LMatMul(Input({3, 4}), Input({3, 5}), "bad"); }, "do not multiply");
 }

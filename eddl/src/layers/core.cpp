@@ -274,14 +274,22 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
                                           shape_of(need(cfg, "strides", type)), "", shape_of(need(cfg, "pads", type)),
                                           Shape{}, need(cfg, "use_bias", type) == "1",
                                           shape_of(need(cfg, "dilation", type)), name);
-    if (cfg.count("pool_kind"))
+    if (cfg.count("pool_kind")) {
+        const bool expl = need(cfg, "padding", type) == "explicit";
+        Shape pads = expl ? shape_of(need(cfg, "pads", type)) : Shape{};
+        if (expl && cfg.count("end_pads")) {
+            const Shape e = shape_of(cfg.at("end_pads"));
+            pads.insert(pads.end(), e.begin(), e.end());
+        }
+        PoolOptions opt;
+        if (cfg.count("dilations")) opt.dilations = shape_of(cfg.at("dilations"));
+        opt.ceil_mode = cfg.count("ceil_mode") && cfg.at("ceil_mode") == "1";
+        opt.count_include_pad = cfg.count("count_include_pad") && cfg.at("count_include_pad") == "1";
         return std::make_shared<LPool2D>(one(), cfg.at("pool_kind") == "max" ? PoolKind::Max : PoolKind::Avg,
                                          shape_of(need(cfg, "pool", type)), shape_of(need(cfg, "strides", type)),
-                                         need(cfg, "padding", type) == "explicit" ? "" : need(cfg, "padding", type),
-                                         need(cfg, "global", type) == "1", name,
-                                         need(cfg, "padding", type) == "explicit" ? shape_of(need(cfg, "pads", type))
-                                                                                  : Shape{},
-                                         cfg.count("rank") ? std::stoi(cfg.at("rank")) : 2);
+                                         expl ? "" : need(cfg, "padding", type), need(cfg, "global", type) == "1", name,
+                                         pads, cfg.count("rank") ? std::stoi(cfg.at("rank")) : 2, opt);
+    }
     if (type == "BatchNormalization")
         return std::make_shared<LBatchNorm>(one(), std::stof(need(cfg, "momentum", type)), std::stof(need(cfg, "eps", type)),
                                             need(cfg, "affine", type) == "1", name);
@@ -316,7 +324,8 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
     if (type == "Permute") return std::make_shared<LPermute>(one(), shape_of(need(cfg, "dims", type)), name);
     if (type == "LayerNormalization" || type == "GroupNormalization")
         return std::make_shared<LGroupNorm>(one(), std::stoi(need(cfg, "groups", type)), std::stof(need(cfg, "eps", type)),
-                                            need(cfg, "affine", type) == "1", name);
+                                            need(cfg, "affine", type) == "1", name,
+                                            cfg.count("axis") ? std::stoi(cfg.at("axis")) : 0);
     if (type == "Softmax") return std::make_shared<LSoftmax>(one(), std::stoi(need(cfg, "axis", type)), name);
     if (type == "Concat") return std::make_shared<LConcat>(parents, std::stoi(need(cfg, "axis", type)), name);
     if (cfg.count("merge")) return std::make_shared<LMerge>(parents, MergeOp(std::stoi(cfg.at("merge"))), name);

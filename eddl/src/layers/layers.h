@@ -156,14 +156,24 @@ public:
     bool use_bias;
 };
 
+/// Pooling options of ONNX and PyTorch beyond EDDL's (import): window dilation (max pooling),
+/// ceil_mode (a last partial window is kept when it starts inside the input or the begin
+/// padding), count_include_pad (the average divides by the window inside the padded input).
+struct PoolOptions {
+    std::vector<int> dilations;  // empty: all 1
+    bool ceil_mode = false;
+    bool count_include_pad = false;
+};
+
 /// MaxPool and AveragePool in 1-D, 2-D and 3-D (rank), and the global forms (window = the whole
 /// signal, image or volume; rank 0 = the input's).
 class LPool2D : public Layer {
 public:
-    /// pads: {} for the `padding` string, else `rank` values applied on both sides
+    /// pads: {} for the `padding` string, `rank` values applied on both sides, or 2 * rank values
+    /// (every begin, then every end, as ONNX)
     LPool2D(layer parent, PoolKind kind, const std::vector<int>& pool, const std::vector<int>& strides,
             const std::string& padding, bool global, const std::string& name, const std::vector<int>& pads = {},
-            int rank = 2);
+            int rank = 2, const PoolOptions& options = {});
     std::string type() const override;
     void forward() override;
     void backward() override;
@@ -175,6 +185,8 @@ public:
     int rank;
     int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, pf = 0, pk = 0, pt = 0, pb = 0, pl = 0, pr = 0;
     std::string padding;
+    PoolOptions options;
+    int dil[3] = {1, 1, 1}, end_pad[3] = {0, 0, 0};  // per d, h, w: dilation; the given end pads (before ceil_mode)
     tensor workspace;
 };
 
@@ -278,11 +290,12 @@ public:
     std::vector<int> dims;  // without the batch axis
 };
 
-/// LayerNormalization (groups = 0: over all of a sample, affine per element, PyTorch's LayerNorm
-/// over the whole sample shape) and GroupNormalization (channels split in groups, affine per channel).
+/// LayerNormalization (groups = 0: over the sample axes from `axis` on, affine per element of
+/// them; axis 0 is PyTorch's LayerNorm over the whole sample shape, axis k its LayerNorm over the
+/// last rank - k dimensions) and GroupNormalization (channels split in groups, affine per channel).
 class LGroupNorm : public Layer {
 public:
-    LGroupNorm(layer parent, int groups, float eps, bool affine, const std::string& name);
+    LGroupNorm(layer parent, int groups, float eps, bool affine, const std::string& name, int axis = 0);
     std::string type() const override { return groups == 0 ? "LayerNormalization" : "GroupNormalization"; }
     void forward() override;
     void backward() override;
@@ -292,6 +305,7 @@ public:
     int groups;
     float eps;
     bool affine;
+    int axis;  // LayerNormalization: the first normalized sample axis
     tensor mean, invstd;
 };
 

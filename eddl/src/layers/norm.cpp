@@ -60,7 +60,8 @@ LayerConfig LBatchNorm::config() const {
     return {{"momentum", std::to_string(momentum)}, {"eps", std::to_string(eps)}, {"affine", affine ? "1" : "0"}};
 }
 
-LGroupNorm::LGroupNorm(layer parent, int g, float e, bool a, const std::string& n) : groups(g), eps(e), affine(a) {
+LGroupNorm::LGroupNorm(layer parent, int g, float e, bool a, const std::string& n, int ax)
+    : groups(g), eps(e), affine(a), axis(ax) {
     const std::string kind = g == 0 ? "LayerNormalization" : "GroupNormalization";
     name = n.empty() ? auto_name(kind) : n;
     const std::string who = kind + " '" + name + "'";
@@ -69,10 +70,12 @@ LGroupNorm::LGroupNorm(layer parent, int g, float e, bool a, const std::string& 
     const int c = parent->out_shape[0];
     EDDL_CHECK(groups >= 0 && (groups == 0 || c % groups == 0),
                who << ": groups " << groups << " must divide the " << c << " channels of " << shape_str(parent->out_shape));
+    EDDL_CHECK(axis >= 0 && axis < int(parent->out_shape.size()) && (axis == 0 || groups == 0),
+               who << ": axis " << axis << " out of range for " << shape_str(parent->out_shape));
     parents = {parent};
     out_shape = parent->out_shape;
     if (affine) {
-        const Shape ps = groups == 0 ? out_shape : Shape{c};
+        const Shape ps = groups == 0 ? Shape(out_shape.begin() + axis, out_shape.end()) : Shape{c};
         params = {Tensor::ones(ps), Tensor::zeros(ps)};
         gradients = {Tensor::zeros(ps), Tensor::zeros(ps)};
     }
@@ -81,7 +84,11 @@ LGroupNorm::LGroupNorm(layer parent, int g, float e, bool a, const std::string& 
 GroupNormGeom LGroupNorm::geom(int batch) const {
     int64_t s = 1;
     for (size_t i = 1; i < out_shape.size(); ++i) s *= out_shape[i];
-    if (groups == 0) return GroupNormGeom{batch, 1, out_shape[0] * s, 1, eps};
+    if (groups == 0) {  // rows of the normalized size, one "group" each
+        int64_t rows = 1;
+        for (int i = 0; i < axis; ++i) rows *= out_shape[size_t(i)];
+        return GroupNormGeom{batch * rows, 1, out_shape[0] * s / rows, 1, eps};
+    }
     return GroupNormGeom{batch, groups, out_shape[0], s, eps};
 }
 
@@ -116,7 +123,9 @@ void LGroupNorm::backward() {
 }
 
 LayerConfig LGroupNorm::config() const {
-    return {{"groups", std::to_string(groups)}, {"eps", std::to_string(eps)}, {"affine", affine ? "1" : "0"}};
+    LayerConfig c{{"groups", std::to_string(groups)}, {"eps", std::to_string(eps)}, {"affine", affine ? "1" : "0"}};
+    if (axis) c["axis"] = std::to_string(axis);
+    return c;
 }
 
 }  // namespace eddl

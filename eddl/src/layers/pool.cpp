@@ -1,4 +1,5 @@
 // MaxPool2D, AveragePool2D and their global forms; kernels via the dispatch table.
+#include <algorithm>
 #include <sstream>
 
 #include "layers/layers.h"
@@ -6,8 +7,9 @@
 namespace eddl {
 
 LPool2D::LPool2D(layer parent, PoolKind k, const std::vector<int>& pool, const std::vector<int>& strides,
-                 const std::string& pad, bool glob, const std::string& n, const std::vector<int>& pads, int r)
-    : kind(k), global(glob), rank(r), padding(pad) {
+                 const std::string& pad, bool glob, const std::string& n, const std::vector<int>& pads, int r,
+                 const PoolOptions& opt)
+    : kind(k), global(glob), rank(r), padding(pad), options(opt) {
     EDDL_CHECK(parent, "pooling layer '" << n << "': parent layer is null");
     if (rank == 0) rank = int(parent->out_shape.size()) - 1;  // global pooling of any rank
     const std::string base = type();
@@ -20,7 +22,12 @@ LPool2D::LPool2D(layer parent, PoolKind k, const std::vector<int>& pool, const s
     if (!global)
         EDDL_CHECK(pool.size() == nr && strides.size() == nr,
                    who << ": pool_size and strides need " << rank << " value(s) each");
-    EDDL_CHECK(pads.empty() || pads.size() == nr, who << ": explicit padding needs " << rank << " value(s) (both sides)");
+    EDDL_CHECK(pads.empty() || pads.size() == nr || pads.size() == 2 * nr,
+               who << ": explicit padding needs " << rank << " value(s) (both sides) or " << 2 * rank << " (begins, ends)");
+    EDDL_CHECK(opt.dilations.empty() || opt.dilations.size() == nr, who << ": dilations need " << rank << " value(s)");
+    EDDL_CHECK(opt.dilations.empty() || kind == PoolKind::Max || global ||
+                   std::all_of(opt.dilations.begin(), opt.dilations.end(), [](int v) { return v == 1; }),
+               who << ": dilation is supported for max pooling only");
     int in[3] = {1, 1, 1}, kk[3] = {1, 1, 1}, st[3] = {1, 1, 1}, b[3] = {0, 0, 0}, e[3] = {0, 0, 0}, out[3] = {1, 1, 1};
     if (global) padding = "valid";
     for (int a = 0; a < rank; ++a) {
@@ -28,9 +35,25 @@ LPool2D::LPool2D(layer parent, PoolKind k, const std::vector<int>& pool, const s
         in[d] = parent->out_shape[1 + a];
         kk[d] = global ? in[d] : pool[a];
         st[d] = global ? in[d] : strides[a];
-        EDDL_CHECK(pads.empty() || (pads[a] >= 0 && pads[a] < kk[d]),
+        dil[d] = opt.dilations.empty() || global ? 1 : opt.dilations[size_t(a)];
+        const int span = (kk[d] - 1) * dil[d] + 1;
+        const int pb_ = pads.empty() ? -1 : pads[size_t(a)], pe_ = pads.size() == 2 * nr ? pads[nr + size_t(a)] : pb_;
+        EDDL_CHECK(pads.empty() || (pb_ >= 0 && pb_ < span && pe_ >= 0 && pe_ < span),
                    who << ": explicit padding must be >= 0 and smaller than the window");
-        const auto p = pad_1d(who, in[d], kk[d], st[d], 1, padding, pads.empty() ? -1 : pads[a]);
+        auto p = pad_1d(who, in[d], kk[d], st[d], dil[d], padding, pb_);
+        if (pe_ != pb_) {  // asymmetric
+            p.end = pe_;
+            EDDL_CHECK(in[d] + p.begin + p.end >= span, who << ": window of " << span << " does not fit input size " << in[d]
+                                                            << " with padding " << p.begin << "+" << p.end);
+            p.out = (in[d] + p.begin + p.end - span) / st[d] + 1;
+        }
+        end_pad[d] = p.end;
+        if (opt.ceil_mode && !global) {  // keep a last partial window that starts inside input or begin padding
+            int o = (in[d] + p.begin + p.end - span + st[d] - 1) / st[d] + 1;
+            if ((o - 1) * st[d] >= in[d] + p.begin) --o;
+            p.end = std::max(p.end, (o - 1) * st[d] + span - in[d] - p.begin);
+            p.out = o;
+        }
         b[d] = p.begin;
         e[d] = p.end;
         out[d] = p.out;
@@ -50,8 +73,16 @@ std::string LPool2D::type() const {
 
 PoolGeom LPool2D::geom(int batch) const {
     const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
-    return PoolGeom{kind, batch, parents[0]->out_shape[0], i.h, i.w, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr,
-                    i.d, o.d, kd, sd, pf, pk};
+    PoolGeom g{kind, batch, parents[0]->out_shape[0], i.h, i.w, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr,
+               i.d, o.d, kd, sd, pf, pk};
+    g.dd = dil[0];
+    g.dh = dil[1];
+    g.dw = dil[2];
+    g.count_pad = options.count_include_pad && kind == PoolKind::Avg;
+    g.cpk = end_pad[0];
+    g.cpb = end_pad[1];
+    g.cpr = end_pad[2];
+    return g;
 }
 
 void LPool2D::resize(int batch) {
@@ -73,17 +104,27 @@ void LPool2D::backward() {
 }
 
 LayerConfig LPool2D::config() const {
-    std::ostringstream pool, str, pads;
+    std::ostringstream pool, str, pads, ends, dils;
     const int k[3] = {kd, kh, kw}, st[3] = {sd, sh, sw}, b[3] = {pf, pt, pl};
+    bool asym = false, dilated = false;
     for (int d = 3 - rank; d < 3; ++d) {
         const char* sep = d > 3 - rank ? "," : "";
         pool << sep << k[d];
         str << sep << st[d];
         pads << sep << b[d];
+        ends << sep << end_pad[d];
+        dils << sep << dil[d];
+        asym = asym || end_pad[d] != b[d];
+        dilated = dilated || dil[d] != 1;
     }
-    return {{"pool_kind", kind == PoolKind::Max ? "max" : "avg"}, {"global", global ? "1" : "0"},
-            {"pool", pool.str()}, {"strides", str.str()}, {"padding", padding},
-            {"pads", pads.str()}, {"rank", std::to_string(rank)}};
+    LayerConfig c{{"pool_kind", kind == PoolKind::Max ? "max" : "avg"}, {"global", global ? "1" : "0"},
+                  {"pool", pool.str()}, {"strides", str.str()}, {"padding", padding},
+                  {"pads", pads.str()}, {"rank", std::to_string(rank)}};
+    if (padding == "explicit" && asym) c["end_pads"] = ends.str();
+    if (dilated) c["dilations"] = dils.str();
+    if (options.ceil_mode) c["ceil_mode"] = "1";
+    if (options.count_include_pad) c["count_include_pad"] = "1";
+    return c;
 }
 
 }  // namespace eddl

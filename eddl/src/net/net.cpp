@@ -191,7 +191,7 @@ void Net::forward_inference() {
             continue;
         }
         auto* pool = dynamic_cast<LPool2D*>(l);
-        if (pool && pool->rank == 2 && nhwc.count(l->parents[0].get())) {
+        if (pool && pool->rank == 2 && nhwc.count(l->parents[0].get()) && pool->geom(1).plain()) {
             kernels(l->output->device).pool_nhwc(pool->geom(l->output->shape[0]), l->parents[0]->output->ptr,
                                                  l->output->ptr);
             if (!pool->global) nhwc.insert(l);  // a global pool's 1x1 output is the same in both layouts

@@ -203,13 +203,16 @@ private:
             return std::vector<int64_t>(all.end() - r, all.end());
         };
         std::vector<int64_t> pads = last(l.pf, l.pt, l.pl);
-        const auto ends = last(l.pk, l.pb, l.pr);
+        const auto ends = last(l.end_pad[0], l.end_pad[1], l.end_pad[2]);  // the ceil_mode extension is implied
         pads.insert(pads.end(), ends.begin(), ends.end());
         auto* n = node(l.kind == PoolKind::Max ? "MaxPool" : "AveragePool", {x}, l.name, l.name);
         attr(n, "kernel_shape", last(l.kd, l.kh, l.kw));
         attr(n, "strides", last(l.sd, l.sh, l.sw));
         attr(n, "pads", pads);
-        if (l.kind == PoolKind::Avg) attr(n, "count_include_pad", int64_t(0));
+        if (l.options.ceil_mode) attr(n, "ceil_mode", int64_t(1));
+        const auto dil = last(l.dil[0], l.dil[1], l.dil[2]);
+        if (std::any_of(dil.begin(), dil.end(), [](int64_t v) { return v != 1; })) attr(n, "dilations", dil);
+        if (l.kind == PoolKind::Avg) attr(n, "count_include_pad", int64_t(l.options.count_include_pad ? 1 : 0));
     }
 
     void batchnorm(const LBatchNorm& l) {
@@ -232,19 +235,20 @@ private:
     void groupnorm(const LGroupNorm& l) {
         const std::string& x = l.parents[0]->name;
         const std::vector<int64_t> shape = dims_of(l.out_shape);
-        if (l.groups == 0) {  // LayerNormalization over the whole sample (axis 1)
+        if (l.groups == 0) {  // LayerNormalization over the sample axes from l.axis on
             std::string scale, bias;
             if (l.affine) {
                 scale = param(l, 0, "scale");
                 bias = param(l, 1, "bias");
             } else {
+                const std::vector<int64_t> ns(shape.begin() + l.axis, shape.end());
                 int64_t n = 1;
-                for (int d : l.out_shape) n *= d;
-                scale = constant(l.name + ".fixed_scale", shape, std::vector<float>(size_t(n), 1.0f));
-                bias = constant(l.name + ".fixed_bias", shape, std::vector<float>(size_t(n), 0.0f));
+                for (int64_t d : ns) n *= d;
+                scale = constant(l.name + ".fixed_scale", ns, std::vector<float>(size_t(n), 1.0f));
+                bias = constant(l.name + ".fixed_bias", ns, std::vector<float>(size_t(n), 0.0f));
             }
             auto* n = node("LayerNormalization", {x, scale, bias}, l.name, l.name);
-            attr(n, "axis", int64_t(1));
+            attr(n, "axis", int64_t(l.axis + 1));
             attr(n, "epsilon", l.eps);
             return;
         }
@@ -444,6 +448,20 @@ private:
             const std::string out = to_scalar ? l.name + "/gather" : l.name;
             attr(node("Gather", {ins[0], idx}, out, out), "axis", int64_t(ga->axis + 1));
             if (to_scalar) node("Reshape", {out, ints(l.name + ".shape", {0, 1})}, l.name, l.name);
+        } else if (auto* ns = dynamic_cast<const onnxio::LNormStat*>(&l)) {
+            // a LayerNormalization whose Y nothing reads: its Mean or InvStdDev output
+            const Shape& in = l.parents[0]->out_shape;
+            const std::vector<int64_t> dims(in.begin() + ns->axis, in.end());
+            int64_t m = 1;
+            for (int64_t d : dims) m *= d;
+            auto* n = node("LayerNormalization", {ins[0], constant(l.name + ".ones", dims, std::vector<float>(size_t(m), 1.0f))},
+                           l.name + "/y", l.name);
+            if (ns->invstd) n->add_output("");
+            n->add_output(l.name);
+            attr(n, "axis", int64_t(ns->axis + 1));
+            attr(n, "epsilon", ns->eps);
+        } else if (dynamic_cast<const onnxio::LMatMul*>(&l)) {
+            node("MatMul", ins, l.name, l.name);
         } else if (auto* ao = dynamic_cast<const onnxio::LAxisOp*>(&l)) {
             attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
         } else {

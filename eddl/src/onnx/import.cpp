@@ -1189,6 +1189,17 @@ private:
     void matmul(const onnx::NodeProto& n, int) {
         Attrs a(n, {});
         const std::string who = what_ + ": " + node_str(n);
+        if (in(n, 0).l && in(n, 1).l) {  // both computed
+            const layer A = lin(n, 0), B = lin(n, 1);
+            const Shape &sa = A->out_shape, &sb = B->out_shape;
+            if (sa.size() < 2 || sa.size() != sb.size() || !std::equal(sa.begin(), sa.end() - 2, sb.begin()))
+                unsup("computed operands of shapes " + shape_str(full(A)) + " and " + shape_str(full(B)) +
+                      " (only [..., M, K] x [..., K, N] with equal leading dimensions)");
+            EDDL_CHECK(sa.back() == sb[sb.size() - 2], who << ": shape mismatch: " << shape_str(full(A)) << " x "
+                                                           << shape_str(full(B)));
+            set_layer(n, std::make_shared<onnxio::LMatMul>(A, B, lname(n)));
+            return;
+        }
         const layer x = lin(n, 0);
         if (int64_t(x->out_shape.size()) + off_ < 2) unsup("input A must have at least 2 dimensions");
         const Const& B = cin(n, 1, "matrix B");
@@ -1358,42 +1369,30 @@ private:
         EDDL_CHECK(int(k.size()) == r, who << ": kernel_shape " << join(k) << " for " << r << " spatial dimensions");
         const auto s = a.ints("strides", std::vector<int64_t>(size_t(r), 1));
         const auto d = a.ints("dilations", std::vector<int64_t>(size_t(r), 1));
-        for (int64_t v : d)
-            if (v != 1) unsup("dilations other than 1");
         if (a.i("storage_order", 0) != 0) unsup("storage_order 1");
         std::vector<int> b, e;
         spatial_pads(a, x, k, s, d, b, e, who);
-        bool symmetric = true, zero = true;
+        PoolOptions opt;
+        bool zero = true, symmetric = true;
         for (int i = 0; i < r; ++i) {
-            symmetric = symmetric && b[size_t(i)] == e[size_t(i)];
+            const int64_t span = (k[size_t(i)] - 1) * d[size_t(i)] + 1;
+            if (b[size_t(i)] >= span || e[size_t(i)] >= span) unsup("padding as large as the window");
+            if (d[size_t(i)] != 1 && !maxp) unsup("dilated average pooling");
+            opt.dilations.push_back(int(d[size_t(i)]));
             zero = zero && b[size_t(i)] == 0 && e[size_t(i)] == 0;
-            if (b[size_t(i)] >= k[size_t(i)] || e[size_t(i)] >= k[size_t(i)]) unsup("padding as large as the window");
+            symmetric = symmetric && b[size_t(i)] == e[size_t(i)];
         }
-        if (!maxp && a.i("count_include_pad", 0) && !zero) unsup("count_include_pad=1 with padding");
-        // ceil_mode: fine when it gives the same size as floor
-        if (a.i("ceil_mode", 0))
-            for (int i = 0; i < r; ++i) {
-                const int64_t span = x->out_shape[size_t(i) + 1] + b[size_t(i)] + e[size_t(i)] - k[size_t(i)];
-                if (span % s[size_t(i)] != 0) unsup("ceil_mode=1 where it changes the output size");
-            }
-        std::string padding;
-        std::vector<int> pads;
-        if (zero) {
-            padding = "valid";
-        } else if (symmetric) {
+        opt.ceil_mode = a.i("ceil_mode", 0) != 0;
+        opt.count_include_pad = !maxp && a.i("count_include_pad", 0) != 0;
+        std::vector<int> pads;  // symmetric: one per dimension; else every begin, then every end
+        if (!zero) {
             pads = b;
-        } else {  // asymmetric: only our "same" split (extra at the end, output ceil(in / stride))
-            for (int i = 0; i < r; ++i) {
-                const int64_t in = x->out_shape[size_t(i) + 1], out = (in + s[size_t(i)] - 1) / s[size_t(i)];
-                const int64_t total = std::max<int64_t>((out - 1) * s[size_t(i)] + k[size_t(i)] - in, 0);
-                if (b[size_t(i)] != total / 2 || e[size_t(i)] != total - total / 2) unsup("asymmetric padding " + join(a.ints("pads")));
-            }
-            padding = "same";
+            if (!symmetric) pads.insert(pads.end(), e.begin(), e.end());
         }
         set_layer(n, nchw_out(n, std::make_shared<LPool2D>(x, maxp ? PoolKind::Max : PoolKind::Avg,
                                                            std::vector<int>(k.begin(), k.end()),
-                                                           std::vector<int>(s.begin(), s.end()), padding, false, lname(n),
-                                                           pads, r)));
+                                                           std::vector<int>(s.begin(), s.end()), zero ? "valid" : "",
+                                                           false, lname(n), pads, r, opt)));
     }
 
     void batchnorm(const onnx::NodeProto& n) {
@@ -1437,25 +1436,28 @@ private:
     void layernorm(const onnx::NodeProto& n) {
         Attrs a(n, {"axis", "epsilon", "stash_type"});
         const std::string who = what_ + ": " + node_str(n);
-        need_unused_outputs(n, 1);
         const layer x = lin(n, 0);
         const int64_t ax = norm_axis(a.i("axis", -1), rank(x), who);
-        if (ax != off_) unsup("axis " + std::to_string(ax) + " (only normalization over the whole sample, axis " +
-                              std::to_string(off_) + ")");
-        auto expand = [&](const Const& c) {  // broadcast onto the sample shape
-            std::vector<int64_t> dims;
-            for (int d : x->out_shape) dims.push_back(d);
+        if (ax < off_) unsup("axis 0 (normalizes across the batch)");
+        if (a.i("stash_type", 1) != 1) unsup("stash_type other than float");
+        const int k = int(ax - off_);  // the first normalized sample axis
+        const float eps = a.f("epsilon", 1e-5f);
+        auto expand = [&](const Const& c) {  // broadcast onto the normalized shape
+            std::vector<int64_t> dims(x->out_shape.begin() + k, x->out_shape.end());
             Const z;
             z.dims = dims;
             z.v.assign(size_t(std::accumulate(dims.begin(), dims.end(), int64_t(1), std::multiplies<>())), 0.0);
-            return broadcast(z, c, [](double, double v) { return v; });
+            const Const r = broadcast(z, c, [](double, double v) { return v; });
+            if (r.dims != dims) unsup("scale or bias of shape " + join(c.dims) + " for normalized dimensions " + join(dims));
+            return r;
         };
-        const Const sc = expand(cin(n, 1, "scale"));
-        if (sc.dims.size() != x->out_shape.size()) unsup("scale does not match the sample shape");
-        auto ln = std::make_shared<LGroupNorm>(x, 0, a.f("epsilon", 1e-5f), true, lname(n));
-        copy_into(*ln->params[0], sc.floats(), who);
+        auto ln = std::make_shared<LGroupNorm>(x, 0, eps, true, lname(n), k);
+        copy_into(*ln->params[0], expand(cin(n, 1, "scale")).floats(), who);
         if (has_in(n, 2)) copy_into(*ln->params[1], expand(cin(n, 2, "bias")).floats(), who);
         set_layer(n, ln);
+        for (int o = 1; o < 3 && o < n.output_size(); ++o)  // Mean, InvStdDev
+            if (!n.output(o).empty() && used(n.output(o)))
+                vals_[n.output(o)].l = std::make_shared<onnxio::LNormStat>(x, k, eps, o == 2, lname(n, o == 1 ? "mean" : "invstd"));
     }
 
     void dropout(const onnx::NodeProto& n, int) {

@@ -120,6 +120,32 @@ public:
     std::vector<int64_t> index_dims, indices;  // indices already in [0, dim)
 };
 
+/// LayerNormalization's second and third outputs: the mean (invstd = false) or 1 / sqrt(var + eps)
+/// of the sample axes from `axis` on, which become 1s in the output shape.
+class LNormStat : public Layer {
+public:
+    LNormStat(layer parent, int axis, float eps, bool invstd, const std::string& name);
+    std::string type() const override { return invstd ? "OnnxInvStdDev" : "OnnxMean"; }
+    void forward() override;
+    void backward() override;
+    int axis;
+    float eps;
+    bool invstd;
+
+private:
+    std::vector<float> mean_;  // per row, for backward
+};
+
+/// MatMul of two computed tensors: [..., M, K] x [..., K, N] -> [..., M, N], the leading sample
+/// dimensions equal (attention's Q K^T and weights x V).
+class LMatMul : public Layer {
+public:
+    LMatMul(layer a, layer b, const std::string& name);
+    std::string type() const override { return "OnnxMatMul"; }
+    void forward() override;
+    void backward() override;
+};
+
 /// LogSoftmax and Hardmax along one sample axis (opset 13 semantics).
 class LAxisOp : public Layer {
 public:

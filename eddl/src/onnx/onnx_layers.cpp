@@ -7,6 +7,7 @@
 
 #include "eddl/error.h"
 #include "onnx/onnx_common.h"
+#include "tensor/dispatch.h"
 
 namespace eddl::onnxio {
 namespace {
@@ -207,6 +208,98 @@ void LGather::backward() {
             const float* g = delta->ptr + (o * K + k) * inner;
             for (int64_t q = 0; q < inner; ++q) d[q] += g[q];
         }
+}
+
+// ---- LNormStat ----
+
+LNormStat::LNormStat(layer parent, int ax, float e, bool inv, const std::string& n) : axis(ax), eps(e), invstd(inv) {
+    name = n;
+    EDDL_CHECK(parent, "ONNX LayerNormalization statistics '" << name << "': parent layer is null");
+    parents = {parent};
+    const Shape& in = parent->out_shape;
+    EDDL_CHECK(axis >= 0 && axis < int(in.size()), "ONNX LayerNormalization statistics '" << name << "': axis " << axis
+                                                                                           << " of " << shape_str(in));
+    out_shape = in;
+    for (size_t i = size_t(axis); i < in.size(); ++i) out_shape[i] = 1;
+}
+
+void LNormStat::forward() {
+    const Tensor& x = *parents[0]->output;
+    const Shape& in = parents[0]->out_shape;
+    const int64_t m = prod(in, size_t(axis), in.size()), rows = x.size / m;
+    mean_.resize(size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* p = x.ptr + r * m;
+        double s = 0, q = 0;
+        for (int64_t i = 0; i < m; ++i) s += p[i];
+        const double mu = s / double(m);
+        for (int64_t i = 0; i < m; ++i) q += (p[i] - mu) * (p[i] - mu);
+        mean_[size_t(r)] = float(mu);
+        output->ptr[r] = invstd ? float(1.0 / std::sqrt(q / double(m) + double(eps))) : float(mu);
+    }
+}
+
+void LNormStat::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    const Tensor& x = *parents[0]->output;
+    const Shape& in = parents[0]->out_shape;
+    const int64_t m = prod(in, size_t(axis), in.size()), rows = x.size / m;
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* p = x.ptr + r * m;
+        float* dx = parents[0]->delta->ptr + r * m;
+        const float dy = delta->ptr[r], y = output->ptr[r], mu = mean_[size_t(r)];
+        for (int64_t i = 0; i < m; ++i) {
+            // d mean/dx = 1/m; d invstd/dx = -invstd^3 (x - mean) / m
+            const float g = invstd ? -dy * y * y * y * (p[i] - mu) / float(m) : dy / float(m);
+            dx[i] = acc ? dx[i] + g : g;
+        }
+    }
+}
+
+// ---- LMatMul ----
+
+LMatMul::LMatMul(layer a, layer b, const std::string& n) {
+    name = n;
+    EDDL_CHECK(a && b, "ONNX MatMul '" << name << "': parent layer is null");
+    const Shape &sa = a->out_shape, &sb = b->out_shape;
+    EDDL_CHECK(sa.size() >= 2 && sa.size() == sb.size() && std::equal(sa.begin(), sa.end() - 2, sb.begin()) &&
+                   sa.back() == sb[sb.size() - 2],
+               "ONNX MatMul '" << name << "': shapes " << shape_str(sa) << " and " << shape_str(sb)
+                               << " (batch excluded) do not multiply: [..., M, K] x [..., K, N] with equal leading dimensions");
+    parents = {a, b};
+    out_shape = sa;
+    out_shape.back() = sb.back();
+}
+
+void LMatMul::forward() {
+    const Tensor &a = *parents[0]->output, &b = *parents[1]->output;
+    const Shape& sa = parents[0]->out_shape;
+    const int M = sa[sa.size() - 2], K = sa.back(), N = out_shape.back();
+    const int64_t mats = a.size / (int64_t(M) * K);
+    const auto& k = kernels(a.device);
+    for (int64_t i = 0; i < mats; ++i)
+        k.gemm(false, false, M, N, K, 1.0f, a.ptr + i * M * K, K, b.ptr + i * K * N, N, 0.0f, output->ptr + i * M * N, N);
+}
+
+void LMatMul::backward() {
+    const Tensor &a = *parents[0]->output, &b = *parents[1]->output;
+    const Shape& sa = parents[0]->out_shape;
+    const int M = sa[sa.size() - 2], K = sa.back(), N = out_shape.back();
+    const int64_t mats = a.size / (int64_t(M) * K);
+    const auto& k = kernels(a.device);
+    if (parents[0]->needs_delta) {  // dA = dY B^T
+        const float beta = take_parent_delta(0) ? 1.0f : 0.0f;
+        for (int64_t i = 0; i < mats; ++i)
+            k.gemm(false, true, M, K, N, 1.0f, delta->ptr + i * M * N, N, b.ptr + i * K * N, N, beta,
+                   parents[0]->delta->ptr + i * M * K, K);
+    }
+    if (parents[1]->needs_delta) {  // dB = A^T dY
+        const float beta = take_parent_delta(1) ? 1.0f : 0.0f;
+        for (int64_t i = 0; i < mats; ++i)
+            k.gemm(true, false, K, N, M, 1.0f, a.ptr + i * M * K, K, delta->ptr + i * M * N, N, beta,
+                   parents[1]->delta->ptr + i * K * N, N);
+    }
 }
 
 // ---- LAxisOp ----

@@ -90,6 +90,12 @@ struct PoolGeom {
     PoolKind kind;
     int n, c, ih, iw, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr;
     int id = 1, od = 1, kd = 1, sd = 1, pf = 0, pk = 0;
+    int dd = 1, dh = 1, dw = 1;  // max pooling: window dilation
+    // average pooling divides by the window clipped to the padded input (the end pads that count:
+    // ceil_mode may extend pk/pb/pr past them) instead of to the input
+    bool count_pad = false;
+    int cpk = 0, cpb = 0, cpr = 0;
+    bool plain() const { return dd == 1 && dh == 1 && dw == 1 && !count_pad; }
     auto operator<=>(const PoolGeom&) const = default;
 };
 

@@ -23,6 +23,34 @@ inline Window window(const PoolGeom& g, int oz, int oy, int ox) {
             std::min(ys + g.kh, g.ih), std::max(xs, 0), std::min(xs + g.kw, g.iw)};
 }
 
+// the average's divisor: the window inside the input, or (count_pad) inside the padded input
+inline float divisor(const PoolGeom& g, const Window& w, int oz, int oy, int ox) {
+    if (!g.count_pad) return float(w.count());
+    const int zs = oz * g.sd - g.pf, ys = oy * g.sh - g.pt, xs = ox * g.sw - g.pl;
+    return float((std::min(zs + g.kd, g.id + g.cpk) - zs) * (std::min(ys + g.kh, g.ih + g.cpb) - ys) *
+                 (std::min(xs + g.kw, g.iw + g.cpr) - xs));
+}
+
+// max over a dilated window (taps outside the input skipped); returns the volume offset (-1 and
+// -inf when no tap falls inside)
+inline int32_t dilated_max(const PoolGeom& g, const float* s, int oz, int oy, int ox, float& best) {
+    const int zs = oz * g.sd - g.pf, ys = oy * g.sh - g.pt, xs = ox * g.sw - g.pl;
+    best = -std::numeric_limits<float>::infinity();
+    int32_t at = -1;
+    for (int kz = 0; kz < g.kd; ++kz)
+        for (int ky = 0; ky < g.kh; ++ky)
+            for (int kx = 0; kx < g.kw; ++kx) {
+                const int z = zs + kz * g.dd, y = ys + ky * g.dh, x = xs + kx * g.dw;
+                if (z < 0 || z >= g.id || y < 0 || y >= g.ih || x < 0 || x >= g.iw) continue;
+                const int32_t i = (z * g.ih + y) * g.iw + x;
+                if (at < 0 || s[i] > best) {
+                    best = s[i];
+                    at = i;
+                }
+            }
+    return at;
+}
+
 template <class F>
 void for_planes(const PoolGeom& g, F f) {
     const int64_t planes = int64_t(g.n) * g.c, plane = int64_t(g.id) * g.ih * g.iw;
@@ -57,7 +85,7 @@ void pool(const PoolGeom& g, const float* src, float* dst, float* ws) {
     // the workspace holds, per output, the volume offset of its maximum (int32 in float storage)
     auto* arg = reinterpret_cast<int32_t*>(ws);
     // The common 2x2 / stride 2 max pooling without padding: straight-line code per output.
-    const bool fast2x2 = g.kind == PoolKind::Max && g.kd == 1 && g.id == 1 && g.kh == 2 && g.kw == 2 && g.sh == 2 &&
+    const bool fast2x2 = g.kind == PoolKind::Max && g.plain() && g.kd == 1 && g.id == 1 && g.kh == 2 && g.kw == 2 && g.sh == 2 &&
                          g.sw == 2 && g.pt == 0 && g.pl == 0 && 2 * g.oh <= g.ih && 2 * g.ow <= g.iw;
     for_planes(g, [&](int64_t p) {
         const float* s = src + p * in_plane;
@@ -76,7 +104,9 @@ void pool(const PoolGeom& g, const float* src, float* dst, float* ws) {
             for (int oy = 0; oy < g.oh; ++oy)
                 for (int ox = 0; ox < g.ow; ++ox, ++o) {
                     const Window w = window(g, oz, oy, ox);
-                    if (g.kind == PoolKind::Max) {
+                    if (g.kind == PoolKind::Max && (g.dd != 1 || g.dh != 1 || g.dw != 1)) {
+                        a[o] = dilated_max(g, s, oz, oy, ox, d[o]);
+                    } else if (g.kind == PoolKind::Max) {
                         float best = -std::numeric_limits<float>::infinity();
                         int32_t at = (w.z0 * g.ih + w.y0) * g.iw + w.x0;
                         for (int z = w.z0; z < w.z1; ++z)
@@ -96,7 +126,7 @@ void pool(const PoolGeom& g, const float* src, float* dst, float* ws) {
                         for (int z = w.z0; z < w.z1; ++z)
                             for (int y = w.y0; y < w.y1; ++y)
                                 for (int x = w.x0; x < w.x1; ++x) sum += s[(z * g.ih + y) * g.iw + x];
-                        d[o] = sum / float(w.count());
+                        d[o] = sum / divisor(g, w, oz, oy, ox);
                     }
                 }
     });
@@ -111,7 +141,8 @@ void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float*
         if (!accumulate) std::memset(ds, 0, size_t(in_plane) * sizeof(float));
         if (g.kind == PoolKind::Max) {
             const int32_t* a = arg + p * out_plane;
-            for (int64_t o = 0; o < out_plane; ++o) ds[a[o]] += dd[o];
+            for (int64_t o = 0; o < out_plane; ++o)
+                if (a[o] >= 0) ds[a[o]] += dd[o];  // < 0: a dilated window with no tap inside
             return;
         }
         int64_t o = 0;
@@ -119,7 +150,7 @@ void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float*
             for (int oy = 0; oy < g.oh; ++oy)
                 for (int ox = 0; ox < g.ow; ++ox, ++o) {
                     const Window w = window(g, oz, oy, ox);
-                    const float v = dd[o] / float(w.count());
+                    const float v = dd[o] / divisor(g, w, oz, oy, ox);
                     for (int z = w.z0; z < w.z1; ++z)
                         for (int y = w.y0; y < w.y1; ++y)
                             for (int x = w.x0; x < w.x1; ++x) ds[(z * g.ih + y) * g.iw + x] += v;
