@@ -69,14 +69,15 @@ int main(int argc, char** argv) {
             }
             return 0;
         }
-        if (mode == "run" && argc == 5) {
+        if (mode == "run" && (argc == 5 || argc == 6)) {
             model net = import_net_from_onnx_file(argv[2]);
             build(net);
             auto x = Tensor::load(argv[3]);
             predict(net, {x})[0]->save(argv[4]);
+            if (argc == 6) save_net_to_onnx_file(net, argv[5]);  // our export of the imported network
             return 0;
         }
-        std::cerr << "usage: onnx_models export DIR | onnx_models run MODEL.onnx X.npy Y.npy\n";
+        std::cerr << "usage: onnx_models export DIR | onnx_models run MODEL.onnx X.npy Y.npy [REEXPORT.onnx]\n";
         return 2;
     } catch (const std::exception& e) {
         std::cerr << e.what() << "\n";

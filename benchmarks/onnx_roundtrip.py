@@ -8,7 +8,13 @@
    onnx.checker.check_model(full_check=True) and ONNX Runtime's outputs must equal ours within 1e-5.
 2. PyTorch -> EDDL: the same four architectures built in PyTorch (eval mode, BatchNorm statistics
    made non-trivial), exported by torch.onnx.export with a dynamic batch, imported and run by
-   `onnx_models run`; outputs must equal PyTorch's within 1e-4.
+   `onnx_models run`; outputs must equal PyTorch's within 1e-4. Two more models exercise the
+   operators that only import creates layers for: "attention" (LayerNorm over the last axis,
+   Linear on [B, T, D], Q K^T and weights x V as MatMul of two computed tensors, PReLU, a strided
+   Slice, ReduceMean/ReduceLogSumExp/ReduceMax over one axis, LogSoftmax) and "pools" (average
+   pooling with ceil_mode and count_include_pad, dilated max pooling with ceil_mode).
+3. PyTorch -> EDDL -> ONNX Runtime: each imported network exported again by us must pass
+   onnx.checker and give, in ONNX Runtime, our outputs within 1e-5.
 Needs: pip install onnx onnxruntime torch torchvision (torch only here, never in CI).
 """
 import os
@@ -72,9 +78,36 @@ def torch_models():
     cnn = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
                         nn.Conv2d(16, 32, 3, stride=2, padding=1, groups=2), nn.LeakyReLU(0.01), nn.AvgPool2d(2),
                         Flat(), nn.Linear(32 * 4 * 4, 10), nn.Softmax(dim=1))
+    class Attention(nn.Module):
+        def __init__(self, d=16, classes=5):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.q, self.k, self.v = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d)
+            self.act, self.head = nn.PReLU(), nn.Linear(d, classes)
+
+        def forward(self, x):  # [B, T, D]
+            h = self.ln1(x)
+            a = torch.softmax(self.q(h) @ self.k(h).transpose(1, 2) / 4.0, dim=-1)
+            h = self.act(self.ln2(x + a @ self.v(h)))
+            s = h[:, ::2, :]
+            p = s.mean(dim=1) + torch.logsumexp(s, dim=1) + s.amax(dim=1)
+            return torch.log_softmax(self.head(p), dim=-1)
+
+    class Pools(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv2d(3, 8, 3, padding=1)
+            self.head = nn.Linear(8 * 8 * 8 + 8 * 7 * 7, 4)
+
+        def forward(self, x):  # [B, 3, 15, 15]
+            h = self.c(x)
+            a = nn.functional.avg_pool2d(h, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=True)
+            b = nn.functional.max_pool2d(h, 3, stride=2, padding=1, dilation=2, ceil_mode=True)
+            return self.head(torch.cat([a.flatten(1), b.flatten(1)], 1))
+
     resnet = torchvision.models.resnet18(num_classes=10)
     return [("mlp", mlp, (4, 64)), ("cnn", cnn, (4, 3, 32, 32)), ("resnet18", resnet, (4, 3, 64, 64)),
-            ("unet", UNet(), (4, 1, 64, 64))]
+            ("unet", UNet(), (4, 1, 64, 64)), ("attention", Attention(), (4, 8, 16)), ("pools", Pools(), (4, 3, 15, 15))]
 
 
 def torch_to_eddl(tool, work):
@@ -97,7 +130,8 @@ def torch_to_eddl(tool, work):
                           dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, dynamo=False)
         xp, yp = os.path.join(work, "torch_" + name + "_x.npy"), os.path.join(work, "torch_" + name + "_out.npy")
         np.save(xp, x.numpy())
-        r = subprocess.run([tool, "run", path, xp, yp], capture_output=True, text=True)
+        again = os.path.join(work, "torch_" + name + "_eddl.onnx")
+        r = subprocess.run([tool, "run", path, xp, yp, again], capture_output=True, text=True)
         if r.returncode:
             print(f"PyTorch -> EDDL        {name:9s} import FAILED: {r.stderr.strip()}")
             ok = False
@@ -108,6 +142,14 @@ def torch_to_eddl(tool, work):
         ok &= good
         ops = sorted({n.op_type for n in onnx.load(path).graph.node})
         print(f"PyTorch -> EDDL        {name:9s} max |diff| {err:.2e}  {'PASS' if good else 'FAIL'}  ({', '.join(ops)})")
+        # and our export of what we imported, in ONNX Runtime
+        onnx.checker.check_model(onnx.load(again), full_check=True)
+        s = ort.InferenceSession(again, providers=["CPUExecutionProvider"])
+        o2 = s.run(None, {s.get_inputs()[0].name: x.numpy()})[0]
+        err2 = float(np.abs(o2.reshape(out.shape) - out).max())
+        good = o2.size == out.size and err2 <= TOL_ORT
+        ok &= good
+        print(f"  -> EDDL export -> ORT {name:9s} checker ok, max |diff| {err2:.2e}  {'PASS' if good else 'FAIL'}")
     return ok
 
 

@@ -450,3 +450,34 @@ TEST(OnnxLayers, LayerNormOverLastAxesStatisticsAndMatMul) {
     gradcheck::check(m2, {xa, xb}, {Tensor::randn({3, 2, 3, 5}, 3)});
     expect_error([] { LMatMul(Input({3, 4}), Input({3, 5}), "bad"); }, "do not multiply");
 }
+
+// PyTorch's x[:, 1::2] exports Slice with ends = INT64_MAX, which a double holds as 2^63: it must
+// mean "to the end", not overflow into an empty slice (found by benchmarks/onnx_roundtrip.py).
+TEST(OnnxLayers, SliceToTheEndWithSteps) {
+    OneNode t("Slice", {1, 6, 4});
+    t.m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+    t.const_ints("starts", {1});
+    t.const_ints("ends", {std::numeric_limits<int64_t>::max()});
+    t.const_ints("axes", {1});
+    t.const_ints("steps", {2});
+    model net = import_net_from_onnx_string(ser(t.m));
+    build(net);
+    auto x = Tensor::randn({2, 6, 4}, 3);
+    const auto y = predict(net, {x})[0];
+    ASSERT_EQ(y->shape, (Shape{2, 3, 4}));
+    for (int b = 0; b < 2; ++b)
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c) EXPECT_EQ(y->ptr[(b * 3 + r) * 4 + c], x->ptr[(b * 6 + 1 + 2 * r) * 4 + c]);
+    // negative steps from the end down to the start (ends = INT64_MIN)
+    OneNode u("Slice", {1, 6, 4});
+    u.const_ints("starts", {-1});
+    u.const_ints("ends", {std::numeric_limits<int64_t>::min()});
+    u.const_ints("axes", {2});
+    u.const_ints("steps", {-1});
+    model rev = import_net_from_onnx_string(ser(u.m));
+    build(rev);
+    const auto z = predict(rev, {x})[0];
+    ASSERT_EQ(z->shape, (Shape{2, 6, 4}));
+    for (int i = 0; i < 12; ++i)
+        for (int c = 0; c < 4; ++c) EXPECT_EQ(z->ptr[i * 4 + c], x->ptr[i * 4 + 3 - c]);
+}

@@ -21,7 +21,9 @@ std::vector<int64_t> Const::ints(const std::string& what) const {
     r.reserve(v.size());
     for (double x : v) {
         EDDL_CHECK(std::isfinite(x) && x == std::floor(x), what << ": expected whole numbers, got " << x);
-        r.push_back(int64_t(x));
+        // INT64_MAX/MIN (Slice's "to the end") are 2^63 as doubles: converting back would overflow
+        constexpr double lim = 9223372036854775807.0;
+        r.push_back(x >= lim ? std::numeric_limits<int64_t>::max() : x <= -lim ? std::numeric_limits<int64_t>::min() : int64_t(x));
     }
     return r;
 }
