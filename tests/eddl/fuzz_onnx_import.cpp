@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "eddl/eddl.h"
+#include "layers/layers.h"
+#include "onnx/onnx_common.h"
 
 using namespace eddl;
 namespace fs = std::filesystem;
@@ -49,10 +51,11 @@ int64_t elements(const Shape& s) {
 
 void run_one(const uint8_t* data, size_t size) {
     const std::string bytes(reinterpret_cast<const char*>(data), size);
-    try {
-        model net = import_net_from_onnx_string(bytes);
-        for (const auto& l : net->layers)
-            if (elements(l->out_shape) > kMaxElements) return;
+    for (OnnxBatch mode : {OnnxBatch::first_dim, OnnxBatch::none}) try {
+        model net = import_net_from_onnx_string(bytes, {}, mode);
+        bool small = true;
+        for (const auto& l : net->layers) small = small && elements(l->out_shape) <= kMaxElements;
+        if (!small) continue;
         build(net, nullptr, CS_CPU(1));
         vtensor in;
         for (const auto& l : net->inputs) {
@@ -97,6 +100,27 @@ std::vector<std::string> seed_models() {
         layer l = MaxPool1D(ReLu(Conv1D(in, 4, {3})), {2}, {2});
         l = LayerNormalization(Flatten(l));
         model net = Model({in}, {Tanh(Dense(l, 2))});
+        build(net, nullptr, CS_CPU(1));
+        seeds.push_back(serialize_net_to_onnx_string(net));
+    }
+    {  // the layers only import creates: reductions, Gather, LogSoftmax/Hardmax, MatMul, norm statistics, pooling options
+        using namespace onnxio;
+        layer in = Input({4, 6}, "x");
+        layer ln = std::make_shared<LGroupNorm>(in, 0, 1e-5f, true, "ln", 1);
+        layer mm = std::make_shared<LMatMul>(Dense(ln, 6, true, "q"), Permute(Dense(ln, 6, true, "k"), {1, 0}, "kt"), "qk");
+        layer sm = std::make_shared<LAxisOp>(mm, "LogSoftmax", 1, "ls");
+        layer g = std::make_shared<LGather>(sm, 0, std::vector<int64_t>{2}, std::vector<int64_t>{3, 1}, "g");
+        layer r = std::make_shared<LReduce>(g, ReduceFn::LogSumExp, "ReduceLogSumExp", std::vector<int>{0}, false, "r");
+        layer h = std::make_shared<LAxisOp>(in, "Hardmax", 0, "hm");
+        layer st = std::make_shared<LNormStat>(in, 1, 1e-5f, true, "inv");
+        layer pr = std::make_shared<LElementwise>(in, EwFn::PRelu, "PRelu", 0.0f, 0.0f, std::vector<int64_t>{6},
+                                                  std::vector<float>(6, 0.2f), "prelu");
+        PoolOptions opt;
+        opt.ceil_mode = true;
+        opt.count_include_pad = true;
+        layer p = std::make_shared<LPool2D>(pr, PoolKind::Avg, std::vector<int>{3}, std::vector<int>{2}, "", false, "pool",
+                                            std::vector<int>{1, 0}, 1, opt);
+        model net = Model({in}, {r, h, st, p});
         build(net, nullptr, CS_CPU(1));
         seeds.push_back(serialize_net_to_onnx_string(net));
     }
