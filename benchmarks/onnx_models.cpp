@@ -1,8 +1,10 @@
 // ONNX round trips with the Python peers (driven by benchmarks/onnx_roundtrip.py):
 //   onnx_models export DIR        writes DIR/<name>.onnx, <name>_x.npy and <name>_y.npy (our outputs)
-//                                 for an MLP, a small CNN, ResNet-18 and a U-Net with fixed weights
-//                                 (a few training steps, so BatchNormalization statistics are not trivial)
-//   onnx_models run MODEL X Y     imports MODEL, runs it on the .npy X and writes the output to Y
+//                                 for an MLP, a small CNN, ResNet-18, a U-Net and "layers" (flips, cutout,
+//                                 Dense on the last axis, LayerNormalization, grouped convolution) with
+//                                 fixed weights (a few training steps: BatchNormalization statistics are not trivial)
+//   onnx_models run MODEL X Y [OUT]  imports MODEL, runs it on the .npy X and writes the output to Y
+//                                 (and, with OUT, our export of the imported network)
 #include <cstdio>
 #include <iostream>
 
@@ -30,6 +32,16 @@ model cnn() {
     return Model({in}, {Softmax(Dense(l, 10))});
 }
 
+// the layers whose export is not one operator each (Flip: a reversing Slice; Cutout: Mul + Add;
+// Dense on a 3-D sample: MatMul + Add)
+model layers() {
+    layer in = Input({4, 16, 16}, "x");
+    layer l = Cutout(VerticalFlip(in), {2, 3}, {6, 9}, 0.25f);
+    l = HorizontalFlip(ReLu(Conv2D(l, 8, {3, 3}, {1, 1}, "same", true, 2)));
+    l = LayerNormalization(Dense(MaxPool2D(l, {2, 2}, {2, 2}), 5));
+    return Model({in}, {Softmax(Dense(Flatten(l), 10))});
+}
+
 void train_a_little(model net, const Shape& xs, const Shape& ys) {
     set_seed(net, 42);
     build(net, sgd(0.01f, 0.9f), {"mse"}, {}, CS_CPU());
@@ -55,7 +67,8 @@ int main(int argc, char** argv) {
             std::vector<M> ms = {{"mlp", mlp(), {64}, {10}},
                                  {"cnn", cnn(), {3, 32, 32}, {10}},
                                  {"resnet18", ResNet18({3, 64, 64}, 10), {3, 64, 64}, {10}},
-                                 {"unet", UNet({1, 64, 64}, 1, 3, 8), {1, 64, 64}, {1, 64, 64}}};
+                                 {"unet", UNet({1, 64, 64}, 1, 3, 8), {1, 64, 64}, {1, 64, 64}},
+                                 {"layers", layers(), {4, 16, 16}, {10}}};
             for (auto& m : ms) {
                 train_a_little(m.net, m.in, m.out);
                 Shape xs{4};

@@ -32,7 +32,7 @@ TOL_ORT, TOL_TORCH = 1e-5, 1e-4
 def eddl_to_ort(tool, work):
     subprocess.run([tool, "export", work], check=True, stdout=subprocess.DEVNULL)
     ok = True
-    for name in ["mlp", "cnn", "resnet18", "unet"]:
+    for name in ["mlp", "cnn", "resnet18", "unet", "layers"]:
         path = os.path.join(work, name + ".onnx")
         onnx.checker.check_model(onnx.load(path), full_check=True)
         x, y = np.load(os.path.join(work, name + "_x.npy")), np.load(os.path.join(work, name + "_y.npy"))

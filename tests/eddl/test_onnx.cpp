@@ -143,6 +143,10 @@ TEST(Onnx, EveryExportableLayerRoundTrips) {
     outs.push_back(Add({in, in, in}));
     outs.push_back(GaussianNoise(in, 0.3f));
     outs.push_back(RandomCrop(in, {4, 4}));
+    outs.push_back(VerticalFlip(in));
+    outs.push_back(HorizontalFlip(Tanh(in)));
+    outs.push_back(Cutout(in, {1, 2}, {3, 4}, 0.5f));
+    outs.push_back(Dense(in, 3));  // on the last axis: MatMul + Add
     outs.push_back(MaxPool2D(in, {3, 3}, {1, 1}, std::vector<int>{1, 1}));
     outs.push_back(GlobalMaxPool(in));
     outs.push_back(Softmax(in));
@@ -179,9 +183,9 @@ TEST(Onnx, EveryExportableLayerRoundTrips) {
 
 TEST(Onnx, LayersWithoutOnnxFormNameTheLayer) {
     layer in = Input({1, 8, 8});
-    model net = Model({in}, {Flip(in, 1, "my_flip")});
+    model net = Model({in}, {Rotate(in, 30.0f, {0, 0}, "original", 0.0f, "my_rotation")});
     build(net);
-    expect_error([&] { serialize_net_to_onnx_string(net); }, "layer 'my_flip' of type Flip");
+    expect_error([&] { serialize_net_to_onnx_string(net); }, "layer 'my_rotation' of type Rotate");
     layer w = Input({4});
     model e = Model({w}, {Embedding(w, 10, 4, 2, true, "emb")});
     build(e);

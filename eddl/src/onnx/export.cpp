@@ -1,6 +1,8 @@
 // ONNX export: each layer becomes one standard node (or a short standard chain), its output
 // named after the layer; weights become initializers named "<layer>.<role>".
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstring>
 
 #include "eddl/eddl.h"
@@ -428,14 +430,7 @@ private:
         } else if (dynamic_cast<const LGaussianNoise*>(&l)) {
             node("Identity", ins, l.name, l.name);  // inference behaviour (training noise is not ONNX)
         } else if (auto* t = dynamic_cast<const LTransform*>(&l)) {
-            if (!t->random()) unsupported(l, "only the random augmentations export (as their inference behaviour)");
-            if (t->kind == LTransform::Kind::RandomCrop) {  // inference: the centred crop
-                const Shape& in = l.parents[0]->out_shape;
-                slice(ins[0], {(in[1] - l.out_shape[1]) / 2, (in[2] - l.out_shape[2]) / 2},
-                      {l.out_shape[1], l.out_shape[2]}, l.name, l.name);
-            } else {
-                node("Identity", ins, l.name, l.name);
-            }
+            transform(*t, ins[0]);
         } else if (auto* ew = dynamic_cast<const LElementwise*>(&l)) {
             elementwise(*ew);
         } else if (auto* rd = dynamic_cast<const onnxio::LReduce*>(&l)) {
@@ -466,6 +461,36 @@ private:
             attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
         } else {
             unsupported(l, "");
+        }
+    }
+
+    // Random augmentations export as their inference behaviour; Flip and Cutout as what they do
+    // (a reversing Slice; a mask product and the constant's sum); the warps (Rotate, Scale,
+    // Shift) have no standard operator that reproduces their border modes.
+    void transform(const LTransform& t, const std::string& x) {
+        const Shape& in = t.parents[0]->out_shape;
+        using K = LTransform::Kind;
+        if (t.kind == K::RandomCrop) {  // inference: the centred crop
+            slice(x, {(in[1] - t.out_shape[1]) / 2, (in[2] - t.out_shape[2]) / 2}, {t.out_shape[1], t.out_shape[2]}, t.name,
+                  t.name);
+        } else if (t.random()) {
+            node("Identity", {x}, t.name, t.name);
+        } else if (t.kind == K::Flip) {
+            node("Slice", {x, ints(t.name + ".starts", {-1}), ints(t.name + ".ends", {std::numeric_limits<int64_t>::min()}),
+                           ints(t.name + ".axes", {t.pa[0] == 0 ? 2 : 3}), ints(t.name + ".steps", {-1})},
+                 t.name, t.name);
+        } else if (t.kind == K::Cutout) {
+            const int h = in[1], w = in[2];
+            std::vector<float> keep(size_t(h) * size_t(w), 1.0f), fill(size_t(h) * size_t(w), 0.0f);
+            for (int y = int(t.pa[0]); y <= int(t.pb[0]); ++y)
+                for (int xx = int(t.pa[1]); xx <= int(t.pb[1]); ++xx) {
+                    keep[size_t(y) * size_t(w) + size_t(xx)] = 0.0f;
+                    fill[size_t(y) * size_t(w) + size_t(xx)] = t.constant;
+                }
+            node("Mul", {x, constant(t.name + ".keep", {1, h, w}, keep)}, t.name + "/masked", t.name + "/masked");
+            node("Add", {t.name + "/masked", constant(t.name + ".fill", {1, h, w}, fill)}, t.name, t.name);
+        } else {
+            unsupported(t, "Rotate, Scale and Shift have no standard ONNX form with their border modes");
         }
     }
 
