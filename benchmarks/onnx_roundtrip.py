@@ -12,7 +12,8 @@
    operators that only import creates layers for: "attention" (LayerNorm over the last axis,
    Linear on [B, T, D], Q K^T and weights x V as MatMul of two computed tensors, PReLU, a strided
    Slice, ReduceMean/ReduceLogSumExp/ReduceMax over one axis, LogSoftmax) and "pools" (average
-   pooling with ceil_mode and count_include_pad, dilated max pooling with ceil_mode).
+   pooling with ceil_mode and count_include_pad, dilated max pooling with ceil_mode) and "misc"
+   (ArgMax, Greater, IsNaN cast to float, ReduceMin, ReduceSum).
 3. PyTorch -> EDDL -> ONNX Runtime: each imported network exported again by us must pass
    onnx.checker and give, in ONNX Runtime, our outputs within 1e-5.
 Needs: pip install onnx onnxruntime torch torchvision (torch only here, never in CI).
@@ -105,9 +106,14 @@ def torch_models():
             b = nn.functional.max_pool2d(h, 3, stride=2, padding=1, dilation=2, ceil_mode=True)
             return self.head(torch.cat([a.flatten(1), b.flatten(1)], 1))
 
+    class Misc(nn.Module):  # integer and boolean results used as floats
+        def forward(self, x):  # [B, 6, 10]
+            return x.argmax(dim=2).float() + (x > 0.3).float().sum(dim=2) + x.amin(dim=2) + torch.isnan(x).float().mean(dim=2)
+
     resnet = torchvision.models.resnet18(num_classes=10)
     return [("mlp", mlp, (4, 64)), ("cnn", cnn, (4, 3, 32, 32)), ("resnet18", resnet, (4, 3, 64, 64)),
-            ("unet", UNet(), (4, 1, 64, 64)), ("attention", Attention(), (4, 8, 16)), ("pools", Pools(), (4, 3, 15, 15))]
+            ("unet", UNet(), (4, 1, 64, 64)), ("attention", Attention(), (4, 8, 16)), ("pools", Pools(), (4, 3, 15, 15)),
+            ("misc", Misc(), (4, 6, 10))]
 
 
 def torch_to_eddl(tool, work):

@@ -54,6 +54,12 @@ onnx::TensorProto read_tensor(const fs::path& p) {
 }
 
 bool float_type(int t) { return t == onnx::TensorProto::FLOAT; }
+// outputs may also be integers or booleans (ArgMax's indices, comparisons): a float32 network
+// gives them as whole float values, compared exactly
+bool output_type(int t) {
+    using TP = onnx::TensorProto;
+    return t == TP::FLOAT || t == TP::INT64 || t == TP::INT32 || t == TP::BOOL;
+}
 
 std::string first_lines(const std::string& w) { return w.substr(0, w.find('\n', w.find('\n') + 1)); }
 
@@ -204,7 +210,7 @@ int main(int argc, char** argv) {
                 floats = floats && float_type(v.type().tensor_type().elem_type());
                 break;
             }
-        for (const auto& v : m.graph().output()) floats = floats && float_type(v.type().tensor_type().elem_type());
+        for (const auto& v : m.graph().output()) floats = floats && output_type(v.type().tensor_type().elem_type());
         Count& c = per_op[op];
         if (op == "(multi-node)") ++multi;
         if (!floats) {

@@ -481,3 +481,69 @@ TEST(OnnxLayers, SliceToTheEndWithSteps) {
     for (int i = 0; i < 12; ++i)
         for (int c = 0; c < 4; ++c) EXPECT_EQ(z->ptr[i * 4 + c], x->ptr[i * 4 + 3 - c]);
 }
+
+// ArgMax/ArgMin, comparisons, IsNaN/IsInf and MaxPool's Indices: values as floats, no gradient,
+// and export (with a Cast back to float) -> import identical.
+TEST(OnnxLayers, IndicesAndComparisons) {
+    layer in = Input({3, 4}, "x");
+    layer am = std::make_shared<LAxisOp>(in, "ArgMax", 1, "argmax", false, false);
+    layer al = std::make_shared<LAxisOp>(in, "ArgMin", 0, "argmin_last", true, true);
+    layer gt = std::make_shared<LElementwise>(in, EwFn::Greater, "Greater", 0.0f, 0.0f, std::vector<int64_t>{4},
+                                              std::vector<float>{0, 0.5f, -0.5f, 1}, "gt");
+    layer le = std::make_shared<LElementwise>(in, EwFn::LessOrEqual, "LessOrEqual", 0.0f, 0.0f, std::vector<int64_t>{},
+                                              std::vector<float>{0.25f}, "le");
+    layer nan = std::make_shared<LElementwise>(in, EwFn::IsNaN, "IsNaN", 0.0f, 0.0f, std::vector<int64_t>{},
+                                               std::vector<float>{}, "isnan");
+    layer inf = std::make_shared<LElementwise>(in, EwFn::IsInf, "IsInf", 0.0f, 1.0f, std::vector<int64_t>{},
+                                               std::vector<float>{}, "isposinf");
+    EXPECT_EQ(am->out_shape, (Shape{3}));
+    EXPECT_EQ(al->out_shape, (Shape{1, 4}));
+    model net = Model({in}, {am, al, gt, le, nan, inf});
+    build(net);
+    const float q = std::numeric_limits<float>::quiet_NaN(), i = std::numeric_limits<float>::infinity();
+    auto x = from_std({1, 3, 4}, {1, 5, 5, -1, /**/ 0.25f, -i, 2, 2, /**/ 3, i, q, 1});
+    const auto y = predict(net, {x});
+    EXPECT_EQ(y[0]->to_std(), (std::vector<float>{1, 2, 1}));   // first maximum per row (NaN never wins)
+    EXPECT_EQ(y[1]->to_std(), (std::vector<float>{1, 1, 1, 0}));  // last minimum per column
+    EXPECT_EQ(y[2]->to_std(), (std::vector<float>{1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0, 0}));
+    EXPECT_EQ(y[3]->to_std(), (std::vector<float>{0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0}));
+    EXPECT_EQ(y[4]->to_std(), (std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}));
+    EXPECT_EQ(y[5]->to_std(), (std::vector<float>{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}));
+    model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+    build(again);
+    const auto z = predict(again, {x});
+    for (size_t k = 0; k < y.size(); ++k) {
+        const auto a = y[k]->to_std(), b = z[k]->to_std();
+        ASSERT_EQ(a.size(), b.size()) << k;
+        for (size_t j = 0; j < a.size(); ++j) EXPECT_TRUE(a[j] == b[j] || (std::isnan(a[j]) && std::isnan(b[j]))) << k;
+    }
+    // no gradient through any of them
+    for (auto fn : {EwFn::Greater, EwFn::Equal, EwFn::IsNaN}) {
+        SCOPED_TRACE(int(fn));
+        check_grad({2, 5}, [&](layer l) { return ew(l, fn, 0, 1, {1}, {0.3f}); }, {0.3f});
+    }
+    check_grad({2, 5}, [&](layer l) { return std::make_shared<LAxisOp>(l, "ArgMax", 1, "am"); }, {}, -2, 2, true);
+
+    // MaxPool's Indices: flat positions in [N, C, H, W], row- or column-major over H, W
+    for (bool col : {false, true}) {
+        layer im = Input({2, 5, 5});
+        auto pool = std::make_shared<LPool2D>(im, PoolKind::Max, std::vector<int>{2, 2}, std::vector<int>{2, 2}, "valid",
+                                              false, "pool");
+        model pn = Model({im}, {pool, std::make_shared<LPoolIndices>(im, pool, "idx", false, col)});
+        build(pn);
+        auto v = Tensor::randn({2, 2, 5, 5}, 8);
+        const auto r = predict(pn, {v});
+        for (int p = 0; p < 4; ++p)  // (n, c) planes
+            for (int oy = 0; oy < 2; ++oy)
+                for (int ox = 0; ox < 2; ++ox) {
+                    const int64_t idx = int64_t(r[1]->ptr[p * 4 + oy * 2 + ox]), rel = idx - p * 25;
+                    ASSERT_TRUE(rel >= 0 && rel < 25) << idx;
+                    const int64_t yy = col ? rel % 5 : rel / 5, xx = col ? rel / 5 : rel % 5;
+                    EXPECT_EQ(v->ptr[p * 25 + yy * 5 + xx], r[0]->ptr[p * 4 + oy * 2 + ox]);
+                    EXPECT_TRUE(yy / 2 == oy && xx / 2 == ox);
+                }
+        model pa = import_net_from_onnx_string(serialize_net_to_onnx_string(pn));
+        build(pa);
+        EXPECT_EQ(predict(pa, {v})[1]->to_std(), r[1]->to_std());
+    }
+}

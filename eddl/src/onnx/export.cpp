@@ -199,6 +199,10 @@ private:
             node(l.kind == PoolKind::Max ? "GlobalMaxPool" : "GlobalAveragePool", {x}, l.name, l.name);
             return;
         }
+        pool_attrs(l, node(l.kind == PoolKind::Max ? "MaxPool" : "AveragePool", {x}, l.name, l.name));
+    }
+
+    void pool_attrs(const LPool2D& l, onnx::NodeProto* n) {
         const int r = l.rank;
         auto last = [&](int d, int h, int w) {
             const std::vector<int64_t> all{d, h, w};
@@ -207,7 +211,6 @@ private:
         std::vector<int64_t> pads = last(l.pf, l.pt, l.pl);
         const auto ends = last(l.end_pad[0], l.end_pad[1], l.end_pad[2]);  // the ceil_mode extension is implied
         pads.insert(pads.end(), ends.begin(), ends.end());
-        auto* n = node(l.kind == PoolKind::Max ? "MaxPool" : "AveragePool", {x}, l.name, l.name);
         attr(n, "kernel_shape", last(l.kd, l.kh, l.kw));
         attr(n, "strides", last(l.sd, l.sh, l.sw));
         attr(n, "pads", pads);
@@ -317,8 +320,11 @@ private:
         if (onnxio::ew_binary(l.fn)) {
             const std::string c = constant(l.name + ".constant", l.c_dims, l.c_raw);
             const bool rev = l.fn == EwFn::RSub || l.fn == EwFn::RDiv;
-            auto* n = node(l.op, rev ? std::vector<std::string>{c, x} : std::vector<std::string>{x, c}, l.name, l.name);
+            const bool cmp = l.fn >= EwFn::Greater && l.fn <= EwFn::Equal;  // bool in ONNX: cast back
+            const std::string out = cmp ? l.name + "/bool" : l.name;
+            auto* n = node(l.op, rev ? std::vector<std::string>{c, x} : std::vector<std::string>{x, c}, out, out);
             if (l.fn == EwFn::Fmod) attr(n, "fmod", int64_t(1));
+            if (cmp) to_float(out, l.name);
             return;
         }
         switch (l.fn) {
@@ -339,6 +345,14 @@ private:
                 return;
             }
             case EwFn::Celu: attr(node("Celu", {x}, l.name, l.name), "alpha", l.a); return;
+            case EwFn::IsNaN: node("IsNaN", {x}, l.name + "/bool", l.name + "/bool"); to_float(l.name + "/bool", l.name); return;
+            case EwFn::IsInf: {
+                auto* n = node("IsInf", {x}, l.name + "/bool", l.name + "/bool");
+                attr(n, "detect_negative", int64_t(l.a != 0));
+                attr(n, "detect_positive", int64_t(l.b != 0));
+                to_float(l.name + "/bool", l.name);
+                return;
+            }
             case EwFn::Shrink: {
                 auto* n = node("Shrink", {x}, l.name, l.name);
                 attr(n, "bias", l.a);
@@ -458,7 +472,23 @@ private:
         } else if (dynamic_cast<const onnxio::LMatMul*>(&l)) {
             node("MatMul", ins, l.name, l.name);
         } else if (auto* ao = dynamic_cast<const onnxio::LAxisOp*>(&l)) {
-            attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
+            if (ao->op == "ArgMax" || ao->op == "ArgMin") {  // int64 indices in ONNX: cast back to float
+                auto* n = node(ao->op, ins, l.name + "/i64", l.name + "/i64");
+                attr(n, "axis", int64_t(ao->axis + 1));
+                // a [batch] result is held as [batch, 1]: keep the axis in that case
+                attr(n, "keepdims", int64_t(ao->keepdims || l.parents[0]->out_shape.size() == 1 ? 1 : 0));
+                if (ao->select_last) attr(n, "select_last_index", int64_t(1));
+                to_float(l.name + "/i64", l.name);
+            } else {
+                attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
+            }
+        } else if (auto* pi = dynamic_cast<const onnxio::LPoolIndices*>(&l)) {
+            if (pi->per_sample) unsupported(l, "indices per whole-tensor sample (OnnxBatch::none) count from 0 in each sample");
+            auto* n = node("MaxPool", ins, l.name + "/y", l.name);
+            n->add_output(l.name + "/i64");
+            pool_attrs(*pi->pool, n);
+            if (pi->column_major) attr(n, "storage_order", int64_t(1));
+            to_float(l.name + "/i64", l.name);
         } else {
             unsupported(l, "");
         }
@@ -492,6 +522,10 @@ private:
         } else {
             unsupported(t, "Rotate, Scale and Shift have no standard ONNX form with their border modes");
         }
+    }
+
+    void to_float(const std::string& in, const std::string& out) {
+        attr(node("Cast", {in}, out, out), "to", int64_t(onnx::TensorProto::FLOAT));
     }
 
     void reduce(const onnxio::LReduce& r, const std::string& x) {

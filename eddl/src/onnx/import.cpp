@@ -176,15 +176,17 @@ bool is_float_type(int64_t t) {
 
 const std::set<std::string>& supported_ops() {
     static const std::set<std::string> s = {
-        "Abs", "Acos", "Acosh", "Add", "Asin", "Asinh", "Atan", "Atanh", "AveragePool", "BatchNormalization", "Cast",
-        "Ceil", "Celu", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "ConvTranspose", "Cos", "Cosh", "Div",
-        "Dropout", "Elu", "Erf", "Exp", "Flatten", "Floor", "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool",
-        "Hardmax", "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "LayerNormalization", "LeakyRelu",
-        "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg", "Pad", "Pow",
-        "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
-        "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "Round",
-        "Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax", "Softplus", "Softsign",
-        "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Transpose", "Unsqueeze", "Upsample"};
+        "Abs", "Acos", "Acosh", "Add", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh", "AveragePool",
+        "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
+        "ConvTranspose", "Cos", "Cosh", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp", "Flatten", "Floor", "Gather",
+        "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "Hardmax", "HardSigmoid",
+        "HardSwish", "Identity", "InstanceNormalization", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less",
+        "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg",
+        "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
+        "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
+        "Resize", "Round", "Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax",
+        "Softplus", "Softsign", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Transpose",
+        "Unsqueeze", "Upsample"};
     return s;
 }
 
@@ -952,6 +954,46 @@ private:
         }
         if (op == "Softmax") return softmax(n);
         if (op == "LogSoftmax" || op == "Hardmax") return axis_op(n);
+        if (op == "ArgMax" || op == "ArgMin") {
+            Attrs a(n, {"axis", "keepdims", "select_last_index"});
+            const layer x = lin(n, 0);
+            const int64_t ax = norm_axis(a.i("axis", 0), rank(x), what_ + ": " + node_str(n));
+            if (ax < off_) unsup("axis 0 (the batch)");
+            const bool keep = a.i("keepdims", 1) != 0;
+            set_layer(n, std::make_shared<onnxio::LAxisOp>(x, op, int(ax - off_), lname(n), keep, a.i("select_last_index", 0) != 0),
+                      !whole_ && !keep && x->out_shape.size() == 1);
+            return;
+        }
+        if (op == "IsNaN" || op == "IsInf") {
+            Attrs a(n, {"detect_negative", "detect_positive"});
+            const Value& xv = in(n, 0);
+            set_layer(n, std::make_shared<LElementwise>(lin(n, 0, true), op == "IsNaN" ? EwFn::IsNaN : EwFn::IsInf, op,
+                                                        float(a.i("detect_negative", 1)), float(a.i("detect_positive", 1)),
+                                                        std::vector<int64_t>{}, std::vector<float>{}, lname(n)),
+                      xv.vec);
+            return;
+        }
+        if (op == "Greater" || op == "Less" || op == "GreaterOrEqual" || op == "LessOrEqual" || op == "Equal") {
+            Attrs a(n, {"broadcast", "axis"});
+            const bool first = bool(in(n, 0).l);
+            if (!first && !in(n, 1).l) unsup("two constants");
+            if (first && in(n, 1).l) unsup("two computed operands");
+            const Value& xv = in(n, first ? 0 : 1);
+            const Const& c = cin(n, first ? 1 : 0, "constant operand");
+            // c op x is x op' c with the comparison mirrored
+            static const std::map<std::string, std::pair<EwFn, EwFn>> fns = {
+                {"Greater", {EwFn::Greater, EwFn::Less}},           {"Less", {EwFn::Less, EwFn::Greater}},
+                {"GreaterOrEqual", {EwFn::GreaterOrEqual, EwFn::LessOrEqual}},
+                {"LessOrEqual", {EwFn::LessOrEqual, EwFn::GreaterOrEqual}}, {"Equal", {EwFn::Equal, EwFn::Equal}}};
+            static const std::map<EwFn, std::string> names = {{EwFn::Greater, "Greater"}, {EwFn::Less, "Less"},
+                                                              {EwFn::GreaterOrEqual, "GreaterOrEqual"},
+                                                              {EwFn::LessOrEqual, "LessOrEqual"}, {EwFn::Equal, "Equal"}};
+            const EwFn fn = first ? fns.at(op).first : fns.at(op).second;
+            set_layer(n, std::make_shared<LElementwise>(lin(n, first ? 0 : 1, true), fn, names.at(fn), 0.0f, 0.0f, c.dims,
+                                                        c.floats(), lname(n)),
+                      xv.vec);
+            return;
+        }
         if (op == "PRelu" || op == "Mod") {
             Attrs a(n, {"fmod"});
             if (op == "Mod" && a.i("fmod", 0) != 1) unsup("fmod=0 (integer modulus) on float tensors");
@@ -1361,7 +1403,9 @@ private:
         Attrs a(n, {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides", "storage_order",
                     "count_include_pad"});
         const std::string who = what_ + ": " + node_str(n);
-        need_unused_outputs(n, 1);
+        need_unused_outputs(n, 2);
+        const bool indices = n.output_size() > 1 && !n.output(1).empty() && used(n.output(1));
+        if (indices && !maxp) unsup("a second output");
         const layer x = nchw_in(n, 0);
         const int r = int(x->out_shape.size()) - 1;
         if (r < 1 || r > 3) unsup("1 to 3 spatial dimensions supported");
@@ -1369,7 +1413,6 @@ private:
         EDDL_CHECK(int(k.size()) == r, who << ": kernel_shape " << join(k) << " for " << r << " spatial dimensions");
         const auto s = a.ints("strides", std::vector<int64_t>(size_t(r), 1));
         const auto d = a.ints("dilations", std::vector<int64_t>(size_t(r), 1));
-        if (a.i("storage_order", 0) != 0) unsup("storage_order 1");
         std::vector<int> b, e;
         spatial_pads(a, x, k, s, d, b, e, who);
         PoolOptions opt;
@@ -1389,10 +1432,13 @@ private:
             pads = b;
             if (!symmetric) pads.insert(pads.end(), e.begin(), e.end());
         }
-        set_layer(n, nchw_out(n, std::make_shared<LPool2D>(x, maxp ? PoolKind::Max : PoolKind::Avg,
-                                                           std::vector<int>(k.begin(), k.end()),
-                                                           std::vector<int>(s.begin(), s.end()), zero ? "valid" : "",
-                                                           false, lname(n), pads, r, opt)));
+        auto pl = std::make_shared<LPool2D>(x, maxp ? PoolKind::Max : PoolKind::Avg, std::vector<int>(k.begin(), k.end()),
+                                            std::vector<int>(s.begin(), s.end()), zero ? "valid" : "", false, lname(n), pads,
+                                            r, opt);
+        set_layer(n, nchw_out(n, pl));
+        if (indices)  // MaxPool's Indices: flat positions in [N, C, spatial...]
+            vals_[n.output(1)].l = nchw_out(n, std::make_shared<onnxio::LPoolIndices>(x, pl, lname(n, "indices"), whole_,
+                                                                                       a.i("storage_order", 0) != 0));
     }
 
     void batchnorm(const onnx::NodeProto& n) {

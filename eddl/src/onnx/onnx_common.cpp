@@ -295,6 +295,13 @@ inline float ew_f(EwFn fn, float x, float a, float b, float c) {
         case EwFn::Shrink: return x < -b ? x + a : x > b ? x - a : 0.0f;
         case EwFn::PRelu: return x < 0 ? c * x : x;
         case EwFn::Fmod: return std::fmod(x, c);
+        case EwFn::IsNaN: return std::isnan(x) ? 1.0f : 0.0f;
+        case EwFn::IsInf: return std::isinf(x) && ((x < 0 && a != 0) || (x > 0 && b != 0)) ? 1.0f : 0.0f;
+        case EwFn::Greater: return x > c ? 1.0f : 0.0f;
+        case EwFn::Less: return x < c ? 1.0f : 0.0f;
+        case EwFn::GreaterOrEqual: return x >= c ? 1.0f : 0.0f;
+        case EwFn::LessOrEqual: return x <= c ? 1.0f : 0.0f;
+        case EwFn::Equal: return x == c ? 1.0f : 0.0f;
         case EwFn::Add: return x + c;
         case EwFn::Sub: return x - c;
         case EwFn::RSub: return c - x;
@@ -346,6 +353,8 @@ inline float ew_df(EwFn fn, float x, float y, float a, float b, float c) {
         case EwFn::Shrink: return x < -b || x > b ? 1.0f : 0.0f;
         case EwFn::PRelu: return x < 0 ? c : 1.0f;
         case EwFn::Fmod: return 1;
+        case EwFn::IsNaN: case EwFn::IsInf: case EwFn::Greater: case EwFn::Less: case EwFn::GreaterOrEqual:
+        case EwFn::LessOrEqual: case EwFn::Equal: return 0;
         case EwFn::Add: case EwFn::Sub: return 1;
         case EwFn::RSub: return -1;
         case EwFn::Mul: return c;

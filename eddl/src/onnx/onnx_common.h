@@ -10,6 +10,10 @@
 
 #include "eddl/layer.h"
 
+namespace eddl {
+class LPool2D;
+}
+
 namespace eddl::onnxio {
 
 constexpr int64_t kOpset = 17;     // the opset our export writes (ONNX 1.12's newest)
@@ -56,10 +60,12 @@ enum class EwFn {
     Abs, Neg, Sqrt, Reciprocal, Log, Exp, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
     Floor, Ceil, Round, Sign, Erf, Clip, HardSigmoid, Selu, Celu, HardSwish, Softplus, Mish,
     Shrink,  // a = bias, b = lambd
+    IsNaN, IsInf,  // 0/1; IsInf: a, b = detect_negative, detect_positive
     // with the constant c (one value per sample element): x op c, or c op x for the R forms
     Add, Sub, RSub, Mul, Div, RDiv, Pow, Max, Min,
     PRelu,  // c = slope
     Fmod,   // C's fmod: the sign of x
+    Greater, Less, GreaterOrEqual, LessOrEqual, Equal,  // x op c as 0/1 (no gradient)
 };
 
 class LElementwise : public Layer {
@@ -146,15 +152,33 @@ public:
     void backward() override;
 };
 
-/// LogSoftmax and Hardmax along one sample axis (opset 13 semantics).
+/// LogSoftmax and Hardmax along one sample axis (opset 13 semantics), and ArgMax / ArgMin (the
+/// index as a float; keepdims, select_last_index as ONNX; no gradient).
 class LAxisOp : public Layer {
 public:
-    LAxisOp(layer parent, const std::string& op, int axis, const std::string& name);
+    LAxisOp(layer parent, const std::string& op, int axis, const std::string& name, bool keepdims = true,
+            bool select_last = false);
     std::string type() const override { return "Onnx" + op; }
     void forward() override;
     void backward() override;
     std::string op;
     int axis;
+    bool keepdims, select_last;
+};
+
+/// MaxPool's second output: the flat index of each maximum in [N, C, spatial...] (row-major,
+/// batch included, as ONNX), as a float; no gradient. `pool` gives the geometry.
+class LPoolIndices : public Layer {
+public:
+    /// per_sample (OnnxBatch::none): each sample is a whole [1, C, ...] tensor, indices start at 0 in each
+    /// column_major: ONNX storage_order 1 (the spatial position as x * H * D + y * D + z)
+    LPoolIndices(layer parent, std::shared_ptr<eddl::LPool2D> pool, const std::string& name, bool per_sample = false,
+                 bool column_major = false);
+    std::string type() const override { return "OnnxMaxPoolIndices"; }
+    void forward() override;
+    void backward() override;
+    std::shared_ptr<eddl::LPool2D> pool;
+    bool per_sample, column_major;
 };
 
 }  // namespace eddl::onnxio

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "eddl/error.h"
+#include "layers/layers.h"
 #include "onnx/onnx_common.h"
 #include "tensor/dispatch.h"
 
@@ -302,25 +303,90 @@ void LMatMul::backward() {
     }
 }
 
+// ---- LPoolIndices ----
+
+LPoolIndices::LPoolIndices(layer parent, std::shared_ptr<LPool2D> p, const std::string& n, bool ps, bool cm)
+    : pool(std::move(p)), per_sample(ps), column_major(cm) {
+    name = n;
+    EDDL_CHECK(parent && pool && pool->kind == PoolKind::Max && !pool->global && pool->parents[0] == parent,
+               "ONNX MaxPool indices '" << name << "': needs the max pooling layer of its input");
+    parents = {parent};
+    out_shape = pool->out_shape;
+}
+
+void LPoolIndices::forward() {
+    const Tensor& x = *parents[0]->output;
+    const PoolGeom g = pool->geom(x.shape[0]);
+    const int64_t in_plane = int64_t(g.id) * g.ih * g.iw, out_plane = int64_t(g.od) * g.oh * g.ow;
+    for (int64_t p = 0; p < int64_t(g.n) * g.c; ++p) {
+        const float* s = x.ptr + p * in_plane;
+        float* y = output->ptr + p * out_plane;
+        int64_t o = 0;
+        for (int oz = 0; oz < g.od; ++oz)
+            for (int oy = 0; oy < g.oh; ++oy)
+                for (int ox = 0; ox < g.ow; ++ox, ++o) {
+                    int64_t at = -1;
+                    float best = 0;
+                    for (int kz = 0; kz < g.kd; ++kz)
+                        for (int ky = 0; ky < g.kh; ++ky)
+                            for (int kx = 0; kx < g.kw; ++kx) {
+                                const int z = oz * g.sd - g.pf + kz * g.dd, yy = oy * g.sh - g.pt + ky * g.dh,
+                                          xx = ox * g.sw - g.pl + kx * g.dw;
+                                if (z < 0 || z >= g.id || yy < 0 || yy >= g.ih || xx < 0 || xx >= g.iw) continue;
+                                const int64_t i = (int64_t(z) * g.ih + yy) * g.iw + xx;
+                                if (at < 0 || s[i] > best) {  // the first maximum, as the pooling
+                                    best = s[i];
+                                    at = column_major ? (int64_t(xx) * g.ih + yy) * g.id + z : i;
+                                }
+                            }
+                    y[o] = float((per_sample ? p % g.c : p) * in_plane + std::max<int64_t>(at, 0));
+                }
+    }
+}
+
+void LPoolIndices::backward() {  // indices: piecewise constant
+    if (!parents[0]->needs_delta) return;
+    if (!take_parent_delta(0)) parents[0]->delta->fill_(0.0f);
+}
+
 // ---- LAxisOp ----
 
-LAxisOp::LAxisOp(layer parent, const std::string& o, int ax, const std::string& n) : op(o), axis(ax) {
+LAxisOp::LAxisOp(layer parent, const std::string& o, int ax, const std::string& n, bool keep, bool last)
+    : op(o), axis(ax), keepdims(keep), select_last(last) {
     name = n;
     EDDL_CHECK(parent, "ONNX " << op << " '" << name << "': parent layer is null");
-    EDDL_CHECK(op == "LogSoftmax" || op == "Hardmax", "ONNX axis operator " << op << " is not known");
+    EDDL_CHECK(op == "LogSoftmax" || op == "Hardmax" || op == "ArgMax" || op == "ArgMin",
+               "ONNX axis operator " << op << " is not known");
     parents = {parent};
     out_shape = parent->out_shape;
     EDDL_CHECK(axis >= 0 && axis < int(out_shape.size()),
                "ONNX " << op << " '" << name << "': axis " << axis << " of " << shape_str(out_shape));
+    if (op == "ArgMax" || op == "ArgMin") {
+        if (keepdims) out_shape[size_t(axis)] = 1;
+        else out_shape.erase(out_shape.begin() + axis);
+        if (out_shape.empty()) out_shape = {1};
+    }
 }
 
 void LAxisOp::forward() {
     const Tensor& x = *parents[0]->output;
-    const int64_t outer = x.shape[0] * prod(out_shape, 0, size_t(axis)), len = out_shape[size_t(axis)];
-    const int64_t inner = prod(out_shape, size_t(axis) + 1, out_shape.size());
+    const Shape& in = parents[0]->out_shape;
+    const int64_t outer = x.shape[0] * prod(in, 0, size_t(axis)), len = in[size_t(axis)];
+    const int64_t inner = prod(in, size_t(axis) + 1, in.size());
+    const bool arg = op == "ArgMax" || op == "ArgMin";
     for (int64_t o = 0; o < outer; ++o)
         for (int64_t q = 0; q < inner; ++q) {
             const float* xp = x.ptr + o * len * inner + q;
+            if (arg) {
+                const bool mx = op == "ArgMax";
+                int64_t best = 0;
+                for (int64_t j = 1; j < len; ++j) {
+                    const float v = xp[j * inner], b = xp[best * inner];
+                    if ((mx ? v > b : v < b) || (select_last && v == b)) best = j;
+                }
+                output->ptr[o * inner + q] = float(best);
+                continue;
+            }
             float* y = output->ptr + o * len * inner + q;
             int64_t best = 0;
             for (int64_t j = 1; j < len; ++j)
@@ -341,7 +407,7 @@ void LAxisOp::backward() {
     if (!parents[0]->needs_delta) return;
     const bool acc = take_parent_delta(0);
     Tensor& dx = *parents[0]->delta;
-    if (op == "Hardmax") {  // piecewise constant: no gradient
+    if (op != "LogSoftmax") {  // piecewise constant: no gradient
         if (!acc) dx.fill_(0.0f);
         return;
     }
