@@ -13,7 +13,7 @@
    Linear on [B, T, D], Q K^T and weights x V as MatMul of two computed tensors, PReLU, a strided
    Slice, ReduceMean/ReduceLogSumExp/ReduceMax over one axis, LogSoftmax) and "pools" (average
    pooling with ceil_mode and count_include_pad, dilated max pooling with ceil_mode) and "misc"
-   (ArgMax, Greater, IsNaN cast to float, ReduceMin, ReduceSum).
+   (ArgMax, Greater, IsNaN cast to float, TopK, Split, Tile, Expand, reductions).
 3. PyTorch -> EDDL -> ONNX Runtime: each imported network exported again by us must pass
    onnx.checker and give, in ONNX Runtime, our outputs within 1e-5.
 Needs: pip install onnx onnxruntime torch torchvision (torch only here, never in CI).
@@ -108,7 +108,13 @@ def torch_models():
 
     class Misc(nn.Module):  # integer and boolean results used as floats
         def forward(self, x):  # [B, 6, 10]
-            return x.argmax(dim=2).float() + (x > 0.3).float().sum(dim=2) + x.amin(dim=2) + torch.isnan(x).float().mean(dim=2)
+            v, i = x.topk(3, dim=2)
+            a, b = torch.split(x, [4, 6], dim=2)
+            r = a.repeat(1, 1, 2)
+            e = x[:, :, :1].expand(-1, -1, 5)
+            return (x.argmax(dim=2).float() + (x > 0.3).float().sum(dim=2) + x.amin(dim=2) +
+                    torch.isnan(x).float().mean(dim=2) + v.sum(dim=2) + i.float().sum(dim=2) + r.mean(dim=2) +
+                    b.amax(dim=2) + e.sum(dim=2))
 
     resnet = torchvision.models.resnet18(num_classes=10)
     return [("mlp", mlp, (4, 64)), ("cnn", cnn, (4, 3, 32, 32)), ("resnet18", resnet, (4, 3, 64, 64)),

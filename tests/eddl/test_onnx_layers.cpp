@@ -547,3 +547,62 @@ TEST(OnnxLayers, IndicesAndComparisons) {
         EXPECT_EQ(predict(pa, {v})[1]->to_std(), r[1]->to_std());
     }
 }
+
+// Expand, Tile, LRN and TopK: references, gradients, export -> import.
+TEST(OnnxLayers, BroadcastLrnAndTopK) {
+    // Expand {3, 1} to {3, 4}; Tile {3, 1} by {2, 3}
+    layer in = Input({3, 1}, "x");
+    auto ex = std::make_shared<LBroadcast>(in, Shape{3, 4}, false, "expand");
+    auto ti = std::make_shared<LBroadcast>(in, Shape{6, 3}, true, "tile");
+    model net = Model({in}, {ex, ti});
+    build(net);
+    auto x = from_std({1, 3, 1}, {1, 2, 3});
+    const auto y = predict(net, {x});
+    EXPECT_EQ(y[0]->to_std(), (std::vector<float>{1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3}));
+    EXPECT_EQ(y[1]->to_std(), (std::vector<float>{1, 1, 1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 2, 2, 2, 3, 3, 3}));
+    expect_error([&] { LBroadcast(in, Shape{4, 1}, true, "t"); }, "does not tile");
+    check_grad({3, 1, 2}, [&](layer l) { return std::make_shared<LBroadcast>(l, Shape{3, 4, 2}, false, "e"); });
+    check_grad({3, 1, 2}, [&](layer l) { return std::make_shared<LBroadcast>(l, Shape{6, 2, 4}, true, "t"); });
+
+    // LRN against the definition, then gradients (a large alpha so the normalization matters)
+    layer li = Input({5, 2, 3});
+    auto lrn = std::make_shared<LLRN>(li, 0.5f, 0.75f, 2.0f, 3, "lrn");
+    model ln = Model({li}, {lrn});
+    build(ln);
+    auto v = Tensor::randn({2, 5, 2, 3}, 6);
+    const auto lo = predict(ln, {v})[0];
+    for (int b = 0; b < 2; ++b)
+        for (int c = 0; c < 5; ++c)
+            for (int s = 0; s < 6; ++s) {
+                double sq = 0;
+                for (int j = std::max(0, c - 1); j <= std::min(4, c + 1); ++j) sq += std::pow(v->ptr[(b * 5 + j) * 6 + s], 2);
+                const double want = v->ptr[(b * 5 + c) * 6 + s] / std::pow(2.0 + 0.5 / 3 * sq, 0.75);
+                EXPECT_NEAR(lo->ptr[(b * 5 + c) * 6 + s], want, 1e-5);
+            }
+    for (int size : {1, 2, 3, 4})
+        check_grad({5, 2, 3}, [&](layer l) { return std::make_shared<LLRN>(l, 0.5f, 0.75f, 2.0f, size, "lrn"); });
+
+    // TopK: values in order (ties: the lower index first) and indices
+    layer tk = Input({5}, "v");
+    model tn = Model({tk}, {std::make_shared<LTopK>(tk, 0, 3, true, false, "top"),
+                            std::make_shared<LTopK>(tk, 0, 3, true, true, "top_idx"),
+                            std::make_shared<LTopK>(tk, 0, 2, false, true, "bottom_idx")});
+    build(tn);
+    auto t = from_std({1, 5}, {2, 7, 2, 9, -1});
+    const auto r = predict(tn, {t});
+    EXPECT_EQ(r[0]->to_std(), (std::vector<float>{9, 7, 2}));
+    EXPECT_EQ(r[1]->to_std(), (std::vector<float>{3, 1, 0}));
+    EXPECT_EQ(r[2]->to_std(), (std::vector<float>{4, 0}));
+    check_grad({4, 6}, [&](layer l) { return std::make_shared<LTopK>(l, 1, 3, true, false, "top"); }, {}, -2, 2, true);
+    check_grad({4, 6}, [&](layer l) { return std::make_shared<LTopK>(l, 0, 2, false, false, "bottom"); }, {}, -2, 2, true);
+
+    // export -> import of all of them
+    for (model m : {net, ln, tn}) {
+        model again = import_net_from_onnx_string(serialize_net_to_onnx_string(m));
+        build(again);
+        const vtensor xs{m == net ? x : m == ln ? v : t};
+        const auto p = predict(m, xs), q = predict(again, xs);
+        ASSERT_EQ(p.size(), q.size());
+        for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i]->to_std(), q[i]->to_std()) << m->name << " " << i;
+    }
+}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <cstring>
 
 #include "eddl/eddl.h"
@@ -46,6 +47,7 @@ private:
     bool grads_;
     onnx::ModelProto model_;
     onnx::GraphProto* g_ = nullptr;
+    std::set<std::string> node_names_;
 
     static std::vector<int64_t> dims_of(const Shape& s) { return {s.begin(), s.end()}; }
 
@@ -85,7 +87,9 @@ private:
                           const std::string& name) {
         auto* n = g_->add_node();
         n->set_op_type(op);
-        n->set_name(name);
+        std::string unique = name;  // ONNX Runtime rejects repeated node names
+        for (int k = 2; !node_names_.insert(unique).second; ++k) unique = name + "_" + std::to_string(k);
+        n->set_name(unique);
         for (const auto& i : in) n->add_input(i);
         n->add_output(out);
         return n;
@@ -482,9 +486,27 @@ private:
             } else {
                 attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
             }
+        } else if (auto* bc = dynamic_cast<const onnxio::LBroadcast*>(&l)) {
+            const Shape& in = l.parents[0]->out_shape;
+            std::vector<int64_t> v{1};  // the batch: kept (Expand to 1, Tile once)
+            for (size_t i = 0; i < in.size(); ++i) v.push_back(bc->tile ? l.out_shape[i] / in[i] : l.out_shape[i]);
+            node(bc->tile ? "Tile" : "Expand", {ins[0], ints(l.name + (bc->tile ? ".repeats" : ".shape"), v)}, l.name, l.name);
+        } else if (auto* lrn = dynamic_cast<const onnxio::LLRN*>(&l)) {
+            auto* n = node("LRN", ins, l.name, l.name);
+            attr(n, "alpha", lrn->alpha);
+            attr(n, "beta", lrn->beta);
+            attr(n, "bias", lrn->bias);
+            attr(n, "size", int64_t(lrn->size));
+        } else if (auto* tk = dynamic_cast<const onnxio::LTopK*>(&l)) {
+            const std::string vals = tk->indices ? l.name + "/values" : l.name, idx = l.name + "/i64";
+            auto* n = node("TopK", {ins[0], ints(l.name + ".k", {tk->k})}, vals, tk->indices ? l.name + "/topk" : l.name);
+            n->add_output(idx);
+            attr(n, "axis", int64_t(tk->axis + 1));
+            attr(n, "largest", int64_t(tk->largest ? 1 : 0));
+            if (tk->indices) to_float(idx, l.name);
         } else if (auto* pi = dynamic_cast<const onnxio::LPoolIndices*>(&l)) {
             if (pi->per_sample) unsupported(l, "indices per whole-tensor sample (OnnxBatch::none) count from 0 in each sample");
-            auto* n = node("MaxPool", ins, l.name + "/y", l.name);
+            auto* n = node("MaxPool", ins, l.name + "/y", l.name + "/maxpool");
             n->add_output(l.name + "/i64");
             pool_attrs(*pi->pool, n);
             if (pi->column_major) attr(n, "storage_order", int64_t(1));

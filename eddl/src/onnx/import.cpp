@@ -105,8 +105,10 @@ bool has_batch(const Const& c) {
     return std::any_of(c.v.begin(), c.v.end(), [](double x) { return x == kBatch; });
 }
 
-Const broadcast(const Const& a, const Const& b, const std::function<double(double, double)>& f) {
-    if (has_batch(a) || has_batch(b)) unsup("arithmetic on the batch size");
+// a op b with NumPy broadcasting; `select`: f only picks values (Where), so the symbolic batch
+// size may pass through
+Const broadcast(const Const& a, const Const& b, const std::function<double(double, double)>& f, bool select = false) {
+    if (!select && (has_batch(a) || has_batch(b))) unsup("arithmetic on the batch size");
     const size_t r = std::max(a.dims.size(), b.dims.size());
     std::vector<int64_t> da(r, 1), db(r, 1), out(r);
     std::copy(a.dims.begin(), a.dims.end(), da.begin() + long(r - a.dims.size()));
@@ -178,15 +180,15 @@ const std::set<std::string>& supported_ops() {
     static const std::set<std::string> s = {
         "Abs", "Acos", "Acosh", "Add", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh", "AveragePool",
         "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
-        "ConvTranspose", "Cos", "Cosh", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp", "Flatten", "Floor", "Gather",
-        "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "Hardmax", "HardSigmoid",
+        "ConvTranspose", "Cos", "Cosh", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand", "Flatten", "Floor",
+        "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "Hardmax", "HardSigmoid",
         "HardSwish", "Identity", "InstanceNormalization", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less",
-        "LessOrEqual", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul", "Neg",
-        "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
+        "LessOrEqual", "Log", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul",
+        "Neg", "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
         "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
         "Resize", "Round", "Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax",
-        "Softplus", "Softsign", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Transpose",
-        "Unsqueeze", "Upsample"};
+        "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Tile",
+        "TopK", "Transpose", "Unsqueeze", "Upsample", "Where"};
     return s;
 }
 
@@ -735,6 +737,32 @@ private:
             set_const(n, c);
             return true;
         }
+        static const std::map<std::string, std::function<double(double, double)>> cmp = {
+            {"Equal", [](double a, double b) { return double(a == b); }},
+            {"Greater", [](double a, double b) { return double(a > b); }},
+            {"Less", [](double a, double b) { return double(a < b); }},
+            {"GreaterOrEqual", [](double a, double b) { return double(a >= b); }},
+            {"LessOrEqual", [](double a, double b) { return double(a <= b); }}};
+        if (auto it = cmp.find(op); it != cmp.end()) {  // PyTorch's expand(-1, ...) computes its shape with these
+            Attrs a(n, {"broadcast", "axis"});
+            const bool eq = op == "Equal";  // the batch size equals only itself
+            Const c = broadcast(need(0), need(1), it->second, eq);
+            c.integer = true;
+            set_const(n, c);
+            return true;
+        }
+        if (op == "Where") {
+            Attrs a(n, {});
+            const Const& cond = need(0);
+            const auto keep2 = [](double, double v) { return v; };
+            Const zero = broadcast(broadcast(cond, need(1), keep2, true), need(2), keep2, true);  // the result's shape
+            const Const X = broadcast(zero, need(1), keep2, true), Y = broadcast(zero, need(2), keep2, true);
+            Const C = broadcast(zero, cond, keep2, true);
+            for (size_t i = 0; i < C.v.size(); ++i) C.v[i] = C.v[i] != 0 ? X.v[i] : Y.v[i];
+            C.integer = need(1).integer && need(2).integer;
+            set_const(n, C);
+            return true;
+        }
         if (op == "ConstantOfShape") {
             Attrs a(n, {"value"});
             Const c;
@@ -954,6 +982,19 @@ private:
         }
         if (op == "Softmax") return softmax(n);
         if (op == "LogSoftmax" || op == "Hardmax") return axis_op(n);
+        if (op == "Split") return split(n);
+        if (op == "Expand" || op == "Tile") return broadcast_op(n);
+        if (op == "TopK") return topk(n);
+        if (op == "LRN") {
+            Attrs a(n, {"alpha", "beta", "bias", "size"});
+            if (!a.has("size")) unsup("LRN without size");
+            const layer x = nchw_in(n, 0);
+            const int64_t size = a.i("size", 1);
+            EDDL_CHECK(size >= 1 && size <= kMaxAttr, what_ << ": " << node_str(n) << ": size " << size);
+            set_layer(n, nchw_out(n, std::make_shared<onnxio::LLRN>(x, a.f("alpha", 1e-4f), a.f("beta", 0.75f),
+                                                                    a.f("bias", 1.0f), int(size), lname(n))));
+            return;
+        }
         if (op == "ArgMax" || op == "ArgMin") {
             Attrs a(n, {"axis", "keepdims", "select_last_index"});
             const layer x = lin(n, 0);
@@ -1636,6 +1677,100 @@ private:
                                                    outer == 1 ? "Flatten" : "Reshape");
         const layer y = std::make_shared<onnxio::LAxisOp>(f, n.op_type(), int(f->out_shape.size()) - 1, lname(n, "op"));
         set_layer(n, std::make_shared<LReshape>(y, x->out_shape, lname(n), "Reshape"));
+    }
+
+    void split(const onnx::NodeProto& n) {
+        Attrs a(n, {"axis", "split", "num_outputs"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t ax = norm_axis(a.i("axis", 0), rank(x), who);
+        if (ax < off_) unsup("splits the batch dimension");
+        const int64_t len = x->out_shape[size_t(ax - off_)], parts = n.output_size();
+        std::vector<int64_t> sizes = a.ints("split");
+        if (has_in(n, 1)) sizes = cin(n, 1, "split").ints(who + ": split");
+        if (sizes.empty()) {
+            if (len % parts) unsup("uneven equal parts");
+            sizes.assign(size_t(parts), len / parts);
+        }
+        EDDL_CHECK(int64_t(sizes.size()) == parts, who << ": " << sizes.size() << " sizes for " << parts << " outputs");
+        int64_t total = 0;
+        for (int64_t v : sizes) {
+            if (v == 0) unsup("zero-size parts");
+            EDDL_CHECK(v > 0, who << ": negative part size " << v);
+            total += v;
+        }
+        EDDL_CHECK(total == len, who << ": parts " << join(sizes) << " do not add up to " << len);
+        int64_t start = 0;
+        for (int64_t o = 0; o < parts; ++o) {
+            std::vector<int64_t> idx;
+            for (int64_t i = 0; i < sizes[size_t(o)]; ++i) idx.push_back(start + i);
+            start += sizes[size_t(o)];
+            if (n.output(int(o)).empty() || !used(n.output(int(o)))) continue;
+            vals_[n.output(int(o))].l = sizes[size_t(o)] == len ? x
+                                        : std::make_shared<onnxio::LGather>(x, int(ax - off_), std::vector<int64_t>{int64_t(idx.size())},
+                                                                            idx, lname(n, std::to_string(o)));
+        }
+    }
+
+    // Expand (numpy broadcasting to a shape) and Tile (repeats)
+    void broadcast_op(const onnx::NodeProto& n) {
+        Attrs a(n, {});
+        const std::string who = what_ + ": " + node_str(n);
+        const bool tile = n.op_type() == "Tile";
+        layer x = lin(n, 0);
+        const Const& c = cin(n, 1, tile ? "repeats" : "shape");
+        std::vector<int64_t> t;
+        for (double v : c.v) t.push_back(v == kBatch ? -1 : int64_t(v));  // the symbolic batch stays -1
+        Shape d = full(x);
+        if (tile) {
+            EDDL_CHECK(t.size() == d.size(), who << ": " << t.size() << " repeats for rank " << d.size());
+        } else if (t.size() > d.size()) {  // leading 1s: only when every dimension is the sample's
+            if (!whole_) unsup("adds dimensions before the batch");
+            Shape s(t.size() - d.size(), 1);
+            s.insert(s.end(), d.begin(), d.end());
+            x = std::make_shared<LReshape>(x, s, lname(n, "rank"), "Reshape");
+            d = s;
+        }
+        std::vector<int64_t> target(d.begin(), d.end());
+        const size_t r = d.size(), tr = t.size();
+        for (size_t i = 0; i < tr; ++i) {
+            const size_t k = r - tr + i;
+            const int64_t di = d[k], ti = t[i];
+            if (int64_t(k) < off_) {  // the batch: repeats 1, or expanded to 1 or the batch
+                if (!(tile ? ti == 1 : (ti == 1 || ti == -1))) unsup(tile ? "repeats the batch" : "expands the batch dimension");
+                continue;
+            }
+            EDDL_CHECK(ti >= 1 && ti <= kMaxAttr, who << ": " << (tile ? "repeats " : "shape ") << join(t));
+            if (tile) target[k] = di * ti;
+            else {
+                EDDL_CHECK(di == ti || di == 1 || ti == 1, who << ": " << shape_str(d) << " does not broadcast to " << join(t));
+                target[k] = std::max(di, ti);
+            }
+        }
+        Shape out(target.begin() + off_, target.end());
+        if (out == x->out_shape) {
+            vals_[n.output(0)] = Value{x, nullptr, false, false};
+            return;
+        }
+        int64_t total = 1;
+        for (int v : out) total *= v;
+        if (total > (int64_t(1) << 28)) unsup("a result of " + std::to_string(total) + " values per sample");
+        set_layer(n, std::make_shared<onnxio::LBroadcast>(x, out, tile, lname(n)));
+    }
+
+    void topk(const onnx::NodeProto& n) {
+        Attrs a(n, {"axis", "largest", "sorted", "k"});
+        const std::string who = what_ + ": " + node_str(n);
+        const layer x = lin(n, 0);
+        const int64_t ax = norm_axis(a.i("axis", -1), rank(x), who);
+        if (ax < off_) unsup("along the batch dimension");
+        const int64_t k = has_in(n, 1) ? cin(n, 1, "K").ints(who + ": K").at(0) : a.i("k", 0);
+        EDDL_CHECK(k >= 1 && k <= x->out_shape[size_t(ax - off_)],
+                   who << ": K " << k << " for a dimension of " << x->out_shape[size_t(ax - off_)]);
+        for (int o = 0; o < 2 && o < n.output_size(); ++o)
+            if (!n.output(o).empty() && used(n.output(o)))
+                vals_[n.output(o)].l = std::make_shared<onnxio::LTopK>(x, int(ax - off_), int(k), a.i("largest", 1) != 0,
+                                                                       o == 1, o == 0 ? lname(n) : lname(n, "indices"));
     }
 
     void pad(const onnx::NodeProto& n) {

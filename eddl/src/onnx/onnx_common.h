@@ -166,6 +166,50 @@ public:
     bool keepdims, select_last;
 };
 
+/// Expand (broadcast to a larger shape) and Tile (repeat): each output element copies one input
+/// element; gradients sum back. `target` is the output sample shape.
+class LBroadcast : public Layer {
+public:
+    LBroadcast(layer parent, const Shape& target, bool tile, const std::string& name);
+    std::string type() const override { return tile ? "OnnxTile" : "OnnxExpand"; }
+    void forward() override;
+    void backward() override;
+    bool tile;
+
+private:
+    std::vector<int64_t> from_;  // output sample element -> input sample element
+};
+
+/// LRN across channels (sample axis 0) as ONNX: x / (bias + alpha / size * sum of squares in a
+/// window of `size` channels)^beta.
+class LLRN : public Layer {
+public:
+    LLRN(layer parent, float alpha, float beta, float bias, int size, const std::string& name);
+    std::string type() const override { return "OnnxLRN"; }
+    void forward() override;
+    void backward() override;
+    float alpha, beta, bias;
+    int size;
+
+private:
+    std::vector<float> scale_;  // bias + alpha / size * window sum, per element
+};
+
+/// TopK along one sample axis: the k largest (or smallest) values in order, or their indices as
+/// floats (indices = true; no gradient). Ties: the lower index first, as ONNX.
+class LTopK : public Layer {
+public:
+    LTopK(layer parent, int axis, int k, bool largest, bool indices, const std::string& name);
+    std::string type() const override { return indices ? "OnnxTopKIndices" : "OnnxTopK"; }
+    void forward() override;
+    void backward() override;
+    int axis, k;
+    bool largest, indices;
+
+private:
+    std::vector<int64_t> picked_;  // per output element: the input element (values: for backward)
+};
+
 /// MaxPool's second output: the flat index of each maximum in [N, C, spatial...] (row-major,
 /// batch included, as ONNX), as a float; no gradient. `pool` gives the geometry.
 class LPoolIndices : public Layer {

@@ -303,6 +303,147 @@ void LMatMul::backward() {
     }
 }
 
+// ---- LBroadcast ----
+
+LBroadcast::LBroadcast(layer parent, const Shape& target, bool t, const std::string& n) : tile(t) {
+    name = n;
+    EDDL_CHECK(parent, "ONNX " << (tile ? "Tile" : "Expand") << " '" << name << "': parent layer is null");
+    parents = {parent};
+    const Shape& in = parent->out_shape;
+    EDDL_CHECK(target.size() == in.size(), "ONNX " << (tile ? "Tile" : "Expand") << " '" << name << "': "
+                                                   << shape_str(in) << " to " << shape_str(target) << " (ranks differ)");
+    for (size_t i = 0; i < in.size(); ++i)
+        EDDL_CHECK(tile ? target[i] % in[i] == 0 : (in[i] == target[i] || in[i] == 1),
+                   "ONNX " << (tile ? "Tile" : "Expand") << " '" << name << "': " << shape_str(in) << " does not "
+                           << (tile ? "tile" : "broadcast") << " to " << shape_str(target));
+    out_shape = target;
+    const int R = int(in.size());
+    const int64_t n_out = prod(target, 0, target.size());
+    from_.resize(size_t(n_out));
+    std::vector<int64_t> idx(size_t(R), 0);
+    for (int64_t e = 0; e < n_out; ++e) {
+        int64_t src = 0;
+        for (int i = 0; i < R; ++i) src = src * in[size_t(i)] + (tile ? idx[size_t(i)] % in[size_t(i)] : in[size_t(i)] == 1 ? 0 : idx[size_t(i)]);
+        from_[size_t(e)] = src;
+        for (int i = R - 1; i >= 0; --i) {
+            if (++idx[size_t(i)] < target[size_t(i)]) break;
+            idx[size_t(i)] = 0;
+        }
+    }
+}
+
+void LBroadcast::forward() {
+    const Tensor& x = *parents[0]->output;
+    const int64_t B = x.shape[0], S = x.size / B, O = int64_t(from_.size());
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t e = 0; e < O; ++e) output->ptr[b * O + e] = x.ptr[b * S + from_[size_t(e)]];
+}
+
+void LBroadcast::backward() {
+    if (!parents[0]->needs_delta) return;
+    Tensor& dx = *parents[0]->delta;
+    if (!take_parent_delta(0)) dx.fill_(0.0f);
+    const int64_t B = dx.shape[0], S = dx.size / B, O = int64_t(from_.size());
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t e = 0; e < O; ++e) dx.ptr[b * S + from_[size_t(e)]] += delta->ptr[b * O + e];
+}
+
+// ---- LLRN ----
+
+LLRN::LLRN(layer parent, float a, float b, float bi, int sz, const std::string& n) : alpha(a), beta(b), bias(bi), size(sz) {
+    name = n;
+    EDDL_CHECK(parent && parent->out_shape.size() >= 2, "ONNX LRN '" << name << "': needs [C, spatial...] input");
+    EDDL_CHECK(size >= 1, "ONNX LRN '" << name << "': size " << size << " must be >= 1");
+    parents = {parent};
+    out_shape = parent->out_shape;
+}
+
+void LLRN::forward() {
+    const Tensor& x = *parents[0]->output;
+    const int64_t C = out_shape[0], S = prod(out_shape, 1, out_shape.size()), B = x.size / (C * S);
+    const int lo = (size - 1) / 2, hi = size - 1 - lo;  // channels c - lo .. c + hi
+    scale_.resize(size_t(x.size));
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t s = 0; s < S; ++s) {
+                double sum = 0;
+                for (int64_t j = std::max<int64_t>(0, c - lo); j <= std::min<int64_t>(C - 1, c + hi); ++j) {
+                    const double v = x.ptr[(b * C + j) * S + s];
+                    sum += v * v;
+                }
+                const int64_t i = (b * C + c) * S + s;
+                scale_[size_t(i)] = float(bias + alpha / float(size) * sum);
+                output->ptr[i] = float(x.ptr[i] * std::pow(double(scale_[size_t(i)]), -double(beta)));
+            }
+}
+
+void LLRN::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    const Tensor& x = *parents[0]->output;
+    float* dx = parents[0]->delta->ptr;
+    const int64_t C = out_shape[0], S = prod(out_shape, 1, out_shape.size()), B = x.size / (C * S);
+    const int lo = (size - 1) / 2, hi = size - 1 - lo;
+    // y_j = x_j s_j^-beta, s_j = bias + alpha/size sum_{i in win(j)} x_i^2:
+    // dx_i = dy_i s_i^-beta - 2 alpha beta / size x_i sum_{j: i in win(j)} dy_j x_j s_j^(-beta-1)
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t s = 0; s < S; ++s) {
+                const int64_t i = (b * C + c) * S + s;
+                double t = 0;
+                for (int64_t j = std::max<int64_t>(0, c - hi); j <= std::min<int64_t>(C - 1, c + lo); ++j) {
+                    const int64_t q = (b * C + j) * S + s;
+                    t += double(delta->ptr[q]) * x.ptr[q] * std::pow(double(scale_[size_t(q)]), -double(beta) - 1);
+                }
+                const double g = delta->ptr[i] * std::pow(double(scale_[size_t(i)]), -double(beta)) -
+                                 2.0 * alpha * beta / size * x.ptr[i] * t;
+                dx[i] = acc ? dx[i] + float(g) : float(g);
+            }
+}
+
+// ---- LTopK ----
+
+LTopK::LTopK(layer parent, int ax, int kk, bool lg, bool ix, const std::string& n)
+    : axis(ax), k(kk), largest(lg), indices(ix) {
+    name = n;
+    EDDL_CHECK(parent, "ONNX TopK '" << name << "': parent layer is null");
+    parents = {parent};
+    out_shape = parent->out_shape;
+    EDDL_CHECK(axis >= 0 && axis < int(out_shape.size()) && k >= 1 && k <= out_shape[size_t(axis)],
+               "ONNX TopK '" << name << "': k " << k << " along axis " << axis << " of " << shape_str(out_shape));
+    out_shape[size_t(axis)] = k;
+}
+
+void LTopK::forward() {
+    const Tensor& x = *parents[0]->output;
+    const Shape& in = parents[0]->out_shape;
+    const int64_t outer = x.shape[0] * prod(in, 0, size_t(axis)), len = in[size_t(axis)];
+    const int64_t inner = prod(in, size_t(axis) + 1, in.size());
+    picked_.resize(size_t(output->size));
+    std::vector<int64_t> order(static_cast<size_t>(len));
+    for (int64_t o = 0; o < outer; ++o)
+        for (int64_t q = 0; q < inner; ++q) {
+            const float* xp = x.ptr + o * len * inner + q;
+            for (int64_t j = 0; j < len; ++j) order[size_t(j)] = j;
+            std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+                return largest ? xp[a * inner] > xp[b * inner] : xp[a * inner] < xp[b * inner];
+            });
+            for (int64_t j = 0; j < k; ++j) {
+                const int64_t oi = (o * k + j) * inner + q, src = order[size_t(j)];
+                picked_[size_t(oi)] = (o * len + src) * inner + q;
+                output->ptr[oi] = indices ? float(src) : xp[src * inner];
+            }
+        }
+}
+
+void LTopK::backward() {
+    if (!parents[0]->needs_delta) return;
+    Tensor& dx = *parents[0]->delta;
+    if (!take_parent_delta(0)) dx.fill_(0.0f);
+    if (indices) return;
+    for (int64_t i = 0; i < output->size; ++i) dx.ptr[picked_[size_t(i)]] += delta->ptr[i];
+}
+
 // ---- LPoolIndices ----
 
 LPoolIndices::LPoolIndices(layer parent, std::shared_ptr<LPool2D> p, const std::string& n, bool ps, bool cm)
