@@ -171,6 +171,21 @@ layer CenteredCrop(layer parent, const std::vector<int>& size, bool reshape = tr
 /// mask_zeros: index 0 is padding, outputs zeros and learns nothing.
 layer Embedding(layer parent, int vocsize, int length, int output_dim, bool mask_zeros = false,
                 const std::string& name = "");
+// ---- recurrent layers, on {steps, features} inputs (the batch first, as everywhere) ----
+// ONNX's equations and gate order (exported and imported as ONNX RNN / LSTM / GRU). They give the
+// final hidden state {units} ({2 * units} bidirectional: forward then backward), or with
+// return_sequences every step's {steps, units} ({steps, 2 * units}). mask_zeros: trailing all-zero
+// steps of a sample are padding (its sequence ends before them). Weights and biases start
+// U(-1/sqrt(units), 1/sqrt(units)), as in PyTorch.
+/// Elman RNN: h = activation(W x + R h + b); activation "tanh", "relu" or "sigmoid".
+layer RNN(layer parent, int units, const std::string& activation = "tanh", bool use_bias = true,
+          bool bidirectional = false, const std::string& name = "", bool return_sequences = false);
+layer LSTM(layer parent, int units, bool mask_zeros = false, bool bidirectional = false, const std::string& name = "",
+           bool return_sequences = false);
+/// GRU in the form of PyTorch and Keras (reset gate applied after the recurrent product: ONNX
+/// linear_before_reset = 1).
+layer GRU(layer parent, int units, bool mask_zeros = false, bool bidirectional = false, const std::string& name = "",
+          bool return_sequences = false);
 // ---- data augmentation inside the network, on {C, H, W} inputs ----
 // Random* layers transform each sample differently in training (draws from the net's seed, the
 // step and the sample: runs repeat) and pass the input through in inference (RandomCrop takes the

@@ -290,6 +290,27 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
                                          expl ? "" : need(cfg, "padding", type), need(cfg, "global", type) == "1", name,
                                          pads, cfg.count("rank") ? std::stoi(cfg.at("rank")) : 2, opt);
     }
+    if (type == "LSTM" || type == "GRU" || type == "RNN") {
+        LRecurrent::Options o;
+        o.bidirectional = need(cfg, "bidirectional", type) == "1";
+        o.reverse = cfg.count("reverse") && cfg.at("reverse") == "1";
+        o.layout = std::stoi(need(cfg, "layout", type));
+        o.nseq = std::stoi(need(cfg, "nseq", type));
+        o.output = LRecurrent::Output(std::stoi(need(cfg, "output", type)));
+        o.activation = need(cfg, "activation", type);
+        o.linear_before_reset = need(cfg, "linear_before_reset", type) == "1";
+        o.peepholes = need(cfg, "peepholes", type) == "1";
+        o.use_bias = !cfg.count("use_bias") || cfg.at("use_bias") == "1";
+        o.mask_zeros = need(cfg, "mask_zeros", type) == "1";
+        if (cfg.count("seq_lens")) o.seq_lens = shape_of(cfg.at("seq_lens"));
+        const auto kind = type == "LSTM" ? LRecurrent::Kind::LSTM : type == "GRU" ? LRecurrent::Kind::GRU : LRecurrent::Kind::RNN;
+        return std::make_shared<LRecurrent>(one(), kind, std::stoi(need(cfg, "units", type)), o, name);
+    }
+    if (type == "RecurrentOutput") {
+        auto r = std::dynamic_pointer_cast<LRecurrent>(one());
+        EDDL_CHECK(r, "layer '" << name << "' (RecurrentOutput): its parent is not a recurrent layer");
+        return std::make_shared<LRecurrentOutput>(r, LRecurrent::Output(std::stoi(need(cfg, "output", type))), name);
+    }
     if (type == "BatchNormalization")
         return std::make_shared<LBatchNorm>(one(), std::stof(need(cfg, "momentum", type)), std::stof(need(cfg, "eps", type)),
                                             need(cfg, "affine", type) == "1", name);

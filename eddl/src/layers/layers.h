@@ -290,6 +290,67 @@ public:
     std::vector<int> dims;  // without the batch axis
 };
 
+/// RNN, LSTM and GRU with ONNX's equations and weight layout (gates i, o, f, c for LSTM; z, r, h
+/// for GRU): W {dirs, gates * units, in}, R {dirs, gates * units, units}, B {dirs, 2 * gates *
+/// units} (input and recurrent biases), P {dirs, 3 * units} (LSTM peepholes, when `peepholes`).
+/// A sample holds `nseq` sequences of `steps` steps: layout 1 (batch-first) {nseq, steps, in}, or
+/// layout 0 {steps, nseq, in}; the facade layers use layout 1 with nseq 1 (a sample {steps, in}).
+/// `output` picks what the layer gives: Y (every step: {nseq, steps, dirs, units} / {steps, dirs,
+/// nseq, units}), Y_h or Y_c (the final states: {nseq, dirs, units} / {dirs, nseq, units}); with
+/// nseq 1 and layout 1 these are {steps, dirs * units} and {dirs * units}. LRecurrentOutput gives a
+/// second output of the same computation.
+class LRecurrent : public Layer {
+public:
+    enum class Kind { RNN, LSTM, GRU };
+    enum class Output { Y, Y_h, Y_c };
+    struct Options {
+        bool bidirectional = false, reverse = false;  // one direction, running backwards (ONNX "reverse")
+        int layout = 1, nseq = 1;
+        Output output = Output::Y_h;
+        std::string activation = "tanh";  // RNN: tanh, relu or sigmoid
+        bool linear_before_reset = true;   // GRU: PyTorch's and Keras' form
+        bool peepholes = false;
+        bool use_bias = true;              // B is a parameter (else the biases are zero)
+        bool mask_zeros = false;           // all-zero input steps at the end are padding
+        std::vector<int> seq_lens;         // per sequence of a sample (ONNX sequence_lens); empty: all steps
+    };
+    LRecurrent(layer parent, Kind kind, int units, const Options& opt, const std::string& name);
+    std::string type() const override;
+    void forward() override;
+    void backward() override;
+    void init_params(uint64_t seed) override;
+    LayerConfig config() const override;
+    Shape output_shape(Output o) const;
+    Kind kind;
+    int units;
+    Options opt;
+    int steps, in, dirs, gates;
+    // initial states (ONNX initial_h / initial_c), kept in `states` when given: {dirs, nseq, units}
+    bool has_initial_h = false, has_initial_c = false;
+    // ---- for LRecurrentOutput ----
+    std::vector<float> hs, cs;            // per sequence, direction, step: hidden and cell states
+    std::vector<int> lens;                // per sequence: steps used
+    std::vector<float> side_dh, side_dc;  // gradients of Y_h / Y_c from a second output
+    bool side_used = false;
+    void copy_output(Output o, float* dst, int batch) const;
+
+private:
+    std::vector<float> acts_;  // per sequence, direction, step: gate activations (after their functions)
+    int64_t state_at(int64_t seq, int d, int t) const { return ((seq * dirs + d) * (steps + 1) + t + 1) * units; }
+    int64_t x_at(int64_t seq, int t) const;
+};
+
+class LRecurrentOutput : public Layer {
+public:
+    LRecurrentOutput(std::shared_ptr<LRecurrent> rnn, LRecurrent::Output which, const std::string& name);
+    std::string type() const override { return "RecurrentOutput"; }
+    void forward() override;
+    void backward() override;
+    LayerConfig config() const override;
+    std::shared_ptr<LRecurrent> rnn;
+    LRecurrent::Output which;
+};
+
 /// LayerNormalization (groups = 0: over the sample axes from `axis` on, affine per element of
 /// them; axis 0 is PyTorch's LayerNorm over the whole sample shape, axis k its LayerNorm over the
 /// last rank - k dimensions) and GroupNormalization (channels split in groups, affine per channel).

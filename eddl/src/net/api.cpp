@@ -243,6 +243,30 @@ layer Shift(layer p, const std::vector<int>& s, const std::string& m, float c, c
 layer Embedding(layer p, int vocsize, int length, int output_dim, bool mask_zeros, const std::string& n) {
     return std::make_shared<LEmbedding>(p, vocsize, length, output_dim, mask_zeros, n);
 }
+
+namespace {
+layer recurrent(layer p, LRecurrent::Kind kind, int units, bool mask_zeros, bool bidirectional, bool seq,
+                const std::string& n, const std::string& activation = "tanh", bool use_bias = true) {
+    LRecurrent::Options o;
+    o.use_bias = use_bias;
+    o.bidirectional = bidirectional;
+    o.mask_zeros = mask_zeros;
+    o.output = seq ? LRecurrent::Output::Y : LRecurrent::Output::Y_h;
+    o.activation = activation;
+    return std::make_shared<LRecurrent>(p, kind, units, o, n);
+}
+}  // namespace
+
+layer RNN(layer p, int units, const std::string& activation, bool use_bias, bool bidirectional, const std::string& n,
+          bool seq) {
+    return recurrent(p, LRecurrent::Kind::RNN, units, false, bidirectional, seq, n, activation, use_bias);
+}
+layer LSTM(layer p, int units, bool mask_zeros, bool bidirectional, const std::string& n, bool seq) {
+    return recurrent(p, LRecurrent::Kind::LSTM, units, mask_zeros, bidirectional, seq, n);
+}
+layer GRU(layer p, int units, bool mask_zeros, bool bidirectional, const std::string& n, bool seq) {
+    return recurrent(p, LRecurrent::Kind::GRU, units, mask_zeros, bidirectional, seq, n);
+}
 layer GaussianNoise(layer p, float stddev, const std::string& n) { return std::make_shared<LGaussianNoise>(p, stddev, n); }
 layer Permute(layer p, const std::vector<int>& dims, const std::string& n) { return std::make_shared<LPermute>(p, dims, n); }
 layer Transpose(layer p, const std::string& n) {
