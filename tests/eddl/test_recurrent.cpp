@@ -172,3 +172,36 @@ TEST(Recurrent, LearnsToCompareTheFirstAndLastSteps) {
         EXPECT_GE(logs.at("categorical_accuracy"), 0.9);
     }
 }
+
+// ONNX: export (layout 1, standard RNN / LSTM / GRU nodes) -> import gives the same predictions
+// and trains identically; a layout-0 model (PyTorch's form: Transpose, LSTM, Gather of h_n)
+// imports with the batch first.
+TEST(Recurrent, OnnxRoundTrip) {
+    layer x = Input({6, 3}, "x");
+    layer a = LSTM(x, 4, false, true, "lstm", true);
+    layer b = GRU(a, 5, false, false, "gru", true);
+    layer c = RNN(b, 3, "relu", false, true, "rnn");
+    auto second = std::make_shared<LRecurrentOutput>(std::dynamic_pointer_cast<LRecurrent>(a), LRecurrent::Output::Y_c, "cell");
+    model net = Model({x}, {Dense(c, 2, true, "head"), second});
+    set_seed(net, 5);
+    build(net, sgd(0.05f), {"mse", "mse"}, {}, CS_CPU(1));
+    model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+    set_seed(again, 5);
+    build(again, sgd(0.05f), {"mse", "mse"}, {}, CS_CPU(1));
+    auto xs = Tensor::randn({4, 6, 3}, 1);
+    auto y0 = Tensor::randn({4, 2}, 2), y1 = Tensor::randn({4, 8}, 3);
+    auto pa = predict(net, {xs}), pb = predict(again, {xs});
+    for (size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i]->to_std(), pb[i]->to_std()) << i;
+    for (int s = 0; s < 3; ++s) {
+        train_batch(net, {xs}, {y0, y1});
+        train_batch(again, {xs}, {y0, y1});
+    }
+    pa = predict(net, {xs});
+    pb = predict(again, {xs});
+    for (size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i]->to_std(), pb[i]->to_std()) << i;
+    // mask_zeros has no ONNX form
+    layer m = Input({4, 2});
+    model masked = Model({m}, {LSTM(m, 3, true, false, "masked")});
+    build(masked);
+    expect_error([&] { serialize_net_to_onnx_string(masked); }, "'masked' of type LSTM");
+}

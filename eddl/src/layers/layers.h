@@ -325,6 +325,7 @@ public:
     int units;
     Options opt;
     int steps, in, dirs, gates;
+    bool flat;  // layout 1 with one sequence per sample given as {steps, in} (the facade's form)
     // initial states (ONNX initial_h / initial_c), kept in `states` when given: {dirs, nseq, units}
     bool has_initial_h = false, has_initial_c = false;
     // ---- for LRecurrentOutput ----

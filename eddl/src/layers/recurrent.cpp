@@ -53,7 +53,7 @@ LRecurrent::LRecurrent(layer parent, Kind k, int u, const Options& o, const std:
     EDDL_CHECK(opt.nseq >= 1 && (opt.layout == 0 || opt.layout == 1), who << ": layout " << opt.layout << ", " << opt.nseq
                                                                           << " sequences per sample");
     const Shape& s = parent->out_shape;
-    const bool flat = opt.layout == 1 && opt.nseq == 1;  // a sample {steps, in}
+    flat = opt.layout == 1 && opt.nseq == 1 && s.size() == 2;  // a sample {steps, in}
     EDDL_CHECK(flat ? s.size() == 2 : s.size() == 3,
                who << ": input from '" << parent->name << "' has shape " << shape_str(s) << " (batch excluded); "
                    << (flat ? "needs {steps, features}" : "needs 3 dimensions (sequences, steps, features)"));
@@ -82,7 +82,7 @@ LRecurrent::LRecurrent(layer parent, Kind k, int u, const Options& o, const std:
 
 Shape LRecurrent::output_shape(Output o) const {
     const int D = opt.bidirectional ? 2 : 1;
-    if (opt.layout == 1 && opt.nseq == 1) return o == Output::Y ? Shape{steps, D * units} : Shape{D * units};
+    if (flat) return o == Output::Y ? Shape{steps, D * units} : Shape{D * units};
     if (o == Output::Y) return opt.layout == 1 ? Shape{opt.nseq, steps, D, units} : Shape{steps, D, opt.nseq, units};
     return opt.layout == 1 ? Shape{opt.nseq, D, units} : Shape{D, opt.nseq, units};
 }

@@ -486,6 +486,10 @@ private:
             } else {
                 attr(node(ao->op, ins, l.name, l.name), "axis", int64_t(ao->axis + 1));
             }
+        } else if (auto* rec = dynamic_cast<const LRecurrent*>(&l)) {
+            recurrent(*rec, ins[0]);
+        } else if (auto* ro = dynamic_cast<const LRecurrentOutput*>(&l)) {
+            recurrent_output(*ro->rnn, ro->which, l.name);
         } else if (auto* bc = dynamic_cast<const onnxio::LBroadcast*>(&l)) {
             const Shape& in = l.parents[0]->out_shape;
             std::vector<int64_t> v{1};  // the batch: kept (Expand to 1, Tile once)
@@ -544,6 +548,47 @@ private:
         } else {
             unsupported(t, "Rotate, Scale and Shift have no standard ONNX form with their border modes");
         }
+    }
+
+    // RNN / LSTM / GRU in layout 0 (ONNX Runtime runs no other) between Transposes, as PyTorch
+    // writes them: X [B, T, I] -> [T, B, I]; outputs <layer>/Y [T, D, B, H], /Y_h, /Y_c [D, B, H];
+    // the layer's own output (and LRecurrentOutput's) transposed back and reshaped to {T, D * H} / {D * H}
+    void recurrent(const LRecurrent& r, const std::string& x) {
+        if (!r.flat) unsupported(r, "only the batch-first form {steps, features} exports (this came from a layout-0 or whole-sample import)");
+        if (r.opt.mask_zeros) unsupported(r, "mask_zeros has no ONNX form (the sequence lengths would depend on the data)");
+        if (!r.opt.seq_lens.empty() || r.has_initial_h || r.has_initial_c)
+            unsupported(r, "fixed sequence lengths or initial states (imported) need the batch size, which the export leaves free");
+        attr(node("Transpose", {x}, r.name + "/X", r.name + "/X"), "perm", std::vector<int64_t>{1, 0, 2});
+        std::vector<std::string> in{r.name + "/X", param(r, 0, "W"), param(r, 1, "R"), r.opt.use_bias ? param(r, 2, "B") : ""};
+        if (r.opt.peepholes) {
+            in.insert(in.end(), {"", "", ""});
+            in.push_back(param(r, r.opt.use_bias ? 3 : 2, "P"));
+        }
+        while (!in.empty() && in.back().empty()) in.pop_back();
+        auto* n = node(r.type(), in, r.name + "/Y", r.name + "/" + r.type());
+        n->add_output(r.name + "/Y_h");
+        if (r.kind == LRecurrent::Kind::LSTM) n->add_output(r.name + "/Y_c");
+        attr(n, "hidden_size", int64_t(r.units));
+        attr(n, "direction", std::string(r.opt.bidirectional ? "bidirectional" : r.opt.reverse ? "reverse" : "forward"));
+        if (r.kind == LRecurrent::Kind::GRU) attr(n, "linear_before_reset", int64_t(r.opt.linear_before_reset ? 1 : 0));
+        if (r.kind == LRecurrent::Kind::RNN) {
+            const std::string act = r.opt.activation == "tanh" ? "Tanh" : r.opt.activation == "relu" ? "Relu" : "Sigmoid";
+            auto* a = n->add_attribute();
+            a->set_name("activations");
+            a->set_type(onnx::AttributeProto::STRINGS);
+            for (int d = 0; d < r.dirs; ++d) a->add_strings(act);
+        }
+        recurrent_output(r, r.opt.output, r.name);
+    }
+
+    void recurrent_output(const LRecurrent& r, LRecurrent::Output which, const std::string& out) {
+        const bool y = which == LRecurrent::Output::Y;
+        const std::string src = r.name + (y ? "/Y" : which == LRecurrent::Output::Y_h ? "/Y_h" : "/Y_c");
+        const std::string t = out + "/batch_first";
+        attr(node("Transpose", {src}, t, t), "perm", y ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{1, 0, 2});
+        const int64_t du = int64_t(r.dirs) * r.units;
+        node("Reshape", {t, ints(out + ".shape", y ? std::vector<int64_t>{0, r.steps, du} : std::vector<int64_t>{0, du})}, out,
+             out);
     }
 
     void to_float(const std::string& in, const std::string& out) {

@@ -41,6 +41,10 @@ struct Value {
     layer l;
     std::shared_ptr<const Const> c;
     bool vec = false;
+    // the batch sits at this ONNX axis (layer data stays batch-first): after a Transpose moving it,
+    // and for layout-0 recurrent outputs; only a few operators take such values
+    int batch_axis = 0;
+    bool batch_zeros = false;  // ConstantOfShape(zeros) of a shape holding the batch size (initial states)
     bool int_cast = false;  // a layer output cast to integers (Gather indices only)
 };
 
@@ -181,14 +185,14 @@ const std::set<std::string>& supported_ops() {
         "Abs", "Acos", "Acosh", "Add", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan", "Atanh", "AveragePool",
         "BatchNormalization", "Cast", "Ceil", "Celu", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv",
         "ConvTranspose", "Cos", "Cosh", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand", "Flatten", "Floor",
-        "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "Hardmax", "HardSigmoid",
-        "HardSwish", "Identity", "InstanceNormalization", "IsInf", "IsNaN", "LayerNormalization", "LeakyRelu", "Less",
-        "LessOrEqual", "Log", "LogSoftmax", "LRN", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mish", "Mod", "Mul",
-        "Neg", "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-        "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Reshape",
-        "Resize", "Round", "Selu", "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax",
-        "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Tile",
-        "TopK", "Transpose", "Unsqueeze", "Upsample", "Where"};
+        "Gather", "Gemm", "GlobalAveragePool", "GlobalMaxPool", "Greater", "GreaterOrEqual", "GRU", "Hardmax",
+        "HardSigmoid", "HardSwish", "Identity", "InstanceNormalization", "IsInf", "IsNaN", "LayerNormalization",
+        "LeakyRelu", "Less", "LessOrEqual", "Log", "LogSoftmax", "LRN", "LSTM", "MatMul", "Max", "MaxPool", "Mean",
+        "Min", "Mish", "Mod", "Mul", "Neg", "Pad", "Pow", "PRelu", "Range", "Reciprocal", "ReduceL1", "ReduceL2",
+        "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+        "ReduceSumSquare", "Relu", "Reshape", "Resize", "RNN", "Round", "Selu", "Shape", "Shrink", "Sigmoid", "Sign",
+        "Sin", "Sinh", "Size", "Slice", "Softmax", "Softplus", "Softsign", "Split", "Sqrt", "Squeeze", "Sub", "Sum",
+        "Tan", "Tanh", "ThresholdedRelu", "Tile", "TopK", "Transpose", "Unsqueeze", "Upsample", "Where"};
     return s;
 }
 
@@ -261,10 +265,14 @@ private:
     std::vector<std::string> problems_;
     vlayer inputs_;
 
-    static std::string node_str(const onnx::NodeProto& n) {
-        return "node '" + (n.name().empty() ? (n.output_size() ? n.output(0) : std::string("?")) : n.name()) + "' (" +
-               n.op_type() + ")";
+    // a node's name, or its first named output (optional outputs may be unnamed: LSTM's Y)
+    static std::string node_id(const onnx::NodeProto& n) {
+        if (!n.name().empty()) return n.name();
+        for (const auto& o : n.output())
+            if (!o.empty()) return o;
+        return "?";
     }
+    static std::string node_str(const onnx::NodeProto& n) { return "node '" + node_id(n) + "' (" + n.op_type() + ")"; }
 
     void read_opset() {
         for (const auto& o : m_.opset_import())
@@ -414,7 +422,16 @@ private:
         if (!v.l) unsup("input " + std::to_string(i) + " ('" + n.input(i) + "') is a constant where a computed tensor is expected");
         if (v.vec && !allow_vec) unsup("1-D tensors ([batch]) are supported by element-wise operators only");
         if (v.int_cast) unsup("a tensor cast to integers is only supported as Gather indices");
+        if (v.batch_axis)
+            unsup("input " + std::to_string(i) + " ('" + n.input(i) + "') has the batch at axis " + std::to_string(v.batch_axis) +
+                  " (only Transpose, Reshape, Gather, Squeeze and RNN/LSTM/GRU take such tensors)");
         return v.l;
+    }
+    // ONNX dims of a value whose batch sits at batch_axis
+    Shape dims_of(const Value& v) const {
+        Shape d = v.l->out_shape;
+        if (!whole_) d.insert(d.begin() + v.batch_axis, -1);
+        return d;
     }
     bool used(const std::string& name) const { return consumers_.count(name) || graph_outputs_.count(name); }
     void need_unused_outputs(const onnx::NodeProto& n, int from) const {
@@ -430,7 +447,7 @@ private:
         vals_[n.output(0)] = v;
     }
     std::string lname(const onnx::NodeProto& n, const std::string& suffix = "") {
-        std::string base = n.name().empty() ? n.output(0) : n.name();
+        std::string base = node_id(n);
         if (!suffix.empty()) base += "/" + suffix;
         std::string name = base;
         for (int k = 2; names_.count(name); ++k) name = base + "_" + std::to_string(k);
@@ -765,6 +782,7 @@ private:
         }
         if (op == "ConstantOfShape") {
             Attrs a(n, {"value"});
+            if (has_batch(need(0))) return false;  // zeros of the batch's size: see convert()
             Const c;
             c.dims = need(0).ints(who + ": shape");
             for (int64_t d : c.dims) EDDL_CHECK(d >= 0 && d < (int64_t(1) << 31), who << ": shape " << join(c.dims));
@@ -827,7 +845,10 @@ private:
     // ---- the operators ----
     void convert(const onnx::NodeProto& n, int index) {
         const std::string& op = n.op_type();
-        EDDL_CHECK(n.output_size() >= 1 && !n.output(0).empty(), what_ << ": " << node_str(n) << " has no output");
+        EDDL_CHECK(node_id(n) != "?" || !n.name().empty(), what_ << ": " << node_str(n) << " has no output");
+        const bool optional_first = op == "LSTM" || op == "GRU" || op == "RNN";  // Y may be omitted
+        EDDL_CHECK(n.output_size() >= 1 && (!n.output(0).empty() || optional_first),
+                   what_ << ": " << node_str(n) << " has no output");
         if (op == "Constant") {
             Attrs a(n, {"value", "value_float", "value_floats", "value_int", "value_ints"});
             Const c;
@@ -868,7 +889,15 @@ private:
             return;
         }
         if (fold(n)) return;
-        if (op == "Size" || op == "Range" || op == "ConstantOfShape") unsup("depends on the batch size");
+        if (op == "ConstantOfShape") {  // zeros of a shape holding the batch size: recurrent initial states
+            Attrs a(n, {"value"});
+            if (const auto* t = a.get("value"))
+                for (double e : onnxio::from_proto(t->t(), what_ + ": " + node_str(n)).v)
+                    if (e != 0) unsup("a non-zero tensor of the batch's size");
+            vals_[n.output(0)].batch_zeros = true;
+            return;
+        }
+        if (op == "Size" || op == "Range") unsup("depends on the batch size");
         if (op == "Identity") {
             Attrs a(n, {});
             vals_[n.output(0)] = in(n, 0);
@@ -933,6 +962,33 @@ private:
             return;
         }
         if (op == "Reshape") return reshape(n);
+        if ((op == "Squeeze" || op == "Unsqueeze") && !whole_ && in(n, 0).l && in(n, 0).batch_axis) {
+            Attrs a(n, {"axes"});
+            const Value& xv = in(n, 0);
+            std::vector<int64_t> axes = a.ints("axes");
+            if (has_in(n, 1)) axes = cin(n, 1, "axes").ints(what_ + ": axes");
+            const Shape d = dims_of(xv);
+            const int64_t r = int64_t(d.size()) + (op == "Unsqueeze" ? int64_t(axes.size()) : 0);
+            for (auto& e : axes) e = norm_axis(e, r, what_ + ": " + node_str(n));
+            std::vector<int64_t> dd(d.begin(), d.end());
+            const auto out = reshape_dims_squeeze(op == "Unsqueeze", dd, axes, what_ + ": " + node_str(n), nullptr);
+            int nb = -1, count = 0;
+            Shape rest;
+            for (size_t i = 0; i < out.size(); ++i) {
+                if (out[i] == -1) {
+                    nb = int(i);
+                    ++count;
+                } else {
+                    rest.push_back(int(out[i]));
+                }
+            }
+            if (count != 1 || rest.empty()) unsup("squeezes the batch dimension");
+            Value v;
+            v.l = std::make_shared<LReshape>(xv.l, rest, lname(n), "Reshape");
+            v.batch_axis = nb;
+            vals_[n.output(0)] = v;
+            return;
+        }
         if (op == "Squeeze" || op == "Unsqueeze") {
             Attrs a(n, {"axes"});
             const layer x = lin(n, 0);
@@ -949,25 +1005,35 @@ private:
         }
         if (op == "Transpose") {
             Attrs a(n, {"perm"});
-            const layer x = lin(n, 0);
+            const Value xv = in(n, 0);
+            if (!xv.l) unsup("input 0 is a constant where a computed tensor is expected");
+            if (xv.vec || xv.int_cast) lin(n, 0);  // the usual refusal
+            const layer x = xv.l;
+            const int64_t R = rank(x), b = whole_ ? -1 : xv.batch_axis;
             std::vector<int64_t> perm = a.ints("perm");
             if (perm.empty())
-                for (int64_t i = rank(x) - 1; i >= 0; --i) perm.push_back(i);
-            EDDL_CHECK(int64_t(perm.size()) == rank(x), what_ << ": " << node_str(n) << ": perm " << join(perm)
-                                                              << " for rank " << rank(x));
-            if (!whole_ && perm[0] != 0) unsup("moves the batch dimension");
+                for (int64_t i = R - 1; i >= 0; --i) perm.push_back(i);
+            EDDL_CHECK(int64_t(perm.size()) == R, what_ << ": " << node_str(n) << ": perm " << join(perm) << " for rank " << R);
             std::vector<int64_t> sorted = perm;
             std::sort(sorted.begin(), sorted.end());
             for (size_t i = 0; i < sorted.size(); ++i)
                 EDDL_CHECK(sorted[i] == int64_t(i), what_ << ": " << node_str(n) << ": perm " << join(perm) << " is not a permutation");
+            // the batch may move (it stays first in the layer's data): the other axes are permuted
             std::vector<int> dims;
+            int64_t nb = 0;
             bool identity = true;
-            for (size_t i = size_t(off_); i < perm.size(); ++i) {
-                dims.push_back(int(perm[i] - off_));
-                identity = identity && perm[i] == int64_t(i);
+            for (size_t i = 0; i < perm.size(); ++i) {
+                if (perm[i] == b) {
+                    nb = int64_t(i);
+                    continue;
+                }
+                dims.push_back(int(b >= 0 && perm[i] > b ? perm[i] - 1 : perm[i]));
+                identity = identity && dims.back() == int(dims.size()) - 1;
             }
-            if (identity) vals_[n.output(0)] = in(n, 0);
-            else set_layer(n, std::make_shared<LPermute>(x, dims, lname(n)));
+            Value v;
+            v.l = identity ? x : std::make_shared<LPermute>(x, dims, lname(n));
+            v.batch_axis = int(nb);
+            vals_[n.output(0)] = v;
             return;
         }
         if (op == "Concat") {
@@ -983,6 +1049,7 @@ private:
         if (op == "Softmax") return softmax(n);
         if (op == "LogSoftmax" || op == "Hardmax") return axis_op(n);
         if (op == "Split") return split(n);
+        if (op == "LSTM" || op == "GRU" || op == "RNN") return recurrent(n);
         if (op == "Expand" || op == "Tile") return broadcast_op(n);
         if (op == "TopK") return topk(n);
         if (op == "LRN") {
@@ -1577,6 +1644,30 @@ private:
     void reshape(const onnx::NodeProto& n) {
         Attrs a(n, {"allowzero", "shape"});
         const std::string who = what_ + ": " + node_str(n);
+        if (!whole_ && in(n, 0).l && in(n, 0).batch_axis) {  // the batch elsewhere: it must stay in place (a 0 there)
+            const Value& xv = in(n, 0);
+            const int b = xv.batch_axis;
+            const Shape d = dims_of(xv);
+            std::vector<double> t = cin(n, 1, "shape").v;
+            if (int(t.size()) <= b || !(t[size_t(b)] == 0 || t[size_t(b)] == kBatch) || a.i("allowzero", 0))
+                unsup("a reshape that moves the batch (at axis " + std::to_string(b) + ")");
+            Shape rest;
+            for (size_t i = 0; i < t.size(); ++i) {
+                if (int(i) == b) continue;
+                double v = t[i];
+                if (v == 0) {
+                    EDDL_CHECK(i < d.size() && d[i] != -1, who << ": 0 copies dimension " << i << " of " << shape_str(d));
+                    v = d[i];
+                }
+                if (v == kBatch) unsup("the batch size twice");
+                rest.push_back(int(v));
+            }
+            Value v;
+            v.l = std::make_shared<LReshape>(xv.l, rest, lname(n), "Reshape");
+            v.batch_axis = b;
+            vals_[n.output(0)] = v;
+            return;
+        }
         const layer x = lin(n, 0);
         std::vector<double> t;
         if (has_in(n, 1)) t = cin(n, 1, "shape").v;
@@ -1679,6 +1770,135 @@ private:
         set_layer(n, std::make_shared<LReshape>(y, x->out_shape, lname(n), "Reshape"));
     }
 
+    // RNN, LSTM, GRU: layout 1 ([batch, steps, features]) with the batch first; layout 0 ([steps,
+    // batch, features], PyTorch's) as a whole sample (OnnxBatch::none) or after a Transpose that put
+    // the batch second (batch_axis 1)
+    void recurrent(const onnx::NodeProto& n) {
+        Attrs a(n, {"activation_alpha", "activation_beta", "activations", "clip", "direction", "hidden_size",
+                    "input_forget", "layout", "linear_before_reset"});
+        const std::string who = what_ + ": " + node_str(n);
+        const std::string& op = n.op_type();
+        const auto kind = op == "LSTM" ? LRecurrent::Kind::LSTM : op == "GRU" ? LRecurrent::Kind::GRU : LRecurrent::Kind::RNN;
+        const int G = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
+        if (a.has("clip")) unsup("clip");
+        if (a.i("input_forget", 0)) unsup("input_forget=1");
+        if (a.has("activation_alpha") || a.has("activation_beta")) unsup("activation_alpha/beta");
+        LRecurrent::Options o;
+        const std::string dir = a.s("direction", "forward");
+        if (dir != "forward" && dir != "reverse" && dir != "bidirectional") unsup("direction '" + dir + "'");
+        o.bidirectional = dir == "bidirectional";
+        o.reverse = dir == "reverse";
+        const int D = o.bidirectional ? 2 : 1;
+        const int64_t layout = a.i("layout", 0);
+        if (layout != 0 && layout != 1) unsup("layout " + std::to_string(layout));
+        o.linear_before_reset = a.i("linear_before_reset", 0) != 0;
+        if (const auto* acts = a.get("activations")) {  // the defaults only (RNN: one of tanh, relu, sigmoid)
+            std::vector<std::string> v(acts->strings().begin(), acts->strings().end());
+            const std::vector<std::string> def = op == "LSTM" ? std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"}
+                                                 : op == "GRU" ? std::vector<std::string>{"Sigmoid", "Tanh"}
+                                                               : std::vector<std::string>{v.empty() ? "Tanh" : v[0]};
+            for (size_t i = 0; i < v.size(); ++i)
+                if (v[i] != def[i % def.size()]) unsup("activations other than the defaults");
+            if (op == "RNN" && !v.empty()) {
+                if (v[0] != "Tanh" && v[0] != "Relu" && v[0] != "Sigmoid") unsup("activation " + v[0]);
+                o.activation = v[0] == "Tanh" ? "tanh" : v[0] == "Relu" ? "relu" : "sigmoid";
+            }
+        }
+        const Value& xv = in(n, 0);
+        if (!xv.l) unsup("a constant input sequence");
+        layer x = xv.l;
+        // the input sequences as our layer holds them
+        if (whole_) {
+            if (x->out_shape.size() != 3) unsup("input of rank " + std::to_string(x->out_shape.size()));
+            o.layout = int(layout);
+            o.nseq = x->out_shape[layout == 0 ? 1 : 0];
+        } else if (layout == 1 && xv.batch_axis == 0) {
+            if (x->out_shape.size() != 2) unsup("input of rank " + std::to_string(x->out_shape.size() + 1));
+        } else if (layout == 0 && xv.batch_axis == 1) {
+            if (x->out_shape.size() != 2) unsup("input of rank " + std::to_string(x->out_shape.size() + 1));
+        } else {
+            unsup(layout == 0 ? "layout 0 ([steps, batch, features]) with the batch first: import with OnnxBatch::none"
+                              : "layout 1 with the batch elsewhere");
+        }
+        const int64_t I = x->out_shape.back();
+        const Const& W = cin(n, 1, "W");
+        const Const& R = cin(n, 2, "R");
+        int64_t H = a.i("hidden_size", 0);
+        if (!H && W.dims.size() == 3) H = W.dims[1] / G;
+        EDDL_CHECK(H >= 1 && H <= kMaxAttr, who << ": hidden_size " << H);
+        EDDL_CHECK(W.dims == (std::vector<int64_t>{D, G * H, I}), who << ": shape mismatch: W " << join(W.dims) << ", expected "
+                                                                      << join({D, G * H, I}));
+        EDDL_CHECK(R.dims == (std::vector<int64_t>{D, G * H, H}), who << ": shape mismatch: R " << join(R.dims) << ", expected "
+                                                                      << join({D, G * H, H}));
+        const bool has_b = has_in(n, 3), has_p = op == "LSTM" && has_in(n, 7);
+        o.peepholes = has_p;
+        o.use_bias = has_b;  // absent: zero biases, not learned
+        std::vector<int64_t> lens;
+        if (has_in(n, 4)) {
+            lens = cin(n, 4, "sequence_lens").ints(who + ": sequence_lens");
+            const int64_t steps = whole_ ? x->out_shape[layout == 0 ? 0 : 1] : x->out_shape[0];
+            for (int64_t l : lens) EDDL_CHECK(l >= 0 && l <= steps, who << ": sequence length " << l << " of " << steps);
+            if (whole_) {
+                EDDL_CHECK(int64_t(lens.size()) == o.nseq, who << ": " << lens.size() << " sequence_lens for " << o.nseq << " sequences");
+                o.seq_lens.assign(lens.begin(), lens.end());
+            } else {
+                for (int64_t l : lens)
+                    if (l != lens[0]) unsup("different sequence_lens per batch entry with a dynamic batch");
+                if (!lens.empty()) o.seq_lens = {int(lens[0])};
+            }
+        }
+        // initial states: constants (whole samples), or zeros (PyTorch writes zeros of the batch's size)
+        std::vector<const Const*> init(2, nullptr);
+        for (int k = 0; k < 2; ++k) {
+            const int idx = 5 + k;
+            if (!has_in(n, idx) || (k == 1 && op != "LSTM")) continue;
+            const Value& v = in(n, idx);
+            if (v.batch_zeros) continue;
+            const Const& c = cin(n, idx, k == 0 ? "initial_h" : "initial_c");
+            const bool zero = std::all_of(c.v.begin(), c.v.end(), [](double e) { return e == 0; });
+            if (zero) continue;
+            if (!whole_) unsup("non-zero initial states with a dynamic batch");
+            init[size_t(k)] = &c;
+        }
+        // a sequence per sample of ours: the outputs come back in ONNX's shapes through reshapes
+        const int64_t steps = whole_ ? x->out_shape[layout == 0 ? 0 : 1] : x->out_shape[0];
+        const bool used_y = n.output_size() > 0 && !n.output(0).empty() && used(n.output(0));
+        const bool used_h = n.output_size() > 1 && !n.output(1).empty() && used(n.output(1));
+        const bool used_c = op == "LSTM" && n.output_size() > 2 && !n.output(2).empty() && used(n.output(2));
+        if (op != "LSTM") need_unused_outputs(n, 2);
+        o.output = used_y || (!used_h && !used_c) ? LRecurrent::Output::Y : used_h ? LRecurrent::Output::Y_h : LRecurrent::Output::Y_c;
+        auto r = std::make_shared<LRecurrent>(x, kind, int(H), o, lname(n));
+        copy_into(*r->params[0], W.floats(), who);
+        copy_into(*r->params[1], R.floats(), who);
+        if (has_b) copy_into(*r->params[2], cin(n, 3, "B").floats(), who);
+        if (has_p) copy_into(*r->params[has_b ? 3 : 2], cin(n, 7, "P").floats(), who);
+        for (int k = 0; k < 2; ++k) {
+            if (!init[size_t(k)]) continue;
+            EDDL_CHECK(init[size_t(k)]->numel() == int64_t(D) * o.nseq * H,
+                       who << ": shape mismatch: " << (k ? "initial_c " : "initial_h ") << join(init[size_t(k)]->dims));
+            r->states.push_back(Tensor::empty({int(init[size_t(k)]->numel())}));
+            copy_into(*r->states.back(), init[size_t(k)]->floats(), who);
+            (k ? r->has_initial_c : r->has_initial_h) = true;
+        }
+        (void)steps;
+        // each output in ONNX's layout: batch mode gives Y [T, D, B, H] (batch_axis 2) or [B, T, D, H]
+        // for layout 1, and Y_h/Y_c [D, B, H] (batch_axis 1) or [B, D, H]
+        const LRecurrent::Output outs[3] = {LRecurrent::Output::Y, LRecurrent::Output::Y_h, LRecurrent::Output::Y_c};
+        const bool want[3] = {used_y, used_h, used_c};
+        for (int k = 0; k < 3; ++k) {
+            if (!want[k]) continue;
+            layer l = outs[k] == o.output ? layer(r) : std::make_shared<LRecurrentOutput>(r, outs[k], lname(n, k == 1 ? "Y_h" : "Y_c"));
+            Value v;
+            if (!whole_) {  // our rows {T, D * H} / {D * H} -> {T, D, H} / {D, H}
+                l = std::make_shared<LReshape>(l, k == 0 ? Shape{int(steps), D, int(H)} : Shape{D, int(H)},
+                                               lname(n, k == 0 ? "Y_shape" : k == 1 ? "Y_h_shape" : "Y_c_shape"), "Reshape");
+                v.batch_axis = layout == 1 ? 0 : k == 0 ? 2 : 1;
+            }
+            v.l = l;
+            vals_[n.output(k)] = v;
+        }
+    }
+
     void split(const onnx::NodeProto& n) {
         Attrs a(n, {"axis", "split", "num_outputs"});
         const std::string who = what_ + ": " + node_str(n);
@@ -1749,7 +1969,9 @@ private:
         }
         Shape out(target.begin() + off_, target.end());
         if (out == x->out_shape) {
-            vals_[n.output(0)] = Value{x, nullptr, false, false};
+            Value v;
+            v.l = x;
+            vals_[n.output(0)] = v;
             return;
         }
         int64_t total = 1;
@@ -1914,6 +2136,25 @@ private:
         const std::string who = what_ + ": " + node_str(n);
         const Value& dv = in(n, 0);
         const Value& iv = in(n, 1);
+        if (dv.l && iv.c && dv.batch_axis) {  // the batch elsewhere (PyTorch's h_n[-1]): along another axis
+            const int b = dv.batch_axis;
+            const Shape d = dims_of(dv);
+            const int64_t ax = norm_axis(a.i("axis", 0), int64_t(d.size()), who);
+            if (ax == b) unsup("gathers along the batch dimension");
+            const int64_t k = ax < b ? ax : ax - 1, len = d[size_t(ax)];
+            std::vector<int64_t> idx = iv.c->ints(who + ": indices");
+            for (auto& e : idx) {
+                EDDL_CHECK(e >= -len && e < len, who << ": index " << e << " out of range for a dimension of " << len);
+                if (e < 0) e += len;
+            }
+            if (idx.empty()) unsup("zero-size indices");
+            if (dv.l->out_shape.size() == 1 && iv.c->dims.empty()) unsup("would leave a [batch] tensor");
+            Value v;
+            v.l = std::make_shared<onnxio::LGather>(dv.l, int(k), iv.c->dims, idx, lname(n));
+            v.batch_axis = int(ax < b ? b - 1 + int64_t(iv.c->dims.size()) : b);
+            vals_[n.output(0)] = v;
+            return;
+        }
         if (dv.l && iv.c) {  // computed data, constant indices: a selection along one axis
             const layer x = lin(n, 0);
             const int64_t ax = norm_axis(a.i("axis", 0), rank(x), who);
@@ -2012,6 +2253,8 @@ private:
         for (const auto& o : g_.output()) {
             const Value& v = vals_.at(o.name());
             EDDL_CHECK(v.l, what_ << ": graph output '" << o.name() << "' is a constant; only computed outputs are supported");
+            EDDL_CHECK(!v.batch_axis, what_ << ": graph output '" << o.name() << "' has the batch at axis " << v.batch_axis
+                                            << "; outputs must have it first (or import with OnnxBatch::none)");
             if (o.type().has_tensor_type() && o.type().tensor_type().has_shape()) {
                 const auto& dims = o.type().tensor_type().shape().dim();
                 Shape got = v.vec ? Shape{} : v.l->out_shape;

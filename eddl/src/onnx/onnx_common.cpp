@@ -201,6 +201,12 @@ std::string_view buffer_bytes(const void* buffer, size_t size, const std::string
 
 std::vector<std::string> param_roles(const Layer& l) {
     std::vector<std::string> r;
+    if (const auto* rec = dynamic_cast<const LRecurrent*>(&l)) {  // ONNX's names for the inputs
+        r = {"W", "R"};
+        if (rec->opt.use_bias) r.push_back("B");
+        if (rec->opt.peepholes) r.push_back("P");
+        return r;
+    }
     const bool norm = dynamic_cast<const LBatchNorm*>(&l) || dynamic_cast<const LGroupNorm*>(&l);
     for (size_t i = 0; i < l.params.size(); ++i) r.push_back(i == 0 ? (norm ? "scale" : "weight") : i == 1 ? "bias" : "param" + std::to_string(i));
     return r;
@@ -208,6 +214,11 @@ std::vector<std::string> param_roles(const Layer& l) {
 
 std::vector<std::string> state_roles(const Layer& l) {
     std::vector<std::string> r;
+    if (const auto* rec = dynamic_cast<const LRecurrent*>(&l)) {
+        if (rec->has_initial_h) r.push_back("initial_h");
+        if (rec->has_initial_c) r.push_back("initial_c");
+        return r;
+    }
     for (size_t i = 0; i < l.states.size(); ++i) r.push_back(i == 0 ? "running_mean" : i == 1 ? "running_var" : "state" + std::to_string(i));
     return r;
 }
