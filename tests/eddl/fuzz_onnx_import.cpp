@@ -103,6 +103,13 @@ std::vector<std::string> seed_models() {
         build(net, nullptr, CS_CPU(1));
         seeds.push_back(serialize_net_to_onnx_string(net));
     }
+    {  // recurrent layers (exported between Transposes, re-imported through batch-axis tracking)
+        layer in = Input({6, 3}, "x");
+        layer l = GRU(LSTM(in, 4, false, true, "lstm", true), 3, false, false, "gru");
+        model net = Model({in}, {Softmax(Dense(RNN(Reshape(l, {3, 1}), 2, "relu"), 2))});
+        build(net, nullptr, CS_CPU(1));
+        seeds.push_back(serialize_net_to_onnx_string(net));
+    }
     {  // the layers only import creates: reductions, Gather, LogSoftmax/Hardmax, MatMul, norm statistics, pooling options
         using namespace onnxio;
         layer in = Input({4, 6}, "x");
