@@ -1,6 +1,6 @@
 // RNN, LSTM and GRU with ONNX's equations, weight layout and directions; backward through time.
-// Plain loops over (sequence, direction, step): recurrent steps are sequential and small, and the
-// equations stay readable next to the ONNX operator definitions they implement.
+// The input products of every step are one GEMM; each step does one GEMM over all sequences for
+// the recurrent product (and one for its gradient), then the gate equations per sequence.
 #include <algorithm>
 #include <cmath>
 
@@ -16,30 +16,6 @@ int gates_of(LRecurrent::Kind k) { return k == LRecurrent::Kind::LSTM ? 4 : k ==
 
 const char* kind_name(LRecurrent::Kind k) {
     return k == LRecurrent::Kind::LSTM ? "LSTM" : k == LRecurrent::Kind::GRU ? "GRU" : "RNN";
-}
-
-// y = W[rows] . x (+=): W row-major {rows, cols}
-inline void matvec_add(const float* W, const float* x, int rows, int cols, float* y) {
-    for (int r = 0; r < rows; ++r) {
-        const float* w = W + int64_t(r) * cols;
-        float s = 0;
-        for (int c = 0; c < cols; ++c) s += w[c] * x[c];
-        y[r] += s;
-    }
-}
-
-// dx += W^T . da; dW += da (x) x
-inline void matvec_back(const float* W, const float* x, const float* da, int rows, int cols, float* dx, float* dW) {
-    for (int r = 0; r < rows; ++r) {
-        const float g = da[r];
-        if (g == 0) continue;
-        const float* w = W + int64_t(r) * cols;
-        float* gw = dW ? dW + int64_t(r) * cols : nullptr;
-        for (int c = 0; c < cols; ++c) {
-            if (dx) dx[c] += w[c] * g;
-            if (gw) gw[c] += g * x[c];
-        }
-    }
 }
 
 }  // namespace
@@ -128,10 +104,11 @@ LayerConfig LRecurrent::config() const {
 void LRecurrent::forward() {
     const Tensor& X = *parents[0]->output;
     const int batch = X.shape[0], H = units, G = gates * units;
-    const int64_t nseq = int64_t(batch) * opt.nseq;
-    hs.assign(size_t(nseq * dirs * (steps + 1) * H), 0.0f);
+    const int64_t nseq = int64_t(batch) * opt.nseq, rows = X.size / in;
+    const int ld = dirs * (steps + 1) * H;  // between sequences in hs / cs at one (direction, step)
+    hs.assign(size_t(nseq * ld), 0.0f);
     if (kind == Kind::LSTM) cs.assign(hs.size(), 0.0f);
-    const int A = kind == Kind::RNN ? 0 : 4 * H;  // stored gate activations per step
+    const int A = kind == Kind::RNN ? 0 : kind == Kind::LSTM ? 5 * H : 4 * H;  // stored activations per step
     acts_.assign(size_t(nseq * dirs * steps) * size_t(A), 0.0f);
     lens.assign(size_t(nseq), steps);
     for (int64_t q = 0; q < nseq; ++q) {
@@ -148,82 +125,150 @@ void LRecurrent::forward() {
             lens[size_t(q)] = std::min(lens[size_t(q)], L);
         }
     }
-    std::vector<float> a(static_cast<size_t>(G)), g(static_cast<size_t>(H)), zeros(static_cast<size_t>(2 * G), 0.0f);
-    const int pi = opt.use_bias ? 3 : 2;  // the peepholes' index in params
-    for (int64_t q = 0; q < nseq; ++q)
-        for (int d = 0; d < dirs; ++d) {
-            const bool rev = d == 1 || opt.reverse;
-            const float* W = params[0]->ptr + int64_t(d) * G * in;
-            const float* R = params[1]->ptr + int64_t(d) * G * H;
-            const float* Bw = opt.use_bias ? params[2]->ptr + int64_t(d) * 2 * G : zeros.data();
-            const float* Br = Bw + G;
-            const float* P = opt.peepholes ? params[size_t(pi)]->ptr + int64_t(d) * 3 * H : nullptr;
+    const int maxL = nseq ? *std::max_element(lens.begin(), lens.end()) : 0;
+    const auto& K = kernels(X.device);
+    const bool gru_late = kind == Kind::GRU && !opt.linear_before_reset;  // R_h multiplies r * h: a second product
+    std::vector<float> xw(size_t(rows * G)), rp(size_t(nseq * G)), rh, rp2, zeros(size_t(2 * G), 0.0f);
+    // the gate functions run vectorized over every sequence of a step (kernels' unary)
+    std::vector<float> sg(size_t(nseq * G)), th(size_t(nseq * G)), cc(size_t(nseq * H)), tcc(size_t(nseq * H));
+    if (gru_late) {
+        rh.assign(size_t(nseq * H), 0.0f);
+        rp2.assign(size_t(nseq * H), 0.0f);
+    }
+    const size_t pi = opt.use_bias ? 3 : 2;  // the peepholes' index in params
+    for (int d = 0; d < dirs; ++d) {
+        const bool rev = d == 1 || opt.reverse;
+        const float* W = params[0]->ptr + int64_t(d) * G * in;
+        const float* R = params[1]->ptr + int64_t(d) * G * H;
+        const float* Bw = opt.use_bias ? params[2]->ptr + int64_t(d) * 2 * G : zeros.data();
+        const float* Br = Bw + G;
+        const float* P = opt.peepholes ? params[pi]->ptr + int64_t(d) * 3 * H : nullptr;
+        for (int64_t q = 0; q < nseq; ++q) {  // initial states
             const int64_t j = q % opt.nseq;
             const int64_t init = opt.layout == 1 ? (j * dirs + d) * H : (int64_t(d) * opt.nseq + j) * H;
-            float* h0 = hs.data() + state_at(q, d, -1);
-            if (has_initial_h) std::copy_n(states[0]->ptr + init, H, h0);
-            if (kind == Kind::LSTM && has_initial_c) std::copy_n(states[has_initial_h ? 1 : 0]->ptr + init, H, cs.data() + state_at(q, d, -1));
-            const int L = lens[size_t(q)];
-            for (int k = 0; k < L; ++k) {
+            if (has_initial_h) std::copy_n(states[0]->ptr + init, H, hs.data() + state_at(q, d, -1));
+            if (kind == Kind::LSTM && has_initial_c)
+                std::copy_n(states[has_initial_h ? 1 : 0]->ptr + init, H, cs.data() + state_at(q, d, -1));
+        }
+        // every step's input product at once: xw[row] = W x(row)
+        K.gemm(false, true, int(rows), G, in, 1.0f, X.ptr, in, W, in, 0.0f, xw.data(), G);
+        for (int k = 0; k < maxL; ++k) {
+            // the recurrent products of all sequences: rp[q] = R h_prev(q)
+            const float* Hp = hs.data() + state_at(0, d, k - 1);
+            K.gemm(false, true, int(nseq), gru_late ? 2 * H : G, H, 1.0f, Hp, ld, R, H, 0.0f, rp.data(), G);
+            // pre-activations: rp += W x + biases (GRU lbr: h~'s recurrent part kept apart in g)
+            for (int64_t q = 0; q < nseq; ++q) {
+                const int L = lens[size_t(q)];
+                if (k >= L) continue;
                 const int t = rev ? L - 1 - k : k;
-                const float* x = X.ptr + x_at(q, t);
-                const float* hp = hs.data() + state_at(q, d, k - 1);
-                float* h = hs.data() + state_at(q, d, k);
-                float* st = A ? acts_.data() + ((q * dirs + d) * steps + k) * A : nullptr;
-                for (int r = 0; r < G; ++r) a[size_t(r)] = Bw[r] + Br[r];
-                matvec_add(W, x, G, in, a.data());
-                if (kind == Kind::GRU && opt.linear_before_reset) {
-                    matvec_add(R, hp, 2 * H, H, a.data());  // z, r; h's recurrent part is gated below
-                    for (int u = 0; u < H; ++u) g[size_t(u)] = Br[2 * H + u];
-                    matvec_add(R + int64_t(2) * H * H, hp, H, H, g.data());
-                    for (int u = 0; u < H; ++u) a[size_t(2 * H + u)] -= Br[2 * H + u];  // Rbh is inside g
-                } else if (kind != Kind::GRU) {
-                    matvec_add(R, hp, G, H, a.data());
-                } else {
-                    matvec_add(R, hp, 2 * H, H, a.data());
+                const float* a0 = xw.data() + (x_at(q, t) / in) * G;
+                float* pre = rp.data() + q * G;
+                const int n_r = kind == Kind::GRU ? 2 * H : G;
+                for (int r = 0; r < n_r; ++r) pre[r] += a0[r] + Bw[r] + Br[r];
+                if (kind == Kind::GRU) {
+                    for (int u = 0; u < H; ++u) {
+                        const float g = pre[2 * H + u] + Br[2 * H + u];  // lbr: R_h h_prev + Rb_h
+                        th[size_t(q * G + 2 * H + u)] = g;
+                        pre[2 * H + u] = a0[2 * H + u] + Bw[2 * H + u];
+                    }
                 }
-                if (kind == Kind::RNN) {
-                    for (int u = 0; u < H; ++u) {
-                        const float v = a[size_t(u)];
-                        h[u] = opt.activation == "tanh" ? std::tanh(v) : opt.activation == "relu" ? std::max(v, 0.0f) : sigm(v);
-                    }
-                } else if (kind == Kind::LSTM) {
+                if (P) {
                     const float* cp = cs.data() + state_at(q, d, k - 1);
-                    float* c = cs.data() + state_at(q, d, k);
                     for (int u = 0; u < H; ++u) {
-                        const float ig = sigm(a[size_t(u)] + (P ? P[u] * cp[u] : 0.0f));
-                        const float fg = sigm(a[size_t(2 * H + u)] + (P ? P[2 * H + u] * cp[u] : 0.0f));
-                        const float cg = std::tanh(a[size_t(3 * H + u)]);
-                        c[u] = fg * cp[u] + ig * cg;
-                        const float og = sigm(a[size_t(H + u)] + (P ? P[H + u] * c[u] : 0.0f));
-                        h[u] = og * std::tanh(c[u]);
-                        st[u] = ig;
-                        st[H + u] = og;
-                        st[2 * H + u] = fg;
-                        st[3 * H + u] = cg;
-                    }
-                } else {  // GRU
-                    std::vector<float> rh;
-                    if (!opt.linear_before_reset) rh.resize(size_t(H));
-                    for (int u = 0; u < H; ++u) {
-                        st[u] = sigm(a[size_t(u)]);          // z
-                        st[H + u] = sigm(a[size_t(H + u)]);  // r
-                    }
-                    if (opt.linear_before_reset) {
-                        for (int u = 0; u < H; ++u) a[size_t(2 * H + u)] += st[H + u] * g[size_t(u)];
-                    } else {
-                        for (int u = 0; u < H; ++u) rh[size_t(u)] = st[H + u] * hp[u];
-                        matvec_add(R + int64_t(2) * H * H, rh.data(), H, H, a.data() + 2 * H);
-                    }
-                    for (int u = 0; u < H; ++u) {
-                        const float hh = std::tanh(a[size_t(2 * H + u)]);
-                        st[2 * H + u] = hh;
-                        st[3 * H + u] = opt.linear_before_reset ? g[size_t(u)] : 0.0f;
-                        h[u] = (1 - st[u]) * hh + st[u] * hp[u];
+                        pre[u] += P[u] * cp[u];
+                        pre[2 * H + u] += P[2 * H + u] * cp[u];
                     }
                 }
             }
+            if (kind == Kind::RNN) {
+                const UnaryOp f = opt.activation == "tanh" ? UnaryOp::Tanh : opt.activation == "relu" ? UnaryOp::Relu : UnaryOp::Sigmoid;
+                K.unary(f, rp.data(), sg.data(), nseq * G, 0.0f, 0.0f);
+                for (int64_t q = 0; q < nseq; ++q)
+                    if (k < lens[size_t(q)]) std::copy_n(sg.data() + q * G, H, hs.data() + state_at(q, d, k));
+                continue;
+            }
+            if (kind == Kind::LSTM) {
+                for (int64_t q = 0; q < nseq; ++q) {  // i, o, f: sigmoid; c~: tanh
+                    if (k >= lens[size_t(q)]) continue;
+                    K.unary(UnaryOp::Sigmoid, rp.data() + q * G, sg.data() + q * G, 3 * H, 0.0f, 0.0f);
+                    K.unary(UnaryOp::Tanh, rp.data() + q * G + 3 * H, th.data() + q * G + 3 * H, H, 0.0f, 0.0f);
+                }
+                for (int64_t q = 0; q < nseq; ++q) {
+                    if (k >= lens[size_t(q)]) continue;
+                    const float* cp = cs.data() + state_at(q, d, k - 1);
+                    float* c = cs.data() + state_at(q, d, k);
+                    float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
+                    const float* s0 = sg.data() + q * G;
+                    for (int u = 0; u < H; ++u) {
+                        const float ig = s0[u], fg = s0[2 * H + u], cg = th[size_t(q * G + 3 * H + u)];
+                        c[u] = fg * cp[u] + ig * cg;
+                        cc[size_t(q * H + u)] = c[u];
+                        st[u] = ig;
+                        st[H + u] = P ? sigm(rp[size_t(q * G + H + u)] + P[H + u] * c[u]) : s0[H + u];
+                        st[2 * H + u] = fg;
+                        st[3 * H + u] = cg;
+                    }
+                }
+                K.unary(UnaryOp::Tanh, cc.data(), tcc.data(), nseq * H, 0.0f, 0.0f);
+                for (int64_t q = 0; q < nseq; ++q) {
+                    if (k >= lens[size_t(q)]) continue;
+                    float* h = hs.data() + state_at(q, d, k);
+                    float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
+                    for (int u = 0; u < H; ++u) {
+                        st[4 * H + u] = tcc[size_t(q * H + u)];
+                        h[u] = st[H + u] * st[4 * H + u];
+                    }
+                }
+                continue;
+            }
+            // GRU: z, r
+            for (int64_t q = 0; q < nseq; ++q)
+                if (k < lens[size_t(q)]) K.unary(UnaryOp::Sigmoid, rp.data() + q * G, sg.data() + q * G, 2 * H, 0.0f, 0.0f);
+            for (int64_t q = 0; q < nseq; ++q) {
+                if (k >= lens[size_t(q)]) continue;
+                const float* hp = hs.data() + state_at(q, d, k - 1);
+                float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
+                for (int u = 0; u < 2 * H; ++u) st[u] = sg[size_t(q * G + u)];
+                for (int u = 0; u < H; ++u) {
+                    if (gru_late) rh[size_t(q * H + u)] = st[H + u] * hp[u];
+                    else {  // lbr: h~ = tanh(W_h x + Wb_h + r * g)
+                        const float g = th[size_t(q * G + 2 * H + u)];
+                        st[3 * H + u] = g;
+                        cc[size_t(q * H + u)] = rp[size_t(q * G + 2 * H + u)] + st[H + u] * g;
+                    }
+                }
+            }
+            if (!gru_late) {
+                K.unary(UnaryOp::Tanh, cc.data(), tcc.data(), nseq * H, 0.0f, 0.0f);
+                for (int64_t q = 0; q < nseq; ++q) {
+                    if (k >= lens[size_t(q)]) continue;
+                    const float* hp = hs.data() + state_at(q, d, k - 1);
+                    float* h = hs.data() + state_at(q, d, k);
+                    float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
+                    for (int u = 0; u < H; ++u) {
+                        st[2 * H + u] = tcc[size_t(q * H + u)];
+                        h[u] = (1 - st[u]) * st[2 * H + u] + st[u] * hp[u];
+                    }
+                }
+            }
+            if (!gru_late) continue;
+            K.gemm(false, true, int(nseq), H, H, 1.0f, rh.data(), H, R + int64_t(2) * H * H, H, 0.0f, rp2.data(), H);
+            for (int64_t q = 0; q < nseq; ++q)  // rp's h~ part holds W_h x + Wb_h
+                for (int u = 0; u < H; ++u) cc[size_t(q * H + u)] = rp[size_t(q * G + 2 * H + u)] + Br[2 * H + u] + rp2[size_t(q * H + u)];
+            K.unary(UnaryOp::Tanh, cc.data(), tcc.data(), nseq * H, 0.0f, 0.0f);
+            for (int64_t q = 0; q < nseq; ++q) {
+                if (k >= lens[size_t(q)]) continue;
+                const float* hp = hs.data() + state_at(q, d, k - 1);
+                float* h = hs.data() + state_at(q, d, k);
+                float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
+                for (int u = 0; u < H; ++u) {
+                    st[2 * H + u] = tcc[size_t(q * H + u)];
+                    st[3 * H + u] = 0.0f;
+                    h[u] = (1 - st[u]) * st[2 * H + u] + st[u] * hp[u];
+                }
+            }
         }
+    }
     copy_output(opt.output, output->ptr, batch);
 }
 
@@ -262,144 +307,168 @@ void LRecurrent::backward() {
         return;
     }
     const Tensor& X = *parents[0]->output;
-    const int batch = X.shape[0], H = units, G = gates * units, A = kind == Kind::RNN ? 0 : 4 * H;
-    const int64_t nseq = int64_t(batch) * opt.nseq;
+    const int batch = X.shape[0], H = units, G = gates * units, A = kind == Kind::RNN ? 0 : kind == Kind::LSTM ? 5 * H : 4 * H;
+    const int64_t nseq = int64_t(batch) * opt.nseq, rows = X.size / in;
+    const int ld = dirs * (steps + 1) * H;
     const bool acc_g = grads && take_grads();
     if (grads && !acc_g)
         for (auto& g : gradients) g->fill_(0.0f);
     float* dX = nullptr;
     if (data) {
-        const bool acc_x = take_parent_delta(0);
-        if (!acc_x) parents[0]->delta->fill_(0.0f);
+        if (!take_parent_delta(0)) parents[0]->delta->fill_(0.0f);
         dX = parents[0]->delta->ptr;
     }
-    // the gradients arriving at each output, in the per-sequence layout of the outputs
-    const Shape ys = output_shape(Output::Y), hs_shape = output_shape(Output::Y_h);
+    // the gradients arriving at each output, in the outputs' layouts
     int64_t per_y = 1, per_h = 1;
-    for (int v : ys) per_y *= v;
-    for (int v : hs_shape) per_h *= v;
+    for (int v : output_shape(Output::Y)) per_y *= v;
+    for (int v : output_shape(Output::Y_h)) per_h *= v;
     const float* dY = opt.output == Output::Y ? delta->ptr : nullptr;
     std::vector<float> dYh, dYc;
     if (opt.output == Output::Y_h) dYh.assign(delta->ptr, delta->ptr + delta->size);
     if (opt.output == Output::Y_c) dYc.assign(delta->ptr, delta->ptr + delta->size);
     if (side_used) {
-        if (!side_dh.empty()) {
-            if (dYh.empty()) dYh.assign(size_t(per_h * batch), 0.0f);
-            for (size_t i = 0; i < dYh.size(); ++i) dYh[i] += side_dh[i];
-        }
-        if (!side_dc.empty()) {
-            if (dYc.empty()) dYc.assign(size_t(per_h * batch), 0.0f);
-            for (size_t i = 0; i < dYc.size(); ++i) dYc[i] += side_dc[i];
-        }
+        auto add = [&](std::vector<float>& dst, const std::vector<float>& src) {
+            if (src.empty()) return;
+            if (dst.empty()) dst.assign(size_t(per_h * batch), 0.0f);
+            for (size_t i = 0; i < dst.size(); ++i) dst[i] += src[i];
+        };
+        add(dYh, side_dh);
+        add(dYc, side_dc);
     }
     side_used = false;
-    std::vector<float> dh(static_cast<size_t>(H)), dc(dh), da(static_cast<size_t>(G)), dhp(dh), dcp(dh), tmp(dh);
+    const auto& K = kernels(X.device);
+    const bool lbr = kind == Kind::GRU && opt.linear_before_reset, gru_late = kind == Kind::GRU && !lbr;
+    const int maxL = nseq ? *std::max_element(lens.begin(), lens.end()) : 0;
     const size_t pi = opt.use_bias ? 3 : 2;
-    for (int64_t q = 0; q < nseq; ++q) {
-        const int64_t b = q / opt.nseq, j = q % opt.nseq;
-        const int L = lens[size_t(q)];
-        for (int d = 0; d < dirs; ++d) {
-            const bool rev = d == 1 || opt.reverse;
-            const float* W = params[0]->ptr + int64_t(d) * G * in;
-            const float* R = params[1]->ptr + int64_t(d) * G * H;
-            const float* P = opt.peepholes ? params[pi]->ptr + int64_t(d) * 3 * H : nullptr;
-            float* gW = grads ? gradients[0]->ptr + int64_t(d) * G * in : nullptr;
-            float* gR = grads ? gradients[1]->ptr + int64_t(d) * G * H : nullptr;
-            float* gBw = grads && opt.use_bias ? gradients[2]->ptr + int64_t(d) * 2 * G : nullptr;
-            float* gBr = gBw ? gBw + G : nullptr;
-            float* gP = grads && opt.peepholes ? gradients[pi]->ptr + int64_t(d) * 3 * H : nullptr;
-            std::fill(dh.begin(), dh.end(), 0.0f);
-            std::fill(dc.begin(), dc.end(), 0.0f);
-            if (L == 0) continue;
+    std::vector<float> dA(size_t(rows * G)), dAk(size_t(nseq * G)), dHn(size_t(nseq * H)), dCn, dHp(size_t(nseq * H)),
+        dHd(size_t(nseq * H)), aux(size_t(nseq * H)), rh;
+    if (kind == Kind::LSTM) dCn.assign(size_t(nseq * H), 0.0f);
+    if (gru_late) rh.assign(size_t(nseq * H), 0.0f);
+    for (int d = 0; d < dirs; ++d) {
+        const bool rev = d == 1 || opt.reverse;
+        const float* W = params[0]->ptr + int64_t(d) * G * in;
+        const float* R = params[1]->ptr + int64_t(d) * G * H;
+        const float* P = opt.peepholes ? params[pi]->ptr + int64_t(d) * 3 * H : nullptr;
+        float* gW = grads ? gradients[0]->ptr + int64_t(d) * G * in : nullptr;
+        float* gR = grads ? gradients[1]->ptr + int64_t(d) * G * H : nullptr;
+        float* gBw = grads && opt.use_bias ? gradients[2]->ptr + int64_t(d) * 2 * G : nullptr;
+        float* gBr = gBw ? gBw + G : nullptr;
+        float* gP = grads && opt.peepholes ? gradients[pi]->ptr + int64_t(d) * 3 * H : nullptr;
+        std::fill(dA.begin(), dA.end(), 0.0f);
+        for (int64_t q = 0; q < nseq; ++q) {  // the final states' gradients start each sequence
+            const int64_t b = q / opt.nseq, j = q % opt.nseq;
             const int64_t hoff = b * per_h + (opt.layout == 1 ? (j * dirs + d) * H : (int64_t(d) * opt.nseq + j) * H);
-            if (!dYh.empty())
-                for (int u = 0; u < H; ++u) dh[size_t(u)] = dYh[size_t(hoff + u)];
-            if (!dYc.empty())
-                for (int u = 0; u < H; ++u) dc[size_t(u)] = dYc[size_t(hoff + u)];
-            for (int k = L - 1; k >= 0; --k) {
+            for (int u = 0; u < H; ++u) {
+                dHn[size_t(q * H + u)] = dYh.empty() ? 0.0f : dYh[size_t(hoff + u)];
+                if (!dCn.empty()) dCn[size_t(q * H + u)] = dYc.empty() ? 0.0f : dYc[size_t(hoff + u)];
+            }
+        }
+        for (int k = maxL - 1; k >= 0; --k) {
+            std::fill(dAk.begin(), dAk.end(), 0.0f);
+            std::fill(dHd.begin(), dHd.end(), 0.0f);
+            if (lbr || gru_late) std::fill(aux.begin(), aux.end(), 0.0f);
+            for (int64_t q = 0; q < nseq; ++q) {
+                const int L = lens[size_t(q)];
+                if (k >= L) continue;
                 const int t = rev ? L - 1 - k : k;
+                float* dh = dHn.data() + q * H;
                 if (dY) {
+                    const int64_t b = q / opt.nseq, j = q % opt.nseq;
                     const int64_t off = b * per_y + (opt.layout == 1 ? ((j * steps + t) * dirs + d) * H
                                                                      : ((int64_t(t) * dirs + d) * opt.nseq + j) * H);
-                    for (int u = 0; u < H; ++u) dh[size_t(u)] += dY[off + u];
+                    for (int u = 0; u < H; ++u) dh[u] += dY[off + u];
                 }
-                const float* x = X.ptr + x_at(q, t);
                 const float* hp = hs.data() + state_at(q, d, k - 1);
                 const float* h = hs.data() + state_at(q, d, k);
                 const float* st = A ? acts_.data() + ((q * dirs + d) * steps + k) * A : nullptr;
-                std::fill(dhp.begin(), dhp.end(), 0.0f);
+                float* da = dAk.data() + q * G;
                 if (kind == Kind::RNN) {
                     for (int u = 0; u < H; ++u) {
                         const float y = h[u];
                         const float f = opt.activation == "tanh" ? 1 - y * y : opt.activation == "relu" ? (y > 0 ? 1.0f : 0.0f) : y * (1 - y);
-                        da[size_t(u)] = dh[size_t(u)] * f;
+                        da[u] = dh[u] * f;
                     }
-                    matvec_back(R, hp, da.data(), G, H, dhp.data(), gR);
                 } else if (kind == Kind::LSTM) {
                     const float* cp = cs.data() + state_at(q, d, k - 1);
                     const float* c = cs.data() + state_at(q, d, k);
-                    std::fill(dcp.begin(), dcp.end(), 0.0f);
+                    float* dc = dCn.data() + q * H;
                     for (int u = 0; u < H; ++u) {
                         const float ig = st[u], og = st[H + u], fg = st[2 * H + u], cg = st[3 * H + u];
-                        const float tc = std::tanh(c[u]);
-                        const float dao = dh[size_t(u)] * tc * og * (1 - og);
-                        const float dC = dc[size_t(u)] + dh[size_t(u)] * og * (1 - tc * tc) + (P ? dao * P[H + u] : 0.0f);
+                        const float tc = st[4 * H + u];
+                        const float dao = dh[u] * tc * og * (1 - og);
+                        const float dC = dc[u] + dh[u] * og * (1 - tc * tc) + (P ? dao * P[H + u] : 0.0f);
                         const float dai = dC * cg * ig * (1 - ig);
                         const float daf = dC * cp[u] * fg * (1 - fg);
-                        const float dac = dC * ig * (1 - cg * cg);
-                        da[size_t(u)] = dai;
-                        da[size_t(H + u)] = dao;
-                        da[size_t(2 * H + u)] = daf;
-                        da[size_t(3 * H + u)] = dac;
-                        dcp[size_t(u)] = dC * fg + (P ? dai * P[u] + daf * P[2 * H + u] : 0.0f);
+                        da[u] = dai;
+                        da[H + u] = dao;
+                        da[2 * H + u] = daf;
+                        da[3 * H + u] = dC * ig * (1 - cg * cg);
+                        dc[u] = dC * fg + (P ? dai * P[u] + daf * P[2 * H + u] : 0.0f);  // now d(c_prev)
                         if (gP) {
                             gP[u] += dai * cp[u];
                             gP[H + u] += dao * c[u];
                             gP[2 * H + u] += daf * cp[u];
                         }
                     }
-                    matvec_back(R, hp, da.data(), G, H, dhp.data(), gR);
-                    dc = dcp;
                 } else {  // GRU
                     for (int u = 0; u < H; ++u) {
                         const float z = st[u], hh = st[2 * H + u];
-                        dhp[size_t(u)] += dh[size_t(u)] * z;
-                        da[size_t(u)] = dh[size_t(u)] * (hp[u] - hh) * z * (1 - z);  // z
-                        da[size_t(2 * H + u)] = dh[size_t(u)] * (1 - z) * (1 - hh * hh);  // h's pre-activation
-                    }
-                    if (opt.linear_before_reset) {
-                        for (int u = 0; u < H; ++u) {
+                        dHd[size_t(q * H + u)] = dh[u] * z;  // through h = ... + z h_prev
+                        da[u] = dh[u] * (hp[u] - hh) * z * (1 - z);
+                        da[2 * H + u] = dh[u] * (1 - z) * (1 - hh * hh);
+                        if (lbr) {
                             const float r = st[H + u], g = st[3 * H + u];
-                            da[size_t(H + u)] = da[size_t(2 * H + u)] * g * r * (1 - r);
-                            tmp[size_t(u)] = da[size_t(2 * H + u)] * r;  // d(Rh hp + Rbh)
+                            da[H + u] = da[2 * H + u] * g * r * (1 - r);
+                            aux[size_t(q * H + u)] = da[2 * H + u] * r;  // d(R_h h_prev + Rb_h)
+                            if (gBr) gBr[2 * H + u] += aux[size_t(q * H + u)];
+                        } else {
+                            rh[size_t(q * H + u)] = st[H + u] * hp[u];
                         }
-                        matvec_back(R + int64_t(2) * H * H, hp, tmp.data(), H, H, dhp.data(), gR ? gR + int64_t(2) * H * H : nullptr);
-                        if (gBr)
-                            for (int u = 0; u < H; ++u) gBr[2 * H + u] += tmp[size_t(u)];
-                    } else {
-                        std::vector<float> rh(static_cast<size_t>(H)), drh(static_cast<size_t>(H), 0.0f);
-                        for (int u = 0; u < H; ++u) rh[size_t(u)] = st[H + u] * hp[u];
-                        matvec_back(R + int64_t(2) * H * H, rh.data(), da.data() + 2 * H, H, H, drh.data(),
-                                    gR ? gR + int64_t(2) * H * H : nullptr);
-                        for (int u = 0; u < H; ++u) {
-                            const float r = st[H + u];
-                            da[size_t(H + u)] = drh[size_t(u)] * hp[u] * r * (1 - r);
-                            dhp[size_t(u)] += drh[size_t(u)] * r;
-                        }
-                        if (gBr)
-                            for (int u = 0; u < H; ++u) gBr[2 * H + u] += da[size_t(2 * H + u)];
                     }
-                    matvec_back(R, hp, da.data(), 2 * H, H, dhp.data(), gR);  // z and r
                 }
-                matvec_back(W, x, da.data(), G, in, dX ? dX + x_at(q, t) : nullptr, gW);
-                if (gBw)
-                    for (int r = 0; r < G; ++r) {
-                        gBw[r] += da[size_t(r)];
-                        if (!(kind == Kind::GRU && r >= 2 * H)) gBr[r] += da[size_t(r)];  // GRU's h: above
+            }
+            const float* Hp = hs.data() + state_at(0, d, k - 1);
+            if (gru_late) {  // h~'s product R_h (r * h_prev): its gradient reaches r and h_prev
+                K.gemm(false, false, int(nseq), H, H, 1.0f, dAk.data() + 2 * H, G, R + int64_t(2) * H * H, H, 0.0f, aux.data(), H);
+                if (gR)
+                    K.gemm(true, false, H, H, int(nseq), 1.0f, dAk.data() + 2 * H, G, rh.data(), H, 1.0f, gR + int64_t(2) * H * H, H);
+                for (int64_t q = 0; q < nseq; ++q) {
+                    if (k >= lens[size_t(q)]) continue;
+                    const float* hp = hs.data() + state_at(q, d, k - 1);
+                    const float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
+                    for (int u = 0; u < H; ++u) {
+                        const float r = st[H + u], drh = aux[size_t(q * H + u)];
+                        dAk[size_t(q * G + H + u)] = drh * hp[u] * r * (1 - r);
+                        dHd[size_t(q * H + u)] += drh * r;
                     }
-                dh = dhp;
+                }
+            }
+            // h_prev's gradient and R's: the gates' products (GRU: z and r here, h~ above or below)
+            const int n_r = kind == Kind::GRU ? 2 * H : G;
+            K.gemm(false, false, int(nseq), H, n_r, 1.0f, dAk.data(), G, R, H, 0.0f, dHp.data(), H);
+            if (gR) K.gemm(true, false, n_r, H, int(nseq), 1.0f, dAk.data(), G, Hp, ld, 1.0f, gR, H);
+            if (lbr) {
+                K.gemm(false, false, int(nseq), H, H, 1.0f, aux.data(), H, R + int64_t(2) * H * H, H, 1.0f, dHp.data(), H);
+                if (gR) K.gemm(true, false, H, H, int(nseq), 1.0f, aux.data(), H, Hp, ld, 1.0f, gR + int64_t(2) * H * H, H);
+            }
+            for (int64_t q = 0; q < nseq; ++q) {  // active sequences pass their gradient back; the rest wait
+                const int L = lens[size_t(q)];
+                if (k >= L) continue;
+                const int t = rev ? L - 1 - k : k;
+                std::copy_n(dAk.data() + q * G, G, dA.data() + (x_at(q, t) / in) * G);
+                for (int u = 0; u < H; ++u) dHn[size_t(q * H + u)] = dHp[size_t(q * H + u)] + dHd[size_t(q * H + u)];
             }
         }
+        // the input products of every step at once
+        if (dX) K.gemm(false, false, int(rows), in, G, 1.0f, dA.data(), G, W, in, 1.0f, dX, in);
+        if (gW) K.gemm(true, false, G, in, int(rows), 1.0f, dA.data(), G, X.ptr, in, 1.0f, gW, in);
+        if (gBw)
+            for (int64_t r = 0; r < rows; ++r)
+                for (int g = 0; g < G; ++g) {
+                    const float v = dA[size_t(r * G + g)];
+                    gBw[g] += v;
+                    if (!(lbr && g >= 2 * H)) gBr[g] += v;  // lbr: Rb_h's gradient is aux's, above
+                }
     }
 }
 
