@@ -33,10 +33,12 @@ model cnn() {
 }
 
 // the layers whose export is not one operator each (Flip: a reversing Slice; Cutout: Mul + Add;
-// Dense on a 3-D sample: MatMul + Add)
+// Rotate/Shift/Scale: Gathers of their bilinear taps; Dense on a 3-D sample: MatMul + Add)
 model layers() {
     layer in = Input({4, 16, 16}, "x");
     layer l = Cutout(VerticalFlip(in), {2, 3}, {6, 9}, 0.25f);
+    l = Shift(Rotate(l, 20.0f, {1, 0}, "reflect"), {1, -2}, "constant", 0.1f);
+    l = Scale(Scale(l, {20, 12}, true, "nearest"), {16, 16}, true, "original");
     l = HorizontalFlip(ReLu(Conv2D(l, 8, {3, 3}, {1, 1}, "same", true, 2)));
     l = LayerNormalization(Dense(MaxPool2D(l, {2, 2}, {2, 2}), 5));
     return Model({in}, {Softmax(Dense(Flatten(l), 10))});

@@ -8,6 +8,7 @@
 
 #include "eddl/eddl.h"
 #include "io/atomic_file.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "layers/layers.h"
 #include "onnx/onnx_common.h"
 
@@ -521,8 +522,7 @@ private:
     }
 
     // Random augmentations export as their inference behaviour; Flip and Cutout as what they do
-    // (a reversing Slice; a mask product and the constant's sum); the warps (Rotate, Scale,
-    // Shift) have no standard operator that reproduces their border modes.
+    // (a reversing Slice; a mask product and the constant's sum); the warps as their taps.
     void transform(const LTransform& t, const std::string& x) {
         const Shape& in = t.parents[0]->out_shape;
         using K = LTransform::Kind;
@@ -546,8 +546,57 @@ private:
             node("Mul", {x, constant(t.name + ".keep", {1, h, w}, keep)}, t.name + "/masked", t.name + "/masked");
             node("Add", {t.name + "/masked", constant(t.name + ".fill", {1, h, w}, fill)}, t.name, t.name);
         } else {
-            unsupported(t, "Rotate, Scale and Shift have no standard ONNX form with their border modes");
+            warp(t, x);
         }
+    }
+
+    // Rotate, Scale, Shift: a fixed resampling, the same for every sample and channel. Output
+    // pixel o is sum_k w_k[o] x[i_k[o]] + b[o] over its (up to) 4 bilinear taps, b holding the
+    // constant's taps: 4 Gathers of the flattened planes, products by constant weight maps, a
+    // sum, the constant map. Exact for every border mode (they only choose the tap indices).
+    void warp(const LTransform& t, const std::string& x) {
+        const Shape& in = t.parents[0]->out_shape;
+        const int C = in[0], H = in[1], W = in[2], oh = t.out_shape[1], ow = t.out_shape[2];
+        const int64_t O = int64_t(oh) * ow;
+        float m[6];
+        int box[4];
+        t.plan(0, m, box);
+        const WarpGeom g = t.geom(1);
+        std::vector<std::vector<int64_t>> idx(4, std::vector<int64_t>(size_t(O), 0));
+        std::vector<std::vector<float>> w(4, std::vector<float>(size_t(O), 0.0f));
+        std::vector<float> b(size_t(O), 0.0f);
+        for (int y = 0; y < oh; ++y)
+            for (int xx = 0; xx < ow; ++xx) {
+                const int64_t o = int64_t(y) * ow + xx;
+                if (y >= box[0] && y < box[1] && xx >= box[2] && xx < box[3]) {
+                    b[size_t(o)] = t.constant;
+                    continue;
+                }
+                int64_t ti[4];
+                float tw[4];
+                const int k = cpu::warp_taps(g, m, y, xx, ti, tw);
+                for (int i = 0; i < k; ++i) {
+                    if (ti[i] < 0) b[size_t(o)] += tw[i] * t.constant;
+                    else {
+                        idx[size_t(i)][size_t(o)] = ti[i];
+                        w[size_t(i)][size_t(o)] = tw[i];
+                    }
+                }
+            }
+        const std::string p = t.name + "/";
+        node("Reshape", {x, ints(p + "planes_shape", {0, C, int64_t(H) * W})}, p + "planes", p + "planes");
+        std::vector<std::string> terms;
+        for (int k = 0; k < 4; ++k) {
+            const std::string ix = t.name + ".taps" + std::to_string(k);
+            onnxio::to_proto_i64(*g_->add_initializer(), ix, {O}, idx[size_t(k)]);
+            const std::string gk = p + "tap" + std::to_string(k);
+            attr(node("Gather", {p + "planes", ix}, gk, gk), "axis", int64_t(2));
+            node("Mul", {gk, constant(t.name + ".weights" + std::to_string(k), {O}, w[size_t(k)])}, gk + "_w", gk + "_w");
+            terms.push_back(gk + "_w");
+        }
+        node("Sum", terms, p + "sum", p + "sum");
+        node("Add", {p + "sum", constant(t.name + ".fill", {O}, b)}, p + "filled", p + "filled");
+        node("Reshape", {p + "filled", ints(p + "shape", {0, C, oh, ow})}, t.name, t.name);
     }
 
     // RNN / LSTM / GRU in layout 0 (ONNX Runtime runs no other) between Transposes, as PyTorch

@@ -39,6 +39,10 @@ void scatter_add_rows(const float* src, float* dst, const int* idx, int64_t nidx
 void slice_backward(const float* src, float* dst, int ndim, const int64_t* dst_dims, const int64_t* starts,
                     const int64_t* src_dims, bool accumulate);
 void warp(const WarpGeom& g, const float* mats, const int* boxes, const float* src, float* dst);
+/// The bilinear taps `warp` uses for output pixel (y, x) under sampling matrix m: up to 4
+/// (index into the input plane, -1 for the constant; weight); returns how many. The ONNX
+/// export writes them as Gathers.
+int warp_taps(const WarpGeom& g, const float* m, int y, int x, int64_t* index, float* weight);
 void warp_backward(const WarpGeom& g, const float* mats, const int* boxes, const float* ddst, float* dsrc,
                    bool accumulate);
 void resample(const ResampleGeom& g, const float* src, float* dst);

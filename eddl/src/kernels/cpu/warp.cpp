@@ -61,6 +61,16 @@ inline bool in_box(const int* box, int y, int x) { return y >= box[0] && y < box
 
 }  // namespace
 
+int warp_taps(const WarpGeom& g, const float* m, int y, int x, int64_t* index, float* weight) {
+    Tap t[4];
+    const int k = taps(g, m, y, x, t);
+    for (int i = 0; i < k; ++i) {
+        index[i] = t[i].index;
+        weight[i] = t[i].weight;
+    }
+    return k;
+}
+
 void warp(const WarpGeom& g, const float* mats, const int* boxes, const float* src, float* dst) {
     const int64_t in_plane = int64_t(g.ih) * g.iw, out_plane = int64_t(g.oh) * g.ow;
     parallel_chunks(g.n * g.c, [&](int64_t lo, int64_t hi) {
