@@ -608,3 +608,17 @@ TEST(OnnxLayers, BroadcastLrnAndTopK) {
         for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p[i]->to_std(), q[i]->to_std()) << m->name << " " << i;
     }
 }
+
+// Found by fuzz_onnx_import (UBSan): a Reshape target of 4.7e21 (a float tensor given as the
+// shape) was converted to int64 for the error message. Huge or fractional shape values in
+// Reshape (also with the batch elsewhere), Expand and Tile are errors that name the node.
+TEST(OnnxLayers, HugeShapeValuesAreErrors) {
+    OneNode r("Reshape", {1, 6});
+    r.m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+    r.const_input("shape", {2}, {4.7e21f, 6.0f});
+    expect_error([&] { import_net_from_onnx_string(ser(r.m)); }, "fixes the first dimension to 4.7");
+    OneNode e("Expand", {1, 1, 3});
+    e.m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+    e.const_input("shape", {3}, {1.0f, 3e20f, 3.0f});
+    expect_error([&] { import_net_from_onnx_string(ser(e.m)); }, "node 'y' (Expand): shape value 3");
+}

@@ -1660,6 +1660,7 @@ private:
                     v = d[i];
                 }
                 if (v == kBatch) unsup("the batch size twice");
+                EDDL_CHECK(v == -1 || (v > 0 && v < 2147483648.0), who << ": invalid target dimension " << t[i]);
                 rest.push_back(int(v));
             }
             Value v;
@@ -1712,7 +1713,9 @@ private:
             for (int v : target) p *= v;
             if (p != sample) unsup("the batch dimension changes size");
         } else if (!(t0 == kBatch || (t0 == 0 && !a.i("allowzero", 0)) || (static_batch_ > 0 && t0 == double(static_batch_)))) {
-            unsup("fixes the first dimension to " + std::to_string(int64_t(t0)) + " (not the batch)");
+            std::ostringstream os;  // found by the fuzzer: t0 may be any double (4.7e21), not an int64
+            os << "fixes the first dimension to " << t0 << " (not the batch)";
+            unsup(os.str());
         }
         if (target.empty()) unsup("would leave a [batch] tensor");
         set_layer(n, std::make_shared<LReshape>(x, target, lname(n), "Reshape"));
@@ -1940,7 +1943,11 @@ private:
         layer x = lin(n, 0);
         const Const& c = cin(n, 1, tile ? "repeats" : "shape");
         std::vector<int64_t> t;
-        for (double v : c.v) t.push_back(v == kBatch ? -1 : int64_t(v));  // the symbolic batch stays -1
+        for (double v : c.v) {  // the symbolic batch stays -1
+            EDDL_CHECK(v == kBatch || (std::isfinite(v) && v == std::floor(v) && std::fabs(v) <= double(kMaxAttr) * 64),
+                       who << ": " << (tile ? "repeats " : "shape ") << "value " << v);
+            t.push_back(v == kBatch ? -1 : int64_t(v));
+        }
         Shape d = full(x);
         if (tile) {
             EDDL_CHECK(t.size() == d.size(), who << ": " << t.size() << " repeats for rank " << d.size());
