@@ -14,7 +14,8 @@
    Slice, ReduceMean/ReduceLogSumExp/ReduceMax over one axis, LogSoftmax) and "pools" (average
    pooling with ceil_mode and count_include_pad, dilated max pooling with ceil_mode) and "misc"
    (ArgMax, Greater, IsNaN cast to float, TopK, Split, Tile, Expand, reductions) and "seq" (a
-   bidirectional LSTM feeding a GRU, batch_first, classified from h_n[-1]).
+   bidirectional LSTM feeding a GRU, batch_first, classified from h_n[-1]) and "interp"
+   (F.interpolate: bilinear with align_corners, bicubic, nearest to sizes, downsampling).
 3. PyTorch -> EDDL -> ONNX Runtime: each imported network exported again by us must pass
    onnx.checker and give, in ONNX Runtime, our outputs within 1e-5 (relative to the largest output
    when that exceeds 1).
@@ -130,10 +131,19 @@ def torch_models():
             _, h = self.gru(y)
             return self.head(h[-1])
 
+    class Interp(nn.Module):  # F.interpolate's modes: ONNX Resize beyond integer nearest/bilinear
+        def forward(self, x):  # [B, 3, 10, 12]
+            F = nn.functional
+            a = F.interpolate(x, scale_factor=1.5, mode="bilinear", align_corners=True)
+            b = F.interpolate(x, size=(7, 5), mode="bicubic", align_corners=False)
+            c = F.interpolate(x, size=(6, 9), mode="nearest")
+            return a.mean(dim=(2, 3)) + b.amax(dim=(2, 3)) + c.sum(dim=(2, 3))
+
     resnet = torchvision.models.resnet18(num_classes=10)
     return [("mlp", mlp, (4, 64)), ("cnn", cnn, (4, 3, 32, 32)), ("resnet18", resnet, (4, 3, 64, 64)),
             ("unet", UNet(), (4, 1, 64, 64)), ("attention", Attention(), (4, 8, 16)), ("pools", Pools(), (4, 3, 15, 15)),
-            ("misc", Misc(), (4, 6, 10)), ("seq", Seq(), (4, 10, 5))]
+            ("misc", Misc(), (4, 6, 10)), ("seq", Seq(), (4, 10, 5)),
+            ("interp", Interp(), (4, 3, 10, 12))]
 
 
 def torch_to_eddl(tool, work):

@@ -622,3 +622,40 @@ TEST(OnnxLayers, HugeShapeValuesAreErrors) {
     e.const_input("shape", {3}, {1.0f, 3e20f, 3.0f});
     expect_error([&] { import_net_from_onnx_string(ser(e.m)); }, "node 'y' (Expand): shape value 3");
 }
+
+// The general Resize (values against ONNX's reference outputs in test_eddl_onnx_conformance):
+// gradients for each mode, up and down, with tf_crop_and_resize's extrapolation; export -> import.
+TEST(OnnxLayers, ResizeGradientsAndRoundTrip) {
+    struct Case {
+        const char *mode, *ctm;
+        Shape out;
+        bool exclude;
+    } cases[] = {{"nearest", "asymmetric", {2, 7, 3}, false},     {"linear", "align_corners", {2, 3, 7}, false},
+                 {"linear", "half_pixel", {2, 9, 2}, false},       {"cubic", "half_pixel", {2, 7, 9}, true},
+                 {"cubic", "pytorch_half_pixel", {2, 3, 3}, false}, {"linear", "tf_crop_and_resize", {2, 4, 6}, false}};
+    for (const Case& c : cases) {
+        SCOPED_TRACE(std::string(c.mode) + " " + c.ctm);
+        LResize::Params p;
+        p.mode = c.mode;
+        p.ctm = c.ctm;
+        p.exclude_outside = c.exclude;
+        p.nearest_mode = "floor";
+        p.extrapolation = 0.5f;
+        const Shape in{2, 5, 4};
+        for (size_t i = 0; i < in.size(); ++i) p.scales.push_back(double(c.out[i]) / in[i]);
+        if (std::string(c.ctm) == "tf_crop_and_resize") {
+            p.roi_start = {0, -0.2, 0.1};  // outside the input at the top: extrapolated
+            p.roi_end = {1, 0.8, 1.3};
+        }
+        check_grad(in, [&](layer l) { return std::make_shared<LResize>(l, c.out, p, "resize"); });
+        layer x = Input(in, "x");
+        model net = Model({x}, {std::make_shared<LResize>(x, c.out, p, "resize")});
+        build(net);
+        model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+        build(again);
+        auto v = Tensor::randn({2, 2, 5, 4}, 7);
+        const auto a = predict(net, {v})[0]->to_std(), b = predict(again, {v})[0]->to_std();
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5f * (1 + std::fabs(a[i]))) << i;
+    }
+}

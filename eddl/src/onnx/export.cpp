@@ -496,6 +496,8 @@ private:
             std::vector<int64_t> v{1};  // the batch: kept (Expand to 1, Tile once)
             for (size_t i = 0; i < in.size(); ++i) v.push_back(bc->tile ? l.out_shape[i] / in[i] : l.out_shape[i]);
             node(bc->tile ? "Tile" : "Expand", {ins[0], ints(l.name + (bc->tile ? ".repeats" : ".shape"), v)}, l.name, l.name);
+        } else if (auto* rs = dynamic_cast<const onnxio::LResize*>(&l)) {
+            resize(*rs, ins[0]);
         } else if (auto* lrn = dynamic_cast<const onnxio::LLRN*>(&l)) {
             auto* n = node("LRN", ins, l.name, l.name);
             attr(n, "alpha", lrn->alpha);
@@ -638,6 +640,41 @@ private:
         const int64_t du = int64_t(r.dirs) * r.units;
         node("Reshape", {t, ints(out + ".shape", y ? std::vector<int64_t>{0, r.steps, du} : std::vector<int64_t>{0, du})}, out,
              out);
+    }
+
+    // Resize with scales (the batch's 1 first): each scale nudged up by ulps until
+    // floor(input * scale) gives our output size exactly
+    void resize(const onnxio::LResize& r, const std::string& x) {
+        const Shape& in = r.parents[0]->out_shape;
+        std::vector<float> scales{1.0f}, roi;
+        const bool crop = r.p.ctm == "tf_crop_and_resize";
+        for (size_t i = 0; i < in.size(); ++i) {
+            // as a reader sees it: the roi is written as float32
+            const double span = crop ? double(float(r.p.roi_end[i])) - double(float(r.p.roi_start[i])) : 1.0;
+            // tf_crop_and_resize sizes its output by the roi: floor(input * (end - start) * scale)
+            float sc = crop ? float(double(r.out_shape[i]) / (double(in[i]) * span)) : float(r.p.scales[i]);
+            for (int k = 0; k < 64 && int64_t(std::floor(double(in[i]) * span * double(sc))) < r.out_shape[i]; ++k)
+                sc = std::nextafter(sc, 1e30f);
+            scales.push_back(sc);
+        }
+        if (crop) {
+            roi.push_back(0.0f);
+            for (double v : r.p.roi_start) roi.push_back(float(v));
+            roi.push_back(1.0f);
+            for (double v : r.p.roi_end) roi.push_back(float(v));
+        }
+        const int64_t R = int64_t(in.size()) + 1;
+        auto* n = node("Resize",
+                       {x, crop ? constant(r.name + ".roi", {2 * R}, roi) : "", constant(r.name + ".scales", {R}, scales)},
+                       r.name, r.name);
+        attr(n, "mode", r.p.mode);
+        attr(n, "coordinate_transformation_mode", r.p.ctm);
+        if (r.p.mode == "nearest") attr(n, "nearest_mode", r.p.nearest_mode);
+        if (r.p.mode == "cubic") {
+            attr(n, "cubic_coeff_a", r.p.cubic_a);
+            attr(n, "exclude_outside", int64_t(r.p.exclude_outside ? 1 : 0));
+        }
+        if (crop) attr(n, "extrapolation_value", r.p.extrapolation);
     }
 
     void to_float(const std::string& in, const std::string& out) {

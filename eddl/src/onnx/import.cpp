@@ -2026,7 +2026,93 @@ private:
         set_layer(n, nchw_out(n, std::make_shared<LPad>(x, pads, value, lname(n))));
     }
 
+    // Resize / Upsample: integer upsampling of the spatial axes maps to UpSampling2D/3D (fast,
+    // exported as itself); everything else to the general OnnxResize layer
     void resize(const onnx::NodeProto& n) {
+        try {
+            resize_fast(n);
+        } catch (const Unsupported&) {
+            resize_general(n);
+        }
+    }
+
+    void resize_general(const onnx::NodeProto& n) {
+        const bool up = n.op_type() == "Upsample";
+        Attrs a(n, {"mode", "scales", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
+                    "extrapolation_value", "antialias", "keep_aspect_ratio_policy", "axes"});
+        const std::string who = what_ + ": " + node_str(n);
+        if (a.i("antialias", 0)) unsup("antialias");
+        if (a.has("axes") || a.has("keep_aspect_ratio_policy")) unsup("axes / keep_aspect_ratio_policy (opset 18)");
+        const layer x = lin(n, 0);
+        const Shape d = full(x);
+        const int64_t R = int64_t(d.size());
+        std::vector<double> scales, roi;
+        std::vector<int64_t> sizes;
+        if (up) {
+            if (has_in(n, 1)) scales = cin(n, 1, "scales").v;
+            else for (float f : a.floats("scales")) scales.push_back(f);
+        } else if (opset_ < 11) {
+            scales = cin(n, 1, "scales").v;
+        } else {
+            if (has_in(n, 1) && cin(n, 1, "roi").numel() > 0) roi = cin(n, 1, "roi").v;
+            if (has_in(n, 2) && cin(n, 2, "scales").numel() > 0) scales = cin(n, 2, "scales").v;
+            if (has_in(n, 3)) sizes = cin(n, 3, "sizes").ints(who + ": sizes");
+        }
+        onnxio::LResize::Params p;
+        std::string mode = a.s("mode", "nearest");
+        if (mode == "bilinear" || mode == "trilinear") mode = "linear";
+        if (mode != "nearest" && mode != "linear" && mode != "cubic") unsup("mode '" + mode + "'");
+        p.mode = mode;
+        p.ctm = a.s("coordinate_transformation_mode", up || opset_ < 11 ? "asymmetric" : "half_pixel");
+        p.nearest_mode = a.s("nearest_mode", up || opset_ < 11 ? "floor" : "round_prefer_floor");
+        p.cubic_a = a.f("cubic_coeff_a", -0.75f);
+        p.exclude_outside = a.i("exclude_outside", 0) != 0;
+        p.extrapolation = a.f("extrapolation_value", 0.0f);
+        static const std::set<std::string> ctms = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                                   "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+        if (!ctms.count(p.ctm)) unsup("coordinate_transformation_mode '" + p.ctm + "'");
+        static const std::set<std::string> nms = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+        if (mode == "nearest" && !nms.count(p.nearest_mode)) unsup("nearest_mode '" + p.nearest_mode + "'");
+        const bool crop = p.ctm == "tf_crop_and_resize";
+        if (crop) EDDL_CHECK(int64_t(roi.size()) == 2 * R, who << ": roi of " << roi.size() << " values for rank " << R);
+        EDDL_CHECK(!scales.empty() || !sizes.empty(), who << ": needs scales or sizes");
+        EDDL_CHECK(scales.empty() || int64_t(scales.size()) == R, who << ": " << scales.size() << " scales for rank " << R);
+        EDDL_CHECK(sizes.empty() || int64_t(sizes.size()) == R, who << ": " << sizes.size() << " sizes for rank " << R);
+        Shape out;
+        int64_t total = 1;
+        for (int64_t i = 0; i < R; ++i) {
+            const double st = crop ? roi[size_t(i)] : 0.0, en = crop ? roi[size_t(i + R)] : 1.0;
+            if (i < off_) {  // the batch: unchanged
+                const bool same = (scales.empty() || float(scales[size_t(i)]) == 1.0f) && (!crop || (st == 0 && en == 1)) &&
+                                  (sizes.empty() || sizes[size_t(i)] == int64_t(kBatch) ||  // PyTorch: Shape(x)[0]
+                                   (static_batch_ > 0 && sizes[size_t(i)] == static_batch_));
+                if (!same) unsup("resizes the batch dimension");
+                continue;
+            }
+            const double in = d[size_t(i)];
+            double s;
+            int64_t o;
+            if (!sizes.empty()) {
+                o = sizes[size_t(i)];
+                s = double(o) / in;
+            } else {
+                s = double(float(scales[size_t(i)]));
+                EDDL_CHECK(std::isfinite(s) && s > 0 && s * in * (en - st) <= double(kMaxAttr) * 64,
+                           who << ": scale " << scales[size_t(i)] << " for dimension " << i);
+                o = int64_t(std::floor(in * (en - st) * s));
+            }
+            EDDL_CHECK(o >= 1 && o <= kMaxAttr * 64, who << ": output dimension " << o << " for axis " << i);
+            total *= o;
+            if (total > (int64_t(1) << 28)) unsup("a result of more than 2^28 values per sample");
+            out.push_back(int(o));
+            p.scales.push_back(s);
+            p.roi_start.push_back(st);
+            p.roi_end.push_back(en);
+        }
+        set_layer(n, std::make_shared<onnxio::LResize>(x, out, p, lname(n)));
+    }
+
+    void resize_fast(const onnx::NodeProto& n) {
         const bool up = n.op_type() == "Upsample";
         Attrs a(n, {"mode", "scales", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                     "extrapolation_value", "antialias", "keep_aspect_ratio_policy", "axes"});

@@ -210,6 +210,36 @@ private:
     std::vector<int64_t> picked_;  // per output element: the input element (values: for backward)
 };
 
+/// Resize in general (ONNX opset 11-17 semantics), on any sample axes: nearest (every
+/// nearest_mode), linear or cubic (cubic_coeff_a, exclude_outside), every coordinate
+/// transformation (tf_crop_and_resize with its roi and extrapolation_value), any scale up or down.
+/// Separable: one interpolation pass per resized axis; backward runs the passes' adjoints.
+class LResize : public Layer {
+public:
+    struct Params {
+        std::string mode = "nearest", ctm = "half_pixel", nearest_mode = "round_prefer_floor";
+        float cubic_a = -0.75f, extrapolation = 0.0f;
+        bool exclude_outside = false;
+        std::vector<double> scales;              // per sample axis, as the coordinates use them
+        std::vector<double> roi_start, roi_end;  // per sample axis (tf_crop_and_resize)
+    };
+    LResize(layer parent, const Shape& out, const Params& p, const std::string& name);
+    std::string type() const override { return "OnnxResize"; }
+    void forward() override;
+    void backward() override;
+    Params p;
+
+private:
+    struct AxisTaps {
+        int axis = 0, in = 1, out = 1, taps = 1;
+        std::vector<int64_t> idx;  // out * taps input positions
+        std::vector<float> w;      // their weights
+        std::vector<char> outside; // tf_crop_and_resize: the output position maps outside the input
+    };
+    std::vector<AxisTaps> axes_;  // the axes that change, in order
+    bool extrapolates_ = false;
+};
+
 /// MaxPool's second output: the flat index of each maximum in [N, C, spatial...] (row-major,
 /// batch included, as ONNX), as a float; no gradient. `pool` gives the geometry.
 class LPoolIndices : public Layer {

@@ -568,3 +568,194 @@ void LAxisOp::backward() {
 }
 
 }  // namespace eddl::onnxio
+
+namespace eddl::onnxio {
+
+// ---- LResize ----
+
+namespace {
+
+// ONNX's cubic convolution weights for the 4 neighbours of a position at fraction t past the 2nd
+void cubic_weights(float a, float t, float* w) {
+    auto far = [a](float x) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; };  // 1 <= |x| < 2
+    auto near = [a](float x) { return ((a + 2) * x - (a + 3)) * x * x + 1; };       // |x| < 1
+    w[0] = far(t + 1);
+    w[1] = near(t);
+    w[2] = near(1 - t);
+    w[3] = far(2 - t);
+}
+
+}  // namespace
+
+LResize::LResize(layer parent, const Shape& out, const Params& prm, const std::string& n) : p(prm) {
+    name = n;
+    const std::string who = "ONNX Resize '" + name + "'";
+    EDDL_CHECK(parent, who << ": parent layer is null");
+    parents = {parent};
+    const Shape& in = parent->out_shape;
+    EDDL_CHECK(out.size() == in.size() && p.scales.size() == in.size(), who << ": " << shape_str(in) << " to " << shape_str(out));
+    EDDL_CHECK(p.mode == "nearest" || p.mode == "linear" || p.mode == "cubic", who << ": mode '" << p.mode << "'");
+    out_shape = out;
+    const bool crop = p.ctm == "tf_crop_and_resize";
+    for (size_t ax = 0; ax < in.size(); ++ax) {
+        AxisTaps t;
+        t.axis = int(ax);
+        t.in = in[ax];
+        t.out = out[ax];
+        EDDL_CHECK(t.out >= 1, who << ": output dimension " << t.out);
+        t.taps = p.mode == "nearest" ? 1 : p.mode == "linear" ? 2 : 4;
+        t.idx.resize(size_t(t.out * t.taps));
+        t.w.resize(t.idx.size());
+        t.outside.assign(size_t(t.out), 0);
+        const double s = p.scales[ax], S = t.in, O = t.out;
+        bool identity = t.in == t.out;
+        for (int o = 0; o < t.out; ++o) {
+            double x;  // the output position in input coordinates
+            if (p.ctm == "half_pixel") x = (o + 0.5) / s - 0.5;
+            else if (p.ctm == "pytorch_half_pixel") x = O > 1 ? (o + 0.5) / s - 0.5 : 0.0;
+            // ONNX takes the resized length as input * scale, not floored (2.4 for 4 x 0.6)
+            else if (p.ctm == "align_corners") x = S * s <= 1 ? 0.0 : o * (S - 1) / (S * s - 1);
+            else if (p.ctm == "asymmetric") x = o / s;
+            else if (p.ctm == "tf_half_pixel_for_nn") x = (o + 0.5) / s;
+            else if (crop) {
+                const double a = ax < p.roi_start.size() ? p.roi_start[ax] : 0.0, b = ax < p.roi_end.size() ? p.roi_end[ax] : 1.0;
+                x = O > 1 ? a * (S - 1) + o * (b - a) * (S - 1) / (O - 1) : 0.5 * (a + b) * (S - 1);
+                if (x < 0 || x > S - 1) {
+                    t.outside[size_t(o)] = 1;
+                    extrapolates_ = true;
+                }
+            } else {
+                EDDL_FAIL(who << ": coordinate_transformation_mode '" << p.ctm << "'");
+            }
+            int64_t* ix = t.idx.data() + size_t(o) * size_t(t.taps);
+            float* w = t.w.data() + size_t(o) * size_t(t.taps);
+            auto clampi = [&](int64_t i) { return std::clamp<int64_t>(i, 0, t.in - 1); };
+            if (p.mode == "nearest") {
+                int64_t i;
+                const double f = std::floor(x);
+                if (p.nearest_mode == "floor") i = int64_t(f);
+                else if (p.nearest_mode == "ceil") i = int64_t(std::ceil(x));
+                else if (p.nearest_mode == "round_prefer_ceil") i = x - f == 0.5 ? int64_t(f) + 1 : int64_t(std::round(x));
+                else if (p.nearest_mode == "round_prefer_floor") i = x - f == 0.5 ? int64_t(f) : int64_t(std::round(x));
+                else EDDL_FAIL(who << ": nearest_mode '" << p.nearest_mode << "'");
+                ix[0] = clampi(i);
+                w[0] = 1;
+            } else if (p.mode == "linear") {
+                const double xc = std::clamp(x, 0.0, S - 1), f = std::floor(xc);
+                const float t1 = float(xc - f);
+                ix[0] = clampi(int64_t(f));
+                ix[1] = clampi(int64_t(f) + 1);
+                w[0] = 1 - t1;
+                w[1] = t1;
+            } else {  // cubic: neighbours f-1 .. f+2, replicated at the edges or (exclude_outside) dropped
+                const double f = std::floor(x);
+                cubic_weights(p.cubic_a, float(x - f), w);
+                float sum = 0;
+                for (int k = 0; k < 4; ++k) {
+                    const int64_t i = int64_t(f) - 1 + k;
+                    if (p.exclude_outside && (i < 0 || i >= t.in)) w[k] = 0;
+                    ix[k] = clampi(i);
+                    sum += w[k];
+                }
+                if (p.exclude_outside && sum != 0)
+                    for (int k = 0; k < 4; ++k) w[k] /= sum;
+            }
+            for (int k = 0; k < t.taps; ++k) identity = identity && (w[k] == 0 || (ix[k] == o && w[k] == 1));
+            identity = identity && !t.outside[size_t(o)];
+        }
+        if (!identity) axes_.push_back(std::move(t));
+    }
+}
+
+void LResize::forward() {
+    const Tensor& x = *parents[0]->output;
+    Shape cur = parents[0]->out_shape;
+    const int64_t B = x.shape[0];
+    std::vector<float> a(x.ptr, x.ptr + x.size), b;
+    for (const AxisTaps& t : axes_) {
+        int64_t outer = B, inner = 1;
+        for (int i = 0; i < t.axis; ++i) outer *= cur[size_t(i)];
+        for (size_t i = size_t(t.axis) + 1; i < cur.size(); ++i) inner *= cur[i];
+        b.assign(size_t(outer * t.out * inner), 0.0f);
+        for (int64_t o = 0; o < outer; ++o)
+            for (int j = 0; j < t.out; ++j) {
+                float* dst = b.data() + (o * t.out + j) * inner;
+                for (int k = 0; k < t.taps; ++k) {
+                    const float w = t.w[size_t(j * t.taps + k)];
+                    if (w == 0) continue;
+                    const float* src = a.data() + (o * t.in + t.idx[size_t(j * t.taps + k)]) * inner;
+                    for (int64_t q = 0; q < inner; ++q) dst[q] += w * src[q];
+                }
+            }
+        cur[size_t(t.axis)] = t.out;
+        a.swap(b);
+    }
+    std::copy(a.begin(), a.end(), output->ptr);
+    if (!extrapolates_) return;
+    // tf_crop_and_resize: elements mapped outside the input along any axis take the constant
+    const Shape& os = out_shape;
+    const int64_t per = output->size / B;
+    std::vector<int64_t> idx(os.size(), 0);
+    for (int64_t e = 0; e < per; ++e) {
+        bool out = false;
+        for (const AxisTaps& t : axes_) out = out || t.outside[size_t(idx[size_t(t.axis)])];
+        if (out)
+            for (int64_t bb = 0; bb < B; ++bb) output->ptr[bb * per + e] = p.extrapolation;
+        for (int i = int(os.size()) - 1; i >= 0; --i) {
+            if (++idx[size_t(i)] < os[size_t(i)]) break;
+            idx[size_t(i)] = 0;
+        }
+    }
+}
+
+void LResize::backward() {
+    if (!parents[0]->needs_delta) return;
+    const bool acc = take_parent_delta(0);
+    const int64_t B = delta->shape[0];
+    std::vector<float> g(delta->ptr, delta->ptr + delta->size), h;
+    if (extrapolates_) {  // constants there: no gradient
+        const Shape& os = out_shape;
+        const int64_t per = delta->size / B;
+        std::vector<int64_t> idx(os.size(), 0);
+        for (int64_t e = 0; e < per; ++e) {
+            bool out = false;
+            for (const AxisTaps& t : axes_) out = out || t.outside[size_t(idx[size_t(t.axis)])];
+            if (out)
+                for (int64_t bb = 0; bb < B; ++bb) g[size_t(bb * per + e)] = 0;
+            for (int i = int(os.size()) - 1; i >= 0; --i) {
+                if (++idx[size_t(i)] < os[size_t(i)]) break;
+                idx[size_t(i)] = 0;
+            }
+        }
+    }
+    // the shapes before each pass, then the passes' adjoints in reverse
+    std::vector<Shape> before;
+    Shape cur = parents[0]->out_shape;
+    for (const AxisTaps& t : axes_) {
+        before.push_back(cur);
+        cur[size_t(t.axis)] = t.out;
+    }
+    for (size_t a = axes_.size(); a-- > 0;) {
+        const AxisTaps& t = axes_[a];
+        const Shape& sh = before[a];
+        int64_t outer = B, inner = 1;
+        for (int i = 0; i < t.axis; ++i) outer *= sh[size_t(i)];
+        for (size_t i = size_t(t.axis) + 1; i < sh.size(); ++i) inner *= sh[i];
+        h.assign(size_t(outer * t.in * inner), 0.0f);
+        for (int64_t o = 0; o < outer; ++o)
+            for (int j = 0; j < t.out; ++j) {
+                const float* src = g.data() + (o * t.out + j) * inner;
+                for (int k = 0; k < t.taps; ++k) {
+                    const float w = t.w[size_t(j * t.taps + k)];
+                    if (w == 0) continue;
+                    float* dst = h.data() + (o * t.in + t.idx[size_t(j * t.taps + k)]) * inner;
+                    for (int64_t q = 0; q < inner; ++q) dst[q] += w * src[q];
+                }
+            }
+        g.swap(h);
+    }
+    float* dx = parents[0]->delta->ptr;
+    for (size_t i = 0; i < g.size(); ++i) dx[i] = acc ? dx[i] + g[i] : g[i];
+}
+
+}  // namespace eddl::onnxio
