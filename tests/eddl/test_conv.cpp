@@ -442,6 +442,77 @@ TEST(GroupNormalization, MatchesReferenceAndGradients) {
     expect_error([] { GroupNormalization(Input({6, 2, 2}), 4); }, "groups 4 must divide the 6 channels");
 }
 
+// ConvT1D and ConvT3D (the same oneDNN primitive with other dimensions): a scatter reference over
+// any number of spatial dimensions, gradients, checkpoints, and output sizes.
+TEST(ConvT1D3D, MatchReferenceAndGradients) {
+    struct C {
+        Shape in;  // {C, spatial...}
+        int f, k, s, d;
+        std::string padding;
+        Shape want;
+    } cases[] = {{{3, 7}, 2, 3, 2, 1, "same", {2, 14}},         {{2, 5}, 3, 3, 1, 2, "valid", {3, 9}},
+                 {{2, 3, 4, 3}, 2, 2, 2, 1, "same", {2, 6, 8, 6}}, {{2, 2, 3, 2}, 2, 3, 1, 1, "valid", {2, 4, 5, 4}}};
+    for (const auto& c : cases) {
+        SCOPED_TRACE(std::to_string(&c - cases));
+        const int r = int(c.in.size()) - 1;
+        layer in = Input(c.in);
+        const std::vector<int> k(size_t(r), c.k), st(size_t(r), c.s), dl(size_t(r), c.d);
+        layer out = r == 1 ? ConvT1D(in, c.f, k, st, c.padding, true, dl) : ConvT3D(in, c.f, k, st, c.padding, true, dl);
+        ASSERT_EQ(out->out_shape, c.want);
+        EXPECT_EQ(out->type(), r == 1 ? "ConvT1D" : "ConvT3D");
+        auto* t = dynamic_cast<LConvT2D*>(out.get());
+        model net = Model({in}, {out});
+        build(net, sgd(), {"mse"}, {}, CS_CPU(2));
+        getParams(out)[1]->fill_rand_normal_(0, 1, 1);
+        Shape xs{2};
+        xs.insert(xs.end(), c.in.begin(), c.in.end());
+        auto x = Tensor::randn(xs, 2);
+        forward(net, {x});
+        const Tensor& w = *getParams(out)[0];
+        const int begin[3] = {t->pf, t->pt, t->pl};  // d, h, w
+        Shape isp(c.in.begin() + 1, c.in.end()), osp(c.want.begin() + 1, c.want.end());
+        int64_t ip = 1, opn = 1, kp = 1;
+        for (int v : isp) ip *= v;
+        for (int v : osp) opn *= v;
+        for (int i = 0; i < r; ++i) kp *= c.k;
+        std::vector<double> y(size_t(out->output->size));
+        for (int n = 0; n < 2; ++n)
+            for (int o = 0; o < c.f; ++o)
+                for (int64_t i = 0; i < opn; ++i) y[size_t((n * c.f + o) * opn + i)] = getParams(out)[1]->ptr[o];
+        for (int n = 0; n < 2; ++n)
+            for (int ci = 0; ci < c.in[0]; ++ci)
+                for (int64_t ii = 0; ii < ip; ++ii)
+                    for (int o = 0; o < c.f; ++o)
+                        for (int64_t kk = 0; kk < kp; ++kk) {
+                            int64_t rem_i = ii, rem_k = kk, oidx = 0;
+                            bool inside = true;
+                            std::vector<int> iv(static_cast<size_t>(r)), kv(iv), ov(iv);
+                            for (int a = r - 1; a >= 0; --a) {
+                                iv[size_t(a)] = int(rem_i % isp[size_t(a)]);
+                                rem_i /= isp[size_t(a)];
+                                kv[size_t(a)] = int(rem_k % c.k);
+                                rem_k /= c.k;
+                            }
+                            for (int a = 0; a < r; ++a) {
+                                ov[size_t(a)] = iv[size_t(a)] * c.s - begin[3 - r + a] + kv[size_t(a)] * c.d;
+                                inside = inside && ov[size_t(a)] >= 0 && ov[size_t(a)] < osp[size_t(a)];
+                                oidx = oidx * (inside ? osp[size_t(a)] : 1) + (inside ? ov[size_t(a)] : 0);
+                            }
+                            if (!inside) continue;
+                            const double wv = w.ptr[((int64_t(ci) * c.f + o) * kp) + kk];
+                            y[size_t((n * c.f + o) * opn + oidx)] += double(x->ptr[(int64_t(n) * c.in[0] + ci) * ip + ii]) * wv;
+                        }
+        for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(out->output->ptr[i], y[i], 1e-4) << "element " << i;
+        Shape ys{2};
+        ys.insert(ys.end(), c.want.begin(), c.want.end());
+        gradcheck::check(net, {x}, {Tensor::randn(ys, 3)});
+        const std::string path = testing::TempDir() + "convt13.ckpt";
+        save_checkpoint(net, path);
+        EXPECT_EQ(predict(load_checkpoint(path), {x})[0]->to_std(), predict(net, {x})[0]->to_std());
+    }
+    expect_error([] { ConvT3D(Input({2, 3, 3}), 2, {2, 2, 2}); }, "ConvT3D");
+}
+
 TEST(ConvT2D, MatchesReferenceAndGradients) {
     struct C {
         int c, h, w, f, k, s, d;

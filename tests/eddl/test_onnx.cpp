@@ -165,6 +165,8 @@ TEST(Onnx, EveryExportableLayerRoundTrips) {
     outs.push_back(GlobalAveragePool1D(s1));
     layer v3 = Input({2, 4, 8, 8});
     outs.push_back(MaxPool3D(Conv3D(v3, 3, {3, 3, 3}, {1, 2, 2}, "same"), {2, 2, 2}, {2, 2, 2}));
+    outs.push_back(ConvT3D(v3, 2, {2, 3, 2}, {2, 1, 2}, "valid"));
+    outs.push_back(ConvT1D(s1, 3, {4}, {2}, "same"));
     outs.push_back(UpSampling3D(v3, {1, 2, 2}, "trilinear"));
     outs.push_back(UpSampling2D(in, {2, 3}, "bilinear"));
     layer words = Input({5});

@@ -97,6 +97,14 @@ layer ConvT2D(layer parent, int filters, const std::vector<int>& kernel_size, co
 layer ConvT2D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides,
               const std::vector<int>& padding, const std::vector<int>& output_padding = {0, 0}, bool use_bias = true,
               const std::vector<int>& dilation_rate = {1, 1}, const std::string& name = "");
+/// ConvT2D for {channels, length} and {channels, depth, height, width} inputs (one or three values
+/// per list).
+layer ConvT1D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1},
+              const std::string& padding = "same", bool use_bias = true, const std::vector<int>& dilation_rate = {1},
+              const std::string& name = "");
+layer ConvT3D(layer parent, int filters, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1, 1},
+              const std::string& padding = "same", bool use_bias = true, const std::vector<int>& dilation_rate = {1, 1, 1},
+              const std::string& name = "");
 /// One filter per input channel (groups = channels), `depth_multiplier` outputs per channel.
 layer DepthwiseConv2D(layer parent, const std::vector<int>& kernel_size, const std::vector<int>& strides = {1, 1},
                       const std::string& padding = "same", bool use_bias = true, int depth_multiplier = 1,

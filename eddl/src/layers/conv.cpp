@@ -180,44 +180,71 @@ LayerConfig LConv2D::config() const {
 
 LConvT2D::LConvT2D(layer parent, int f, const std::vector<int>& kernel, const std::vector<int>& strides,
                    const std::string& padding, const std::vector<int>& pads, const std::vector<int>& opad, bool bias,
-                   const std::vector<int>& dilation, const std::string& n)
-    : filters(f), use_bias(bias) {
-    name = n.empty() ? auto_name("convt2d") : n;
-    const std::string who = "ConvT2D '" + name + "'";
+                   const std::vector<int>& dilation, const std::string& n, int r)
+    : filters(f), rank(r), use_bias(bias) {
+    const std::string base = "ConvT" + std::to_string(rank) + "D";
+    name = n.empty() ? auto_name("convt" + std::to_string(rank) + "d") : n;
+    const std::string who = base + " '" + name + "'";
+    EDDL_CHECK(rank >= 1 && rank <= 3, who << ": rank " << rank << " (1, 2 or 3)");
     EDDL_CHECK(parent, who << ": parent layer is null");
-    EDDL_CHECK(parent->out_shape.size() == 3, who << ": input from '" << parent->name << "' has shape "
-                                                  << shape_str(parent->out_shape)
-                                                  << " (batch excluded); ConvT2D needs {channels, height, width}");
-    EDDL_CHECK(kernel.size() == 2 && strides.size() == 2 && dilation.size() == 2,
-               who << ": kernel, strides and dilation need 2 values each");
+    const size_t nr = size_t(rank);
+    static const char* forms[] = {"", "{channels, length}", "{channels, height, width}", "{channels, depth, height, width}"};
+    EDDL_CHECK(parent->out_shape.size() == nr + 1, who << ": input from '" << parent->name << "' has shape "
+                                                      << shape_str(parent->out_shape) << " (batch excluded); " << base
+                                                      << " needs " << forms[rank]);
+    EDDL_CHECK(kernel.size() == nr && strides.size() == nr && dilation.size() == nr,
+               who << ": kernel, strides and dilation need " << rank << " value(s) each");
     EDDL_CHECK(filters >= 1, who << ": filters must be >= 1, got " << filters);
-    kh = kernel[0]; kw = kernel[1]; sh = strides[0]; sw = strides[1]; dh = dilation[0]; dw = dilation[1];
-    EDDL_CHECK(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && dh >= 1 && dw >= 1, who << ": sizes must be >= 1");
-    const int ih = parent->out_shape[1], iw = parent->out_shape[2];
-    const int span_h = (kh - 1) * dh + 1, span_w = (kw - 1) * dw + 1;
-    if (pads.size() == 4) {  // {top, bottom, left, right} as stored by config()
-        pt = pads[0]; pb = pads[1]; pl = pads[2]; pr = pads[3];
+    // per dimension in d, h, w order (1-D: w; 2-D: h, w), missing ones of size 1
+    int k[3] = {1, 1, 1}, st[3] = {1, 1, 1}, dl[3] = {1, 1, 1}, in[3] = {1, 1, 1}, b[3] = {0, 0, 0}, e[3] = {0, 0, 0},
+        out[3] = {1, 1, 1};
+    for (size_t a = 0; a < nr; ++a) {
+        const size_t q = 3 - nr + a;
+        k[q] = kernel[a];
+        st[q] = strides[a];
+        dl[q] = dilation[a];
+        in[q] = parent->out_shape[a + 1];
+        EDDL_CHECK(k[q] >= 1 && st[q] >= 1 && dl[q] >= 1, who << ": sizes must be >= 1");
+    }
+    if (pads.size() == 2 * nr) {  // (begin, end) per dimension, as stored by config()
+        for (size_t a = 0; a < nr; ++a) {
+            b[3 - nr + a] = pads[2 * a];
+            e[3 - nr + a] = pads[2 * a + 1];
+        }
     } else if (!pads.empty()) {  // PyTorch: padding p, output_padding op -> begin p, end p - op
-        EDDL_CHECK(pads.size() == 2 && opad.size() == 2, who << ": explicit padding needs {ph, pw} and output_padding {oph, opw}");
-        EDDL_CHECK(opad[0] >= 0 && opad[1] >= 0 && opad[0] < std::max(sh, dh) && opad[1] < std::max(sw, dw),
-                   who << ": output_padding must be smaller than the stride or the dilation");
-        pt = pads[0]; pb = pads[0] - opad[0]; pl = pads[1]; pr = pads[1] - opad[1];
+        EDDL_CHECK(pads.size() == nr && opad.size() == nr,
+                   who << ": explicit padding needs " << rank << " value(s) and output_padding as many");
+        for (size_t a = 0; a < nr; ++a) {
+            const size_t q = 3 - nr + a;
+            EDDL_CHECK(opad[a] >= 0 && opad[a] < std::max(st[q], dl[q]),
+                       who << ": output_padding must be smaller than the stride or the dilation");
+            b[q] = pads[a];
+            e[q] = pads[a] - opad[a];
+        }
     } else if (padding == "same") {  // Keras: output = input * stride
-        const int th = span_h - sh, tw = span_w - sw;
-        EDDL_CHECK(th >= 0 && tw >= 0, who << ": \"same\" padding needs the kernel span to be at least the stride");
-        pt = th / 2; pb = th - pt; pl = tw / 2; pr = tw - pl;
-    } else if (padding == "valid" || padding == "none") {
-        pt = pb = pl = pr = 0;
-    } else {
+        for (size_t q = 3 - nr; q < 3; ++q) {
+            const int t = (k[q] - 1) * dl[q] + 1 - st[q];
+            EDDL_CHECK(t >= 0, who << ": \"same\" padding needs the kernel span to be at least the stride");
+            b[q] = t / 2;
+            e[q] = t - b[q];
+        }
+    } else if (padding != "valid" && padding != "none") {
         EDDL_FAIL(who << ": unknown padding '" << padding << "' (use \"same\", \"valid\" or explicit sizes)");
     }
-    const int oh = (ih - 1) * sh + span_h - pt - pb, ow = (iw - 1) * sw + span_w - pl - pr;
-    EDDL_CHECK(oh >= 1 && ow >= 1, who << ": output would be empty for input " << shape_str(parent->out_shape));
+    for (size_t q = 3 - nr; q < 3; ++q) {
+        out[q] = (in[q] - 1) * st[q] + (k[q] - 1) * dl[q] + 1 - b[q] - e[q];
+        EDDL_CHECK(out[q] >= 1, who << ": output would be empty for input " << shape_str(parent->out_shape));
+    }
+    kd = k[0]; kh = k[1]; kw = k[2]; sd = st[0]; sh = st[1]; sw = st[2]; dd = dl[0]; dh = dl[1]; dw = dl[2];
+    pf = b[0]; pk = e[0]; pt = b[1]; pb = e[1]; pl = b[2]; pr = e[2];
     parents = {parent};
-    out_shape = {filters, oh, ow};
+    out_shape = {filters};
+    for (size_t a = 0; a < nr; ++a) out_shape.push_back(out[3 - nr + a]);
     const int ic = parent->out_shape[0];
-    params = {Tensor::zeros({ic, filters, kh, kw})};
-    gradients = {Tensor::zeros({ic, filters, kh, kw})};
+    Shape ws{ic, filters};
+    for (size_t a = 0; a < nr; ++a) ws.push_back(kernel[a]);
+    params = {Tensor::zeros(ws)};
+    gradients = {Tensor::zeros(ws)};
     if (use_bias) {
         params.push_back(Tensor::zeros({filters}));
         gradients.push_back(Tensor::zeros({filters}));
@@ -225,9 +252,9 @@ LConvT2D::LConvT2D(layer parent, int f, const std::vector<int>& kernel, const st
 }
 
 ConvGeom LConvT2D::geom(int batch) const {
-    const Shape& in = parents[0]->out_shape;
-    return ConvGeom{batch, in[0], in[1], in[2], filters, out_shape[1], out_shape[2], kh, kw, sh, sw,
-                    pt, pl, pb, pr, dh, dw, 1};
+    const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
+    return ConvGeom{batch, parents[0]->out_shape[0], i.h, i.w, filters, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw,
+                    1, i.d, o.d, kd, sd, pf, pk, dd};
 }
 
 void LConvT2D::init_params(uint64_t s) {
@@ -260,8 +287,15 @@ void LConvT2D::backward() {
 }
 
 LayerConfig LConvT2D::config() const {
-    return {{"filters", std::to_string(filters)}, {"kernel", join({kh, kw})},   {"strides", join({sh, sw})},
-            {"pads", join({pt, pb, pl, pr})},     {"dilation", join({dh, dw})}, {"use_bias", use_bias ? "1" : "0"}};
+    const std::vector<int> k{kd, kh, kw}, st{sd, sh, sw}, dl{dd, dh, dw}, be{pf, pk, pt, pb, pl, pr};
+    const size_t off = size_t(3 - rank);
+    return {{"filters", std::to_string(filters)},
+            {"kernel", join(std::vector<int>(k.begin() + long(off), k.end()))},
+            {"strides", join(std::vector<int>(st.begin() + long(off), st.end()))},
+            {"pads", join(std::vector<int>(be.begin() + long(2 * off), be.end()))},
+            {"dilation", join(std::vector<int>(dl.begin() + long(off), dl.end()))},
+            {"use_bias", use_bias ? "1" : "0"},
+            {"rank", std::to_string(rank)}};
 }
 
 }  // namespace eddl

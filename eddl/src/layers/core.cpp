@@ -269,11 +269,11 @@ layer make_layer(const std::string& type, const std::string& name, const vlayer&
                                          need(cfg, "use_bias", type) == "1", std::stoi(need(cfg, "groups", type)), dil,
                                          name, type[4] - '0');
     }
-    if (type == "ConvT2D")
+    if (type == "ConvT1D" || type == "ConvT2D" || type == "ConvT3D")
         return std::make_shared<LConvT2D>(one(), std::stoi(need(cfg, "filters", type)), shape_of(need(cfg, "kernel", type)),
                                           shape_of(need(cfg, "strides", type)), "", shape_of(need(cfg, "pads", type)),
                                           Shape{}, need(cfg, "use_bias", type) == "1",
-                                          shape_of(need(cfg, "dilation", type)), name);
+                                          shape_of(need(cfg, "dilation", type)), name, type[5] - '0');
     if (cfg.count("pool_kind")) {
         const bool expl = need(cfg, "padding", type) == "explicit";
         Shape pads = expl ? shape_of(need(cfg, "pads", type)) : Shape{};

@@ -140,19 +140,25 @@ public:
 };
 
 /// Transposed 2-D convolution (ConvT2D); weights {in_channels, filters, kh, kw} as PyTorch.
+/// Transposed convolution in 1-D, 2-D or 3-D (rank): inputs {C, L}, {C, H, W}, {C, D, H, W};
+/// weights {in, filters, k...} (PyTorch's layout).
 class LConvT2D : public Layer {
 public:
-    /// pads: {} for the `padding` string, else {ph, pw} with output_padding {oph, opw} (PyTorch)
+    /// pads: {} for the `padding` string, {p...} (one per dimension) with output_padding {op...}
+    /// (PyTorch), or 2 * rank values (begin, end) per dimension as config() stores them (an end
+    /// below 0 adds output)
     LConvT2D(layer parent, int filters, const std::vector<int>& kernel, const std::vector<int>& strides,
              const std::string& padding, const std::vector<int>& pads, const std::vector<int>& output_padding,
-             bool use_bias, const std::vector<int>& dilation, const std::string& name);
-    std::string type() const override { return "ConvT2D"; }
+             bool use_bias, const std::vector<int>& dilation, const std::string& name, int rank = 2);
+    std::string type() const override { return "ConvT" + std::to_string(rank) + "D"; }
     void forward() override;
     void backward() override;
     void init_params(uint64_t seed) override;
     LayerConfig config() const override;
     ConvGeom geom(int batch) const;
     int filters, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr;
+    int kd = 1, sd = 1, dd = 1, pf = 0, pk = 0;  // depth (3-D)
+    int rank;
     bool use_bias;
 };
 

@@ -91,6 +91,14 @@ layer ConvT2D(layer p, int filters, const std::vector<int>& k, const std::vector
               bool use_bias, const std::vector<int>& d, const std::string& n) {
     return std::make_shared<LConvT2D>(p, filters, k, s, padding, std::vector<int>{}, std::vector<int>{}, use_bias, d, n);
 }
+layer ConvT1D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+              bool use_bias, const std::vector<int>& d, const std::string& n) {
+    return std::make_shared<LConvT2D>(p, filters, k, s, padding, std::vector<int>{}, std::vector<int>{}, use_bias, d, n, 1);
+}
+layer ConvT3D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::string& padding,
+              bool use_bias, const std::vector<int>& d, const std::string& n) {
+    return std::make_shared<LConvT2D>(p, filters, k, s, padding, std::vector<int>{}, std::vector<int>{}, use_bias, d, n, 3);
+}
 layer ConvT2D(layer p, int filters, const std::vector<int>& k, const std::vector<int>& s, const std::vector<int>& pads,
               const std::vector<int>& opad, bool use_bias, const std::vector<int>& d, const std::string& n) {
     EDDL_CHECK(pads.size() == 2 && pads[0] >= 0 && pads[1] >= 0, "ConvT2D: explicit padding needs {ph, pw} >= 0");

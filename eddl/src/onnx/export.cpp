@@ -186,16 +186,23 @@ private:
 
     void convt(const LConvT2D& l) {
         // ours: out = (in - 1) * s + span - begin - end, with end < 0 meaning output padding
-        std::vector<int64_t> pads{l.pt, l.pl, std::max(l.pb, 0), std::max(l.pr, 0)};
-        std::vector<int64_t> opad{std::max(-l.pb, 0), std::max(-l.pr, 0)};
+        const size_t off = size_t(3 - l.rank);
+        auto last = [&](int d, int h, int w) {
+            const std::vector<int64_t> all{d, h, w};
+            return std::vector<int64_t>(all.begin() + long(off), all.end());
+        };
+        std::vector<int64_t> pads = last(l.pf, l.pt, l.pl);
+        const auto ends = last(std::max(l.pk, 0), std::max(l.pb, 0), std::max(l.pr, 0));
+        pads.insert(pads.end(), ends.begin(), ends.end());
+        const auto opad = last(std::max(-l.pk, 0), std::max(-l.pb, 0), std::max(-l.pr, 0));
         std::vector<std::string> in{l.parents[0]->name, param(l, 0, "weight")};
         if (l.use_bias) in.push_back(param(l, 1, "bias"));
         auto* n = node("ConvTranspose", in, l.name, l.name);
-        attr(n, "kernel_shape", std::vector<int64_t>{l.kh, l.kw});
-        attr(n, "strides", std::vector<int64_t>{l.sh, l.sw});
-        attr(n, "dilations", std::vector<int64_t>{l.dh, l.dw});
+        attr(n, "kernel_shape", last(l.kd, l.kh, l.kw));
+        attr(n, "strides", last(l.sd, l.sh, l.sw));
+        attr(n, "dilations", last(l.dd, l.dh, l.dw));
         attr(n, "pads", pads);
-        if (opad[0] || opad[1]) attr(n, "output_padding", opad);
+        if (std::any_of(opad.begin(), opad.end(), [](int64_t v) { return v != 0; })) attr(n, "output_padding", opad);
     }
 
     void pool(const LPool2D& l) {

@@ -1460,47 +1460,63 @@ private:
         Attrs a(n, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"});
         const std::string who = what_ + ": " + node_str(n);
         const layer x = nchw_in(n, 0);
-        if (x->out_shape.size() != 3) unsup("only 2-D transposed convolution is supported");
+        const int r = int(x->out_shape.size()) - 1;
+        if (r < 1 || r > 3) unsup("input of rank " + std::to_string(r + 2) + " (1 to 3 spatial dimensions supported)");
         if (a.i("group", 1) != 1) unsup("group > 1");
         const Const& W = cin(n, 1, "weight");
-        EDDL_CHECK(W.dims.size() == 4 && W.dims[0] == x->out_shape[0],
-                   who << ": shape mismatch: weight " << join(W.dims) << " for " << x->out_shape[0] << " input channels");
-        const std::vector<int64_t> k{W.dims[2], W.dims[3]};
+        EDDL_CHECK(int(W.dims.size()) == r + 2 && W.dims[0] == x->out_shape[0],
+                   who << ": shape mismatch: weight " << join(W.dims) << " for " << x->out_shape[0] << " input channels and "
+                       << r << " spatial dimensions");
+        const std::vector<int64_t> k(W.dims.begin() + 2, W.dims.end());
         if (a.has("kernel_shape")) EDDL_CHECK(a.ints("kernel_shape") == k, who << ": kernel_shape differs from the weight's");
-        const auto s = a.ints("strides", {1, 1}), d = a.ints("dilations", {1, 1});
-        const auto op = a.ints("output_padding", {0, 0});
-        EDDL_CHECK(s.size() == 2 && d.size() == 2 && op.size() == 2, who << ": strides/dilations/output_padding need 2 values");
-        for (size_t i = 0; i < 2; ++i)
-            EDDL_CHECK(s[i] >= 1 && d[i] >= 1 && op[i] >= 0 && s[i] <= kMaxAttr && d[i] <= kMaxAttr && op[i] <= kMaxAttr,
-                       who << ": strides " << join(s) << ", dilations " << join(d) << ", output_padding " << join(op)
-                           << " out of range");
-        std::vector<int64_t> pb(2), pe(2);
+        const std::vector<int64_t> ones(size_t(r), 1), zeros(size_t(r), 0);
+        const auto s = a.ints("strides", ones), d = a.ints("dilations", ones), op = a.ints("output_padding", zeros);
+        EDDL_CHECK(int(s.size()) == r && int(d.size()) == r && int(op.size()) == r,
+                   who << ": strides/dilations/output_padding need " << r << " values");
+        for (int i = 0; i < r; ++i)
+            EDDL_CHECK(s[size_t(i)] >= 1 && d[size_t(i)] >= 1 && op[size_t(i)] >= 0 && s[size_t(i)] <= kMaxAttr &&
+                           d[size_t(i)] <= kMaxAttr && op[size_t(i)] <= kMaxAttr && k[size_t(i)] >= 1 && k[size_t(i)] <= kMaxAttr,
+                       who << ": kernel " << join(k) << ", strides " << join(s) << ", dilations " << join(d)
+                           << ", output_padding " << join(op) << " out of range");
+        std::vector<int64_t> pb(size_t(r), 0), pe(size_t(r), 0);
         const std::string ap = a.s("auto_pad", "NOTSET");
         if (a.has("output_shape") || ap == "SAME_UPPER" || ap == "SAME_LOWER") {
             auto os = a.ints("output_shape");
-            if (os.size() > 2) os = std::vector<int64_t>(os.end() - 2, os.end());
-            for (int i = 0; i < 2; ++i) {
+            if (int(os.size()) > r) os = std::vector<int64_t>(os.end() - r, os.end());
+            EDDL_CHECK(os.empty() || int(os.size()) == r, who << ": output_shape " << join(os));
+            for (int i = 0; i < r; ++i) {
                 const int64_t in = x->out_shape[size_t(i) + 1];
                 const int64_t out = os.empty() ? in * s[size_t(i)] : os[size_t(i)];
+                EDDL_CHECK(out >= 1 && out <= kMaxAttr * 64, who << ": output_shape " << join(os));
+                // negative: an output larger than the full transposed convolution (extra end outputs)
                 const int64_t total = s[size_t(i)] * (in - 1) + op[size_t(i)] + (k[size_t(i)] - 1) * d[size_t(i)] + 1 - out;
-                if (total < 0) unsup("output_shape larger than the full transposed convolution");
-                const bool lower = ap == "SAME_LOWER";
-                pb[size_t(i)] = lower ? total - total / 2 : total / 2;
+                const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);  // floor(total / 2), as ONNX
+                pb[size_t(i)] = ap == "SAME_UPPER" ? half : total - half;
                 pe[size_t(i)] = total - pb[size_t(i)];
             }
         } else if (ap == "NOTSET") {
-            const auto p = a.ints("pads", {0, 0, 0, 0});
-            EDDL_CHECK(p.size() == 4, who << ": pads need 4 values");
-            pb = {p[0], p[1]};
-            pe = {p[2], p[3]};
+            const auto p = a.ints("pads", std::vector<int64_t>(size_t(2 * r), 0));
+            EDDL_CHECK(int(p.size()) == 2 * r, who << ": pads need " << 2 * r << " values");
+            for (int i = 0; i < r; ++i) {
+                pb[size_t(i)] = p[size_t(i)];
+                pe[size_t(i)] = p[size_t(i + r)];
+                EDDL_CHECK(p[size_t(i)] >= 0 && p[size_t(i + r)] >= 0 && p[size_t(i)] <= kMaxAttr && p[size_t(i + r)] <= kMaxAttr,
+                           who << ": pads " << join(p));
+            }
         } else if (ap != "VALID") {
             unsup("auto_pad '" + ap + "'");
         }
         const int F = int(W.dims[1]);
-        std::vector<int> pads{int(pb[0]), int(pe[0] - op[0]), int(pb[1]), int(pe[1] - op[1])};
+        std::vector<int> pads, kk, ss, dd;
+        for (int i = 0; i < r; ++i) {  // (begin, end) per dimension; output_padding as a lower end
+            pads.push_back(int(pb[size_t(i)]));
+            pads.push_back(int(pe[size_t(i)] - op[size_t(i)]));
+            kk.push_back(int(k[size_t(i)]));
+            ss.push_back(int(s[size_t(i)]));
+            dd.push_back(int(d[size_t(i)]));
+        }
         const bool bias = has_in(n, 2);
-        auto c = std::make_shared<LConvT2D>(x, F, std::vector<int>{int(k[0]), int(k[1])}, std::vector<int>{int(s[0]), int(s[1])},
-                                            "", pads, std::vector<int>{}, bias, std::vector<int>{int(d[0]), int(d[1])}, lname(n));
+        auto c = std::make_shared<LConvT2D>(x, F, kk, ss, "", pads, std::vector<int>{}, bias, dd, lname(n), r);
         copy_into(*c->params[0], W.floats(), who);
         if (bias) copy_into(*c->params[1], cin(n, 2, "bias").floats(), who);
         set_layer(n, nchw_out(n, c));
