@@ -659,3 +659,38 @@ TEST(OnnxLayers, ResizeGradientsAndRoundTrip) {
         for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5f * (1 + std::fabs(a[i]))) << i;
     }
 }
+
+// BatchNormalization with training_mode=1 (values against ONNX's in the conformance tests):
+// gradients of Y (statistics over the batch, or per whole sample) and of the running statistics;
+// the batch form exports as itself and re-imports.
+TEST(OnnxLayers, BatchStatisticsGradientsAndRoundTrip) {
+    const std::vector<float> sc{1.2f, 0.7f, -0.4f}, bi{0.1f, -0.2f, 0.3f}, mu{0.5f, 0.0f, -1.0f}, va{1.0f, 2.0f, 0.5f};
+    using BS = LBatchStats;
+    for (bool ob : {true, false})
+        for (BS::Out w : {BS::Out::Y, BS::Out::RunningMean, BS::Out::RunningVar}) {
+            SCOPED_TRACE(::testing::Message() << "over_batch " << ob << " output " << int(w));
+            const Shape in = ob ? Shape{3, 4} : Shape{2, 3, 4};
+            check_grad(in, [&](layer l) { return std::make_shared<BS>(l, ob ? 0 : 1, ob, 1e-5f, 0.9f, w, sc, bi, mu, va, "bn"); });
+        }
+    layer x = Input({3, 4, 2}, "x");
+    auto y = std::make_shared<BS>(x, 0, true, 1e-5f, 0.9f, BS::Out::Y, sc, bi, mu, va, "bn");
+    model net = Model({x}, {y});
+    build(net);
+    model again = import_net_from_onnx_string(serialize_net_to_onnx_string(net));
+    build(again);
+    auto v = Tensor::randn({5, 3, 4, 2}, 3);
+    const auto a = predict(net, {v})[0]->to_std(), b = predict(again, {v})[0]->to_std();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6f) << i;
+    // statistics over the batch: each channel of Y has mean bias and standard deviation |scale|
+    for (int c = 0; c < 3; ++c) {
+        double s = 0, q = 0;
+        for (int n = 0; n < 5; ++n)
+            for (int i = 0; i < 8; ++i) s += a[size_t((n * 3 + c) * 8 + i)];
+        const double m = s / 40;
+        for (int n = 0; n < 5; ++n)
+            for (int i = 0; i < 8; ++i) q += std::pow(a[size_t((n * 3 + c) * 8 + i)] - m, 2);
+        EXPECT_NEAR(m, bi[size_t(c)], 1e-5);
+        EXPECT_NEAR(std::sqrt(q / 40), std::fabs(sc[size_t(c)]), 1e-3);
+    }
+}

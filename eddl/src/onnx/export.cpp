@@ -503,6 +503,20 @@ private:
             std::vector<int64_t> v{1};  // the batch: kept (Expand to 1, Tile once)
             for (size_t i = 0; i < in.size(); ++i) v.push_back(bc->tile ? l.out_shape[i] / in[i] : l.out_shape[i]);
             node(bc->tile ? "Tile" : "Expand", {ins[0], ints(l.name + (bc->tile ? ".repeats" : ".shape"), v)}, l.name, l.name);
+        } else if (auto* bs = dynamic_cast<const onnxio::LBatchStats*>(&l)) {
+            if (!bs->over_batch) unsupported(l, "statistics per whole-tensor sample (OnnxBatch::none) have no batch-first form");
+            const int C = int(bs->in_mean.size());
+            const bool y = bs->which == onnxio::LBatchStats::Out::Y;
+            std::vector<std::string> in{ins[0], y ? param(l, 0, "scale") : constant(l.name + ".ones", {C}, std::vector<float>(size_t(C), 1.0f)),
+                                        y ? param(l, 1, "bias") : constant(l.name + ".zeros", {C}, std::vector<float>(size_t(C), 0.0f)),
+                                        constant(l.name + ".input_mean", {C}, bs->in_mean),
+                                        constant(l.name + ".input_var", {C}, bs->in_var)};
+            auto* n = node("BatchNormalization", in, y ? l.name : l.name + "/y", l.name + "/bn");
+            if (bs->which == onnxio::LBatchStats::Out::RunningVar) n->add_output("");
+            if (!y) n->add_output(l.name);
+            attr(n, "training_mode", int64_t(1));
+            attr(n, "epsilon", bs->eps);
+            attr(n, "momentum", bs->momentum);
         } else if (auto* rs = dynamic_cast<const onnxio::LResize*>(&l)) {
             resize(*rs, ins[0]);
         } else if (auto* lrn = dynamic_cast<const onnxio::LLRN*>(&l)) {

@@ -1568,8 +1568,28 @@ private:
     void batchnorm(const onnx::NodeProto& n) {
         Attrs a(n, {"epsilon", "momentum", "training_mode", "spatial", "is_test", "consumed_inputs"});
         const std::string who = what_ + ": " + node_str(n);
-        if (a.i("training_mode", 0)) unsup("training_mode=1");
         if (a.i("spatial", 1) != 1) unsup("spatial=0");
+        if (a.i("training_mode", 0)) {  // the data's statistics (and the updated running ones)
+            if (opset_ < 14) unsup("training_mode before opset 14");
+            const layer x = lin(n, 0);
+            const int cax = whole_ ? 1 : 0;
+            if (int(x->out_shape.size()) <= cax) unsup("needs a channel dimension");
+            const int C = x->out_shape[size_t(cax)];
+            const Const &sc = cin(n, 1, "scale"), &bi = cin(n, 2, "bias"), &mu = cin(n, 3, "mean"), &va = cin(n, 4, "variance");
+            for (const Const* c : {&sc, &bi, &mu, &va})
+                EDDL_CHECK(c->numel() == C, who << ": shape mismatch: " << c->numel() << " statistics or weights for " << C << " channels");
+            float momentum = a.f("momentum", 0.9f);
+            const float eps = a.f("epsilon", 1e-5f);
+            using BS = onnxio::LBatchStats;
+            const BS::Out outs[3] = {BS::Out::Y, BS::Out::RunningMean, BS::Out::RunningVar};
+            for (int o = 0; o < 3 && o < n.output_size(); ++o) {
+                if (n.output(o).empty() || !used(n.output(o))) continue;
+                if (o > 0 && !whole_) unsup("running statistics outputs with the first dimension as the batch (OnnxBatch::none takes them)");
+                vals_[n.output(o)].l = std::make_shared<BS>(x, cax, !whole_, eps, momentum, outs[o], sc.floats(), bi.floats(),
+                                                            mu.floats(), va.floats(), o ? lname(n, o == 1 ? "mean" : "var") : lname(n));
+            }
+            return;
+        }
         need_unused_outputs(n, 1);
         const layer x = nchw_in(n, 0);
         const int C = x->out_shape[0];

@@ -207,7 +207,8 @@ std::vector<std::string> param_roles(const Layer& l) {
         if (rec->opt.peepholes) r.push_back("P");
         return r;
     }
-    const bool norm = dynamic_cast<const LBatchNorm*>(&l) || dynamic_cast<const LGroupNorm*>(&l);
+    const bool norm = dynamic_cast<const LBatchNorm*>(&l) || dynamic_cast<const LGroupNorm*>(&l) ||
+                      dynamic_cast<const LBatchStats*>(&l);
     for (size_t i = 0; i < l.params.size(); ++i) r.push_back(i == 0 ? (norm ? "scale" : "weight") : i == 1 ? "bias" : "param" + std::to_string(i));
     return r;
 }

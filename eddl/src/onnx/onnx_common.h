@@ -240,6 +240,30 @@ private:
     bool extrapolates_ = false;
 };
 
+/// BatchNormalization with training_mode=1: normalized with the statistics of the data (per
+/// channel, the sample's axis `channel_axis`, over every other axis; over the batch too when
+/// over_batch), or the updated running mean / variance (input * momentum + data's * (1 - momentum),
+/// variances as populations) instead of Y.
+class LBatchStats : public Layer {
+public:
+    enum class Out { Y, RunningMean, RunningVar };
+    LBatchStats(layer parent, int channel_axis, bool over_batch, float eps, float momentum, Out which,
+                const std::vector<float>& scale, const std::vector<float>& bias, const std::vector<float>& mean,
+                const std::vector<float>& var, const std::string& name);
+    std::string type() const override { return "OnnxBatchNormalizationTraining"; }
+    void forward() override;
+    void backward() override;
+    int channel_axis;
+    bool over_batch;
+    float eps, momentum;
+    Out which;
+    std::vector<float> in_mean, in_var;  // the running statistics given to the node
+
+private:
+    int64_t outer_ = 1, C_ = 1, inner_ = 1;  // the sample as [outer, C, inner]
+    std::vector<float> mean_, invstd_;       // per (group, channel) of the last forward
+};
+
 /// MaxPool's second output: the flat index of each maximum in [N, C, spatial...] (row-major,
 /// batch included, as ONNX), as a float; no gradient. `pool` gives the geometry.
 class LPoolIndices : public Layer {

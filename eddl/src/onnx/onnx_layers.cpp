@@ -759,3 +759,126 @@ void LResize::backward() {
 }
 
 }  // namespace eddl::onnxio
+
+namespace eddl::onnxio {
+
+// ---- LBatchStats ----
+
+LBatchStats::LBatchStats(layer parent, int cax, bool ob, float e, float m, Out w, const std::vector<float>& scale,
+                         const std::vector<float>& bias, const std::vector<float>& mean, const std::vector<float>& var,
+                         const std::string& n)
+    : channel_axis(cax), over_batch(ob), eps(e), momentum(m), which(w), in_mean(mean), in_var(var) {
+    name = n;
+    const std::string who = "ONNX BatchNormalization '" + name + "'";
+    EDDL_CHECK(parent, who << ": parent layer is null");
+    const Shape& in = parent->out_shape;
+    EDDL_CHECK(channel_axis >= 0 && channel_axis < int(in.size()), who << ": channel axis " << channel_axis << " of " << shape_str(in));
+    parents = {parent};
+    outer_ = prod(in, 0, size_t(channel_axis));
+    C_ = in[size_t(channel_axis)];
+    inner_ = prod(in, size_t(channel_axis) + 1, in.size());
+    EDDL_CHECK(int64_t(scale.size()) == C_ && int64_t(bias.size()) == C_ && int64_t(mean.size()) == C_ &&
+                   int64_t(var.size()) == C_,
+               who << ": shape mismatch: scale, bias, mean and variance need " << C_ << " values each");
+    out_shape = which == Out::Y ? in : Shape{int(C_)};
+    if (which == Out::Y) {
+        params = {Tensor::empty({int(C_)}), Tensor::empty({int(C_)})};
+        std::copy(scale.begin(), scale.end(), params[0]->ptr);
+        std::copy(bias.begin(), bias.end(), params[1]->ptr);
+        gradients = {Tensor::zeros({int(C_)}), Tensor::zeros({int(C_)})};
+    }
+}
+
+void LBatchStats::forward() {
+    const Tensor& x = *parents[0]->output;
+    const int64_t B = x.shape[0], S = outer_ * C_ * inner_, groups = over_batch ? 1 : B, per = over_batch ? B : 1;
+    const double M = double(per * outer_ * inner_);
+    mean_.assign(size_t(groups * C_), 0.0f);
+    invstd_.assign(size_t(groups * C_), 0.0f);
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t c = 0; c < C_; ++c) {
+            double s = 0, q = 0;
+            for (int64_t b = g * per; b < (g + 1) * per; ++b)
+                for (int64_t o = 0; o < outer_; ++o) {
+                    const float* p = x.ptr + b * S + (o * C_ + c) * inner_;
+                    for (int64_t i = 0; i < inner_; ++i) s += p[i];
+                }
+            const double mu = s / M;
+            for (int64_t b = g * per; b < (g + 1) * per; ++b)
+                for (int64_t o = 0; o < outer_; ++o) {
+                    const float* p = x.ptr + b * S + (o * C_ + c) * inner_;
+                    for (int64_t i = 0; i < inner_; ++i) q += (p[i] - mu) * (p[i] - mu);
+                }
+            const double var = q / M;
+            mean_[size_t(g * C_ + c)] = float(mu);
+            invstd_[size_t(g * C_ + c)] = float(1.0 / std::sqrt(var + double(eps)));
+            if (which == Out::RunningMean) {
+                for (int64_t b = g * per; b < (g + 1) * per; ++b) output->ptr[b * C_ + c] = float(in_mean[size_t(c)] * momentum + mu * (1 - momentum));
+            } else if (which == Out::RunningVar) {
+                for (int64_t b = g * per; b < (g + 1) * per; ++b) output->ptr[b * C_ + c] = float(in_var[size_t(c)] * momentum + var * (1 - momentum));
+            } else {
+                const float sc = params[0]->ptr[c], bi = params[1]->ptr[c], is = invstd_[size_t(g * C_ + c)];
+                for (int64_t b = g * per; b < (g + 1) * per; ++b)
+                    for (int64_t o = 0; o < outer_; ++o) {
+                        const int64_t off = b * S + (o * C_ + c) * inner_;
+                        for (int64_t i = 0; i < inner_; ++i) output->ptr[off + i] = (x.ptr[off + i] - float(mu)) * is * sc + bi;
+                    }
+            }
+        }
+}
+
+void LBatchStats::backward() {
+    const bool grads = which == Out::Y && trainable, data = parents[0]->needs_delta;
+    if (!grads && !data) return;
+    const Tensor& x = *parents[0]->output;
+    const int64_t B = x.shape[0], S = outer_ * C_ * inner_, groups = over_batch ? 1 : B, per = over_batch ? B : 1;
+    const float M = float(per * outer_ * inner_);
+    const bool acc_g = grads && take_grads();
+    if (grads && !acc_g) {
+        gradients[0]->fill_(0.0f);
+        gradients[1]->fill_(0.0f);
+    }
+    float* dx = nullptr;
+    if (data) {
+        if (!take_parent_delta(0)) parents[0]->delta->fill_(0.0f);
+        dx = parents[0]->delta->ptr;
+    }
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t c = 0; c < C_; ++c) {
+            const float mu = mean_[size_t(g * C_ + c)], is = invstd_[size_t(g * C_ + c)];
+            auto each = [&](auto&& f) {
+                for (int64_t b = g * per; b < (g + 1) * per; ++b)
+                    for (int64_t o = 0; o < outer_; ++o) {
+                        const int64_t off = b * S + (o * C_ + c) * inner_;
+                        for (int64_t i = 0; i < inner_; ++i) f(b, off + i);
+                    }
+            };
+            if (which != Out::Y) {  // d(running stat)/dx: (1 - momentum) / M, times 2 (x - mean) for the variance
+                float d = 0;  // every output of the group holds the same statistic
+                for (int64_t b = g * per; b < (g + 1) * per; ++b) d += delta->ptr[b * C_ + c];
+                const float dy = d * (1 - momentum) / M;
+                each([&](int64_t, int64_t e) {
+                    if (dx) dx[e] += which == Out::RunningMean ? dy : dy * 2 * (x.ptr[e] - mu);
+                });
+                continue;
+            }
+            float sdy = 0, sdyx = 0;
+            each([&](int64_t, int64_t e) {
+                const float xh = (x.ptr[e] - mu) * is;
+                sdy += delta->ptr[e];
+                sdyx += delta->ptr[e] * xh;
+            });
+            if (grads) {
+                gradients[0]->ptr[c] += sdyx;
+                gradients[1]->ptr[c] += sdy;
+            }
+            if (!dx) continue;
+            const float sc = params[0]->ptr[c];
+            each([&](int64_t, int64_t e) {
+                const float xh = (x.ptr[e] - mu) * is;
+                dx[e] += sc * is / M * (M * delta->ptr[e] - sdy - xh * sdyx);
+            });
+        }
+}
+
+}  // namespace eddl::onnxio
