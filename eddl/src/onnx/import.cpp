@@ -1872,10 +1872,10 @@ private:
         const bool has_b = has_in(n, 3), has_p = op == "LSTM" && has_in(n, 7);
         o.peepholes = has_p;
         o.use_bias = has_b;  // absent: zero biases, not learned
+        const int64_t steps = whole_ ? x->out_shape[layout == 0 ? 0 : 1] : x->out_shape[0];
         std::vector<int64_t> lens;
         if (has_in(n, 4)) {
             lens = cin(n, 4, "sequence_lens").ints(who + ": sequence_lens");
-            const int64_t steps = whole_ ? x->out_shape[layout == 0 ? 0 : 1] : x->out_shape[0];
             for (int64_t l : lens) EDDL_CHECK(l >= 0 && l <= steps, who << ": sequence length " << l << " of " << steps);
             if (whole_) {
                 EDDL_CHECK(int64_t(lens.size()) == o.nseq, who << ": " << lens.size() << " sequence_lens for " << o.nseq << " sequences");
@@ -1900,7 +1900,6 @@ private:
             init[size_t(k)] = &c;
         }
         // a sequence per sample of ours: the outputs come back in ONNX's shapes through reshapes
-        const int64_t steps = whole_ ? x->out_shape[layout == 0 ? 0 : 1] : x->out_shape[0];
         const bool used_y = n.output_size() > 0 && !n.output(0).empty() && used(n.output(0));
         const bool used_h = n.output_size() > 1 && !n.output(1).empty() && used(n.output(1));
         const bool used_c = op == "LSTM" && n.output_size() > 2 && !n.output(2).empty() && used(n.output(2));
@@ -1919,7 +1918,6 @@ private:
             copy_into(*r->states.back(), init[size_t(k)]->floats(), who);
             (k ? r->has_initial_c : r->has_initial_h) = true;
         }
-        (void)steps;
         // each output in ONNX's layout: batch mode gives Y [T, D, B, H] (batch_axis 2) or [B, T, D, H]
         // for layout 1, and Y_h/Y_c [D, B, H] (batch_axis 1) or [B, D, H]
         const LRecurrent::Output outs[3] = {LRecurrent::Output::Y, LRecurrent::Output::Y_h, LRecurrent::Output::Y_c};
