@@ -238,23 +238,11 @@ void LRecurrent::forward() {
                     }
                 }
             }
-            if (!gru_late) {
-                K.unary(UnaryOp::Tanh, cc.data(), tcc.data(), nseq * H, 0.0f, 0.0f);
-                for (int64_t q = 0; q < nseq; ++q) {
-                    if (k >= lens[size_t(q)]) continue;
-                    const float* hp = hs.data() + state_at(q, d, k - 1);
-                    float* h = hs.data() + state_at(q, d, k);
-                    float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
-                    for (int u = 0; u < H; ++u) {
-                        st[2 * H + u] = tcc[size_t(q * H + u)];
-                        h[u] = (1 - st[u]) * st[2 * H + u] + st[u] * hp[u];
-                    }
-                }
+            if (gru_late) {  // h~'s recurrent part: R_h (r * h_prev); rp's h~ part holds W_h x + Wb_h
+                K.gemm(false, true, int(nseq), H, H, 1.0f, rh.data(), H, R + int64_t(2) * H * H, H, 0.0f, rp2.data(), H);
+                for (int64_t q = 0; q < nseq; ++q)
+                    for (int u = 0; u < H; ++u) cc[size_t(q * H + u)] = rp[size_t(q * G + 2 * H + u)] + Br[2 * H + u] + rp2[size_t(q * H + u)];
             }
-            if (!gru_late) continue;
-            K.gemm(false, true, int(nseq), H, H, 1.0f, rh.data(), H, R + int64_t(2) * H * H, H, 0.0f, rp2.data(), H);
-            for (int64_t q = 0; q < nseq; ++q)  // rp's h~ part holds W_h x + Wb_h
-                for (int u = 0; u < H; ++u) cc[size_t(q * H + u)] = rp[size_t(q * G + 2 * H + u)] + Br[2 * H + u] + rp2[size_t(q * H + u)];
             K.unary(UnaryOp::Tanh, cc.data(), tcc.data(), nseq * H, 0.0f, 0.0f);
             for (int64_t q = 0; q < nseq; ++q) {
                 if (k >= lens[size_t(q)]) continue;
@@ -263,7 +251,7 @@ void LRecurrent::forward() {
                 float* st = acts_.data() + ((q * dirs + d) * steps + k) * A;
                 for (int u = 0; u < H; ++u) {
                     st[2 * H + u] = tcc[size_t(q * H + u)];
-                    st[3 * H + u] = 0.0f;
+                    if (gru_late) st[3 * H + u] = 0.0f;
                     h[u] = (1 - st[u]) * st[2 * H + u] + st[u] * hp[u];
                 }
             }

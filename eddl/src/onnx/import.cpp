@@ -2070,6 +2070,21 @@ private:
         }
     }
 
+    // Resize's / Upsample's operands across opsets (empty when absent)
+    void resize_operands(const onnx::NodeProto& n, const Attrs& a, std::vector<double>& roi, std::vector<double>& scales,
+                         std::vector<int64_t>& sizes) const {
+        if (n.op_type() == "Upsample") {
+            if (has_in(n, 1)) scales = cin(n, 1, "scales").v;
+            else for (float f : a.floats("scales")) scales.push_back(f);
+        } else if (opset_ < 11) {
+            scales = cin(n, 1, "scales").v;
+        } else {
+            if (has_in(n, 1) && cin(n, 1, "roi").numel() > 0) roi = cin(n, 1, "roi").v;
+            if (has_in(n, 2) && cin(n, 2, "scales").numel() > 0) scales = cin(n, 2, "scales").v;
+            if (has_in(n, 3)) sizes = cin(n, 3, "sizes").ints(what_ + ": " + node_str(n) + ": sizes");
+        }
+    }
+
     void resize_general(const onnx::NodeProto& n) {
         const bool up = n.op_type() == "Upsample";
         Attrs a(n, {"mode", "scales", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
@@ -2082,16 +2097,7 @@ private:
         const int64_t R = int64_t(d.size());
         std::vector<double> scales, roi;
         std::vector<int64_t> sizes;
-        if (up) {
-            if (has_in(n, 1)) scales = cin(n, 1, "scales").v;
-            else for (float f : a.floats("scales")) scales.push_back(f);
-        } else if (opset_ < 11) {
-            scales = cin(n, 1, "scales").v;
-        } else {
-            if (has_in(n, 1) && cin(n, 1, "roi").numel() > 0) roi = cin(n, 1, "roi").v;
-            if (has_in(n, 2) && cin(n, 2, "scales").numel() > 0) scales = cin(n, 2, "scales").v;
-            if (has_in(n, 3)) sizes = cin(n, 3, "sizes").ints(who + ": sizes");
-        }
+        resize_operands(n, a, roi, scales, sizes);
         onnxio::LResize::Params p;
         std::string mode = a.s("mode", "nearest");
         if (mode == "bilinear" || mode == "trilinear") mode = "linear";
@@ -2155,17 +2161,9 @@ private:
         const int64_t R = int64_t(x->out_shape.size()) + 1;  // [N, C, spatial...]
         if (a.i("antialias", 0)) unsup("antialias");
         if (a.has("axes")) unsup("the axes attribute");
-        std::vector<double> scales;
+        std::vector<double> roi, scales;  // the roi matters to tf_crop_and_resize only (the general path)
         std::vector<int64_t> sizes;
-        if (up) {
-            if (has_in(n, 1)) scales = cin(n, 1, "scales").v;
-            else for (float f : a.floats("scales")) scales.push_back(f);
-        } else if (opset_ < 11) {
-            scales = cin(n, 1, "scales").v;
-        } else {
-            if (has_in(n, 2) && cin(n, 2, "scales").numel() > 0) scales = cin(n, 2, "scales").v;
-            if (has_in(n, 3)) sizes = cin(n, 3, "sizes").ints(who + ": sizes");
-        }
+        resize_operands(n, a, roi, scales, sizes);
         std::vector<int> f;
         if (!scales.empty()) {
             EDDL_CHECK(int64_t(scales.size()) == R, who << ": " << scales.size() << " scales for rank " << R);
