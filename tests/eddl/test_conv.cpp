@@ -974,3 +974,101 @@ TEST(InferenceFusion, ChannelsLastThroughPoolingAndMixedLayouts) {
             ASSERT_NEAR(fused[o]->ptr[i], plain[o]->ptr[i], 1e-4f + 1e-4f * std::fabs(plain[o]->ptr[i]))
                 << "output " << o << " element " << i;
 }
+
+namespace {
+void expect_outputs_near(const vtensor& got, const vtensor& want, const std::string& what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t o = 0; o < want.size(); ++o) {
+        ASSERT_EQ(got[o]->shape, want[o]->shape) << what;
+        for (int64_t i = 0; i < want[o]->size; ++i)
+            ASSERT_NEAR(got[o]->ptr[i], want[o]->ptr[i], 1e-4f + 1e-4f * std::fabs(want[o]->ptr[i]))
+                << what << ": output " << o << " element " << i;
+    }
+}
+
+vtensor predict_plain(model net, const vtensor& x) {
+    net->fuse_inference = false;
+    auto r = predict(net, x);
+    net->fuse_inference = true;
+    return r;
+}
+}  // namespace
+
+// Channel counts in whole blocks of 16 run in oneDNN's nChw16c layout from convolution to
+// convolution through ReLu, Add, pooling and a global pool, with 3x3 stride-1 convolutions as
+// Winograd transforms and batch normalization folded into the weights: the same results as the
+// plain layers, with and without Winograd, next to channels that are not whole blocks (24).
+TEST(InferenceFusion, BlockedLayoutAndWinogradEqualThePlainLayers) {
+    layer in = Input({3, 20, 20});
+    layer a = ReLu(BatchNormalization(Conv2D(in, 16, {3, 3}), 0.9f, 1e-3f));        // NCHW in, blocked out
+    layer b = ReLu(BatchNormalization(Conv2D(a, 32, {3, 3}), 0.9f, 1e-3f));         // Winograd-shaped
+    layer p1 = MaxPool2D(b, {2, 2}, {2, 2});                                          // blocked pooling, 10x10
+    layer c = BatchNormalization(Conv2D(p1, 32, {3, 3}, {1, 1}, "same", false));      // no bias: folded shift
+    layer skip = Conv2D(p1, 32, {1, 1});
+    layer r = ReLu(Add({c, skip}));
+    layer p2 = AveragePool2D(r, {3, 3}, {2, 2}, "same");                             // 5x5
+    layer odd = ReLu(Conv2D(p2, 24, {3, 3}));                                         // 24: back to NCHW
+    layer d = Conv2D(odd, 16, {3, 3}, {1, 1}, "same", true, 1, {2, 2});               // dilated: direct
+    layer g = GlobalAveragePool(Add({d, Conv2D(p2, 16, {1, 1})}));
+    model net = Model({in}, {Flatten(g), Flatten(p1), r});
+    build(net, adam(0.01f), {"mse", "mse", "mse"}, {}, CS_CPU(2));
+    auto x = Tensor::randn({2, 3, 20, 20}, 1);
+    auto t0 = Tensor::randn({2, 16}, 2), t1 = Tensor::randn({2, 32 * 100}, 3), t2 = Tensor::randn({2, 32, 10, 10}, 4);
+    for (int i = 0; i < 3; ++i) train_batch(net, {x}, {t0, t1, t2});
+    const auto plain = predict_plain(net, {x});
+    expect_outputs_near(predict(net, {x}), plain, "Winograd");
+    expect_outputs_near(predict(net, {x}), plain, "Winograd, packed weights reused");
+    net->winograd = false;
+    expect_outputs_near(predict(net, {x}), plain, "direct");
+    net->winograd = true;
+    // a batch of another size gets its own primitives and packs
+    auto x3 = Tensor::randn({3, 3, 20, 20}, 5);
+    expect_outputs_near(predict(net, {x3}), predict_plain(net, {x3}), "batch 3");
+}
+
+// Inference keeps each convolution's weights converted (and its batch normalization folded in)
+// between calls: every way the library changes weights or statistics is seen by the next call.
+TEST(InferenceFusion, PackedWeightsFollowEveryWeightChange) {
+    layer in = Input({16, 8, 8});
+    layer cv = Conv2D(in, 16, {3, 3});
+    layer bn = BatchNormalization(cv, 0.9f, 1e-3f);
+    model net = Model({in}, {Flatten(ReLu(bn))});
+    build(net, sgd(0.1f), {"mse"}, {}, CS_CPU(1));
+    auto x = Tensor::randn({2, 16, 8, 8}, 1), t = Tensor::randn({2, 16 * 64}, 2);
+    auto check = [&](const std::string& what) {
+        const auto fused = predict(net, {x});
+        expect_outputs_near(fused, predict_plain(net, {x}), what);
+        return fused[0];
+    };
+    auto changed = [&](const tensor& before, const tensor& after, const std::string& what) {
+        double diff = 0;
+        for (int64_t i = 0; i < before->size; ++i) diff += std::fabs(before->ptr[i] - after->ptr[i]);
+        EXPECT_GT(diff, 1e-3) << what << " did not change the output";
+    };
+    tensor y = check("first call");
+    train_batch(net, {x}, {t});
+    tensor y2 = check("after a training step");
+    changed(y, y2, "a training step");
+    setParams(cv, {Tensor::randn({16, 16, 3, 3}, 7), Tensor::randn({16}, 8)});
+    tensor y3 = check("after setParams");
+    changed(y2, y3, "setParams");
+    const std::string f = (std::filesystem::temp_directory_path() / "packed_weights_test.bin").string();
+    save(net, f);
+    getParams(cv)[0]->fill_(0.5f);
+    tensor y4 = check("after writing through getParams");
+    changed(y3, y4, "writing through getParams");
+    load(net, f);
+    tensor y5 = check("after load");
+    changed(y4, y5, "load");
+    std::filesystem::remove(f);
+    tensor w = cv->params[0];  // a handle kept from before: set_mode says it was written
+    predict(net, {x});
+    w->fill_(-0.25f);
+    set_mode(net, TSMODE);
+    tensor y6 = check("after a direct write and set_mode");
+    changed(y5, y6, "a direct write");
+    set_mode(net, TRMODE);
+    forward(net, {x});  // training mode: moves the running statistics
+    tensor y7 = check("after a training-mode forward");
+    changed(y6, y7, "a training-mode forward");
+}

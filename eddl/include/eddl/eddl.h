@@ -386,7 +386,9 @@ void backward(model net, const vtensor& targets);  ///< loss deltas then layer g
 void update(model net);                            ///< one optimizer step with current gradients
 void zeroGrads(model net);
 void reset_loss(model net);
-void set_mode(model net, int mode);  ///< TRMODE or TSMODE
+/// TRMODE or TSMODE. Also tells the network that weights may have changed: call it after writing
+/// into a weight tensor's memory yourself (inference keeps converted copies of weights).
+void set_mode(model net, int mode);
 void print_loss(model net, int batch);
 std::vector<float> get_losses(model net);   ///< running mean loss per output
 std::vector<float> get_metrics(model net);  ///< running mean metric per output

@@ -105,11 +105,18 @@ public:
     bool stop_training = false;
     /// In inference mode, run each Conv -> BatchNormalization -> ReLu chain (or Conv -> BatchNorm,
     /// Conv -> ReLu) as one convolution with the normalization and activation applied as it
-    /// writes, and keep activations channels-last between convolutions, element-wise layers and
-    /// pooling (results equal the plain path up to rounding). The model's outputs are always in
-    /// the documented layout; inner layers' outputs are then not computed or are channels-last:
-    /// set false to inspect them after predict().
+    /// writes, keep activations in oneDNN's channel-blocked layout between convolutions,
+    /// element-wise layers and pooling, and keep each convolution's weights converted to its
+    /// kernel's layout between calls (results equal the plain path up to rounding). The model's
+    /// outputs are always in the documented layout; inner layers' outputs are then not computed
+    /// or are blocked: set false to inspect them after predict().
+    /// Weights written by the library (fit, update, setParams, load...) are picked up at the next
+    /// forward; after writing into a weight tensor's memory yourself, call set_mode(net, TSMODE) again.
     bool fuse_inference = true;
+    /// With fuse_inference: 3x3 stride-1 convolutions run as Winograd transforms where oneDNN has
+    /// a kernel for them (2-D, channels in multiples of 16), about twice as fast; outputs differ
+    /// from the direct convolution by rounding, about 1e-6 relative per layer. false: direct only.
+    bool winograd = true;
     int64_t epochs_done = 0;  ///< completed fit epochs (checkpoints resume from here)
     int64_t steps_done = 0;   ///< optimizer steps (dropout streams are derived from it)
 

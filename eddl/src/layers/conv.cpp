@@ -128,12 +128,16 @@ void LConv2D::forward() {
     kernels(x.device).conv(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, output->ptr);
 }
 
-void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, bool src_nhwc, bool dst_nhwc, Tensor& out) {
+void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, bool src_blocked, bool dst_blocked, bool winograd,
+                                Tensor& out) {
     const Tensor& x = *parents[0]->output;
     ConvEpilogue e;
     e.relu = relu;
-    e.src_nhwc = src_nhwc;
-    e.dst_nhwc = dst_nhwc;
+    e.src_blocked = src_blocked;
+    e.dst_blocked = dst_blocked;
+    e.winograd = winograd;
+    if (packed_.epoch != weights_epoch()) packed_ = PackedWeights{{}, nullptr, weights_epoch()};
+    e.packed = &packed_;
     std::vector<float> scale, shift;
     if (bn) {  // y * gamma / sqrt(var + eps) + (beta - mean * gamma / sqrt(var + eps))
         scale.resize(size_t(filters));

@@ -1,4 +1,5 @@
 // Layer plumbing, Input, Dense, Dropout, Reshape, and rebuilding layers from their config.
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -17,6 +18,12 @@ std::string auto_name(const std::string& type) {
     for (char c : type) base += char(std::tolower(static_cast<unsigned char>(c)));
     return base + std::to_string(++counts[base]);
 }
+
+namespace {
+std::atomic<uint64_t> g_weights_epoch{1};
+}
+uint64_t weights_epoch() { return g_weights_epoch.load(std::memory_order_acquire); }
+void weights_changed() { g_weights_epoch.fetch_add(1, std::memory_order_acq_rel); }
 
 void Layer::resize(int batch) {
     Shape s{batch};

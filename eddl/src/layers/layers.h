@@ -9,6 +9,12 @@ namespace eddl {
 /// "dense3": a fresh default name for a layer of this type.
 std::string auto_name(const std::string& type);
 
+/// A process-wide count that every change of weights by the library advances (optimizer steps,
+/// setParams, getParams, loading, initialization, training-mode forwards, the set_mode facade):
+/// packed copies of weights made at an older count (inference convolutions keep them) are stale.
+uint64_t weights_epoch();
+void weights_changed();
+
 class LInput : public Layer {
 public:
     LInput(const Shape& shape, const std::string& name);
@@ -131,12 +137,18 @@ public:
     LayerConfig config() const override;
     ConvGeom geom(int batch) const;
     /// Inference only: this convolution followed by `bn` (running statistics; may be null) and
-    /// ReLU (if relu), written into `out`; input and output channels-last if src_nhwc / dst_nhwc.
-    void forward_inference(const class LBatchNorm* bn, bool relu, bool src_nhwc, bool dst_nhwc, Tensor& out);
+    /// ReLU (if relu), written into `out`; input and output in nChw16c if src_blocked /
+    /// dst_blocked (ConvEpilogue), Winograd allowed if winograd. The weights are converted to the
+    /// kernel's layout once and reused until weights_epoch() moves.
+    void forward_inference(const class LBatchNorm* bn, bool relu, bool src_blocked, bool dst_blocked, bool winograd,
+                           Tensor& out);
     int filters, groups, rank;
     int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, dd = 1, dh = 1, dw = 1;
     int pf = 0, pk = 0, pt = 0, pb = 0, pl = 0, pr = 0;  // padding: front/back (depth), top/bottom, left/right
     bool use_bias;
+
+private:
+    PackedWeights packed_;
 };
 
 /// Transposed 2-D convolution (ConvT2D); weights {in_channels, filters, kh, kw} as PyTorch.

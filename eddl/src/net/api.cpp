@@ -488,7 +488,10 @@ tensor getOutput(layer l) {
     return l->output->clone();
 }
 vlayer getOut(model net) { return net->outputs; }
-vtensor getParams(layer l) { return l->params; }
+vtensor getParams(layer l) {
+    weights_changed();  // the caller may write through the handles
+    return l->params;
+}
 vtensor getGradients(layer l) { return l->gradients; }
 void setParams(layer l, const vtensor& ps) {
     EDDL_CHECK(ps.size() == l->params.size(), "setParams: layer '" << l->name << "' has " << l->params.size()
@@ -499,6 +502,7 @@ void setParams(layer l, const vtensor& ps) {
                                                                              << ", given " << shape_str(ps[i]->shape));
         l->params[i]->copy_from(*ps[i]);
     }
+    weights_changed();
 }
 void setTrainable(model net, const std::string& name, bool t) {
     net->get_layer(name)->trainable = t;

@@ -5,6 +5,7 @@
 
 #include "eddl/eddl.h"
 #include "io/atomic_file.h"
+#include "layers/layers.h"
 
 namespace eddl {
 namespace {
@@ -58,6 +59,7 @@ public:
                 for (const auto& l : net.layers)
                     for (const auto& v : {l->params, l->states})
                         for (const auto& p : v) p->copy_from(*best[i++]);
+                weights_changed();
             }
         }
     }

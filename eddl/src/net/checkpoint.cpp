@@ -93,6 +93,7 @@ void load(model net, const std::string& path, const std::string& format) {
     EDDL_CHECK(r.off == bytes.size(), "'" << path << "': " << bytes.size() - r.off
                                           << " bytes left after the model's parameters (a different model?)");
     for (auto& [dst, src] : staged) dst->copy_from(*src);
+    weights_changed();
 }
 
 void save_checkpoint(model net, const std::string& path) {

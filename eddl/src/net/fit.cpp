@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "eddl/eddl.h"
+#include "layers/layers.h"
 #include "tensor/random.h"
 
 namespace eddl {
@@ -317,6 +318,7 @@ void reset_loss(model net) { net->reset_loss(); }
 void set_mode(model net, int mode) {
     EDDL_CHECK(mode == TRMODE || mode == TSMODE, "set_mode: mode must be TRMODE or TSMODE, got " << mode);
     net->set_mode(mode);
+    weights_changed();
 }
 void print_loss(model net, int batch) {
     std::cout << "Batch " << batch << format_logs(net->logs(), *net) << "\n" << std::flush;

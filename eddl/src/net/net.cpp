@@ -103,6 +103,7 @@ void Net::build(optimizer o, const std::vector<std::string>& loss_names, const s
         layers[i]->grads_fresh = true;
     }
     built = true;
+    weights_changed();
     reset_loss();
 }
 
@@ -136,27 +137,29 @@ void Net::forward(const vtensor& in) {
         forward_inference();
         return;
     }
+    weights_changed();  // a training-mode forward moves running statistics
     for (const auto& l : layers) {
         l->step = uint64_t(steps_done);
         l->forward();
     }
 }
 
-// Inference with fusion and channels-last activations: every convolution runs as one oneDNN
-// primitive with its BatchNorm and ReLu applied as it writes, and writes channels-last (NHWC),
-// the layout oneDNN computes in. Element-wise layers and 2-D pooling take that layout as it is;
-// any other layer gets its inputs converted back to NCHW first, and so do the model's outputs.
+// Inference with fusion and blocked activations: every convolution runs as one oneDNN primitive
+// with its BatchNorm and ReLu applied as it writes, and writes 2-D activations whose channels come
+// in whole blocks of 16 in nChw16c ([N][C/16][H][W][16]), the layout oneDNN computes in.
+// Element-wise layers and 2-D pooling take that layout as it is; any other layer gets its inputs
+// converted back to NCHW first, and so do the model's outputs.
 void Net::forward_inference() {
-    std::set<const Layer*> done;      // computed by a fused chain already
-    std::set<const Layer*> nhwc;      // outputs currently channels-last
+    std::set<const Layer*> done;     // computed by a fused chain already
+    std::set<const Layer*> blocked;  // outputs currently in nChw16c
     auto to_nchw = [&](Layer* l) {
-        if (!nhwc.erase(l)) return;
+        if (!blocked.erase(l)) return;
         Tensor& t = *l->output;
-        const int64_t dims[4] = {t.shape[0], t.shape[2], t.shape[3], t.shape[1]};  // as stored: N H W C
-        const int perm[4] = {0, 3, 1, 2};
+        const int64_t dims[5] = {t.shape[0], t.shape[1] / 16, t.shape[2], t.shape[3], 16};  // as stored
+        const int perm[5] = {0, 1, 4, 2, 3};
         Tensor tmp(t.shape, t.device);
         const auto& k = kernels(t.device);
-        k.permute(t.ptr, tmp.ptr, 4, dims, perm);
+        k.permute(t.ptr, tmp.ptr, 5, dims, perm);
         k.copy(tmp.ptr, t.ptr, t.size);
     };
     for (const auto& lp : layers) {
@@ -168,33 +171,35 @@ void Net::forward_inference() {
             const Fusion& fu = f->second;
             Layer* last = fu.relu ? fu.relu : fu.bn ? fu.bn : fu.conv;
             Layer* in = conv->parents[0].get();
-            const bool planar = conv->rank == 2;
-            if (!planar) to_nchw(in);
-            conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, nhwc.count(in) > 0, planar,
-                                    *last->output);
-            if (planar) nhwc.insert(last);
+            const bool out_blocked = conv->rank == 2 && conv->filters % 16 == 0;
+            conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, blocked.count(in) > 0,
+                                    out_blocked, winograd, *last->output);
+            if (out_blocked) blocked.insert(last);
             done.insert({fu.bn, fu.relu});
             continue;
         }
         if (dynamic_cast<LActivation*>(l)) {  // element-wise: any layout
             l->forward();
-            if (nhwc.count(l->parents[0].get())) nhwc.insert(l);
+            if (blocked.count(l->parents[0].get())) blocked.insert(l);
             continue;
         }
         if (dynamic_cast<LMerge*>(l)) {  // element-wise when every input has the same layout
             size_t n = 0;
-            for (const auto& p : l->parents) n += nhwc.count(p.get());
+            for (const auto& p : l->parents) n += blocked.count(p.get());
             if (n != 0 && n != l->parents.size())
                 for (const auto& p : l->parents) to_nchw(p.get());
             l->forward();
-            if (n == l->parents.size()) nhwc.insert(l);
+            if (n == l->parents.size()) blocked.insert(l);
             continue;
         }
         auto* pool = dynamic_cast<LPool2D*>(l);
-        if (pool && pool->rank == 2 && nhwc.count(l->parents[0].get()) && pool->geom(1).plain()) {
-            kernels(l->output->device).pool_nhwc(pool->geom(l->output->shape[0]), l->parents[0]->output->ptr,
-                                                 l->output->ptr);
-            if (!pool->global) nhwc.insert(l);  // a global pool's 1x1 output is the same in both layouts
+        if (pool && pool->rank == 2 && blocked.count(l->parents[0].get()) && pool->geom(1).plain()) {
+            // each block of 16 channels is a channels-last image of 16 channels
+            PoolGeom g = pool->geom(l->output->shape[0]);
+            g.n *= g.c / 16;
+            g.c = 16;
+            kernels(l->output->device).pool_nhwc(g, l->parents[0]->output->ptr, l->output->ptr);
+            if (!pool->global) blocked.insert(l);  // a global pool's 1x1 output is the same in both layouts
             continue;
         }
         for (const auto& p : l->parents) to_nchw(p.get());

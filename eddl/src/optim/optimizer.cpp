@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "eddl/net.h"
+#include "layers/layers.h"
 #include "tensor/dispatch.h"
 
 namespace eddl {
@@ -23,6 +24,7 @@ int Optimizer::num_slots() const {
 void Optimizer::step(const vtensor& params, const vtensor& grads) {
     EDDL_CHECK(params.size() == grads.size(), "optimizer: " << params.size() << " params but " << grads.size() << " grads");
     if (params.empty()) return;
+    weights_changed();
     const auto& k = kernels(params[0]->device);
     if (clip_value > 0)
         for (const auto& g : grads) k.unary(UnaryOp::Clamp, g->ptr, g->ptr, g->size, -clip_value, clip_value);

@@ -3,6 +3,7 @@
 #pragma once
 #include <compare>
 #include <cstdint>
+#include <memory>
 
 #include "eddl/tensor.h"
 
@@ -72,15 +73,28 @@ struct ConvGeom {
     auto operator<=>(const ConvGeom&) const = default;
 };
 
+/// A layer's weights converted once into the layout an inference kernel reads, kept by the layer
+/// between calls while its weights do not change (it drops the pack when they may have).
+struct PackedWeights {
+    std::shared_ptr<float> data;
+    const void* key = nullptr;  // the kernel configuration the layout belongs to
+    uint64_t epoch = 0;         // the layer's bookkeeping: when the pack was made
+};
+
 /// What an inference convolution applies to its output, per output channel, before writing it:
-/// y * scale + shift (a folded batch normalization; both null = none), then ReLU. src_nhwc /
-/// dst_nhwc: the input is / the output is to be channels-last (2-D only), the layout oneDNN's
-/// kernels run in, so that chains of layers skip the conversions.
+/// y * scale + shift (a folded batch normalization; both null = none), then ReLU. src_blocked /
+/// dst_blocked: the input is / the output is to be in oneDNN's channel-blocked layout nChw16c
+/// (2-D, channels a multiple of 16; stored as [N][C/16][H][W][16]), the layout its fastest f32
+/// kernels run in, so that chains of layers skip the conversions. winograd: 3x3 stride-1
+/// convolutions may run as Winograd transforms (fewer multiplications, rounding differences of
+/// about 1e-6 relative per layer). packed: where to keep the converted weights (null: convert per call).
 struct ConvEpilogue {
     const float* scale = nullptr;
     const float* shift = nullptr;
     bool relu = false;
-    bool src_nhwc = false, dst_nhwc = false;
+    bool src_blocked = false, dst_blocked = false;
+    bool winograd = false;
+    PackedWeights* packed = nullptr;
 };
 
 /// Pooling geometry, NCHW or NCDHW (depth fields at their defaults for 2-D and 1-D); padding is

@@ -185,19 +185,28 @@ void conv_backward_weights_impl(const ConvGeom& g, const float* src, const float
     });
 }
 
-// ---- inference: convolution with batch normalization and ReLU fused as oneDNN post-ops ----
+// ---- inference: convolution with batch normalization folded into its weights and bias, and ReLU
+// as a oneDNN post-op ----
 
 struct InferencePrims {
-    memory::desc src, wei, bia, dst, chan, src_nhwc, dst_nhwc;
+    memory::desc src, wei, bia, dst, src_blocked, dst_blocked;
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward prim;
 };
 
-const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool scale_shift, bool relu) {
+// Winograd's transforms pay off for 3x3 stride-1 layers; oneDNN's f32 kernels need channel
+// counts in whole blocks (and say so by failing to create, which falls back to direct).
+bool winograd_shape(const ConvGeom& g) {
+    return !g.volumetric() && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 &&
+           g.groups == 1 && g.ic % 16 == 0 && g.oc % 16 == 0;
+}
+
+const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, bool winograd) {
     static std::mutex m;
     static std::map<std::tuple<ConvGeom, bool, bool, bool>, InferencePrims> cache;
     std::lock_guard<std::mutex> lock(m);
-    const auto key = std::make_tuple(g, bias, scale_shift, relu);
+    winograd = winograd && winograd_shape(g);
+    const auto key = std::make_tuple(g, bias, relu, winograd);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
     const auto& t = conv_prims<false>(g, bias);  // same plain descriptors and geometry
@@ -208,34 +217,61 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool scale_s
     p.dst = t.dst;
     const auto f32 = memory::data_type::f32;
     const bool vol = g.volumetric();
-    p.chan = memory::desc(vol ? memory::dims{1, g.oc, 1, 1, 1} : memory::dims{1, g.oc, 1, 1}, f32,
-                          vol ? tag::ncdhw : tag::nchw);
-    dnnl::post_ops po;
-    if (scale_shift) {  // per output channel: y * scale + shift
-        po.append_binary(dnnl::algorithm::binary_mul, p.chan);
-        po.append_binary(dnnl::algorithm::binary_add, p.chan);
-    }
+    dnnl::post_ops po;  // (Winograd kernels take element-wise post-ops, not per-channel ones)
     if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(po);
     auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
-    // 2-D: activations channels-last (oneDNN's fastest f32 kernels here run in it, and layers
-    // that can, pass it along); 3-D: oneDNN's choice
+    // 2-D activations with whole blocks of 16 channels in nChw16c, the layout oneDNN's direct and
+    // Winograd f32 kernels compute in (layers that can, pass it along); the rest oneDNN's choice
     if (!vol) {
-        p.src_nhwc = memory::desc(t.src.dims(), f32, tag::nhwc);
-        p.dst_nhwc = memory::desc(t.dst.dims(), f32, tag::nhwc);
+        p.src_blocked = memory::desc(t.src.dims(), f32, tag::nChw16c);
+        p.dst_blocked = memory::desc(t.dst.dims(), f32, tag::nChw16c);
     }
-    auto act = [&](const memory::desc& plain, const memory::desc& nhwc) { return vol ? any(plain) : nhwc; };
+    auto act = [&](const memory::desc& plain, const memory::desc& blocked, int c) {
+        return vol || c % 16 ? any(plain) : blocked;
+    };
     auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
-    p.pd = dnnl::convolution_forward::primitive_desc(
-        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                        act(t.src, p.src_nhwc), any(t.wei), t.bia, act(t.dst, p.dst_nhwc),
-                                        spatial(g.sd, g.sh, g.sw),
-                                        spatial(g.dd - 1, g.dh - 1, g.dw - 1), spatial(g.pf, g.pt, g.pl),
-                                        spatial(g.pk, g.pb, g.pr)),
-        attr, onednn_engine());
+    auto make = [&](dnnl::algorithm algo) {
+        return dnnl::convolution_forward::primitive_desc(
+            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, act(t.src, p.src_blocked, g.ic),
+                                            any(t.wei), t.bia, act(t.dst, p.dst_blocked, g.oc),
+                                            spatial(g.sd, g.sh, g.sw), spatial(g.dd - 1, g.dh - 1, g.dw - 1),
+                                            spatial(g.pf, g.pt, g.pl), spatial(g.pk, g.pb, g.pr)),
+            attr, onednn_engine());
+    };
+    bool made = false;
+    if (winograd) try {
+            p.pd = make(dnnl::algorithm::convolution_winograd);
+            made = true;
+        } catch (const dnnl::error&) {  // this shape or CPU has no Winograd kernel
+        }
+    if (!made) p.pd = make(dnnl::algorithm::convolution_direct);
     p.prim = dnnl::convolution_forward(p.pd);
     return cache.emplace(key, std::move(p)).first->second;
+}
+
+// The weights, times the per-output-channel scale if any, in the primitive's layout: from the
+// layer's pack when it holds this layout, else converted (into the pack when the layer keeps one,
+// so that the next call reuses it).
+memory packed_weights(const ConvGeom& g, const InferencePrims& p, const float* w, const float* scale,
+                      PackedWeights* pack) {
+    const memory::desc& want = p.pd.weights_desc();
+    if (pack && pack->key == &p && pack->data) return memory(want, onednn_engine(), pack->data.get());
+    if (scale) {  // [oc][ic/groups][k...] and [groups][oc/groups][...] both keep each filter contiguous
+        float* scaled = static_cast<float*>(scratch(kAcc, size_t(weight_size(g)) * sizeof(float)));
+        const int64_t per = weight_size(g) / g.oc;
+        for (int64_t o = 0; o < g.oc; ++o)
+            for (int64_t i = 0; i < per; ++i) scaled[o * per + i] = w[o * per + i] * scale[o];
+        w = scaled;
+    }
+    if (!pack) return as(p.wei, w, want, kWei);
+    const size_t n = (want.get_size() + sizeof(float) - 1) / sizeof(float);
+    pack->data = std::shared_ptr<float>(new float[n], std::default_delete<float[]>());
+    pack->key = &p;
+    memory u = mem(p.wei, w), to(want, onednn_engine(), pack->data.get());
+    dnnl::reorder(u, to).execute(onednn_stream(), u, to);
+    return to;
 }
 
 }  // namespace
@@ -265,18 +301,21 @@ void conv_transpose_backward_weights(const ConvGeom& g, const float* src, const 
 void conv_inference(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
                     float* dst) {
     guarded(g, "fused inference convolution", [&] {
+        // the normalization folded in: conv(x, w * scale) + (b * scale + shift)
         const bool ss = e.scale != nullptr;
-        const auto& p = inference_prims(g, b != nullptr, ss, e.relu);
-        const bool vol = g.volumetric();
-        memory s = as(e.src_nhwc && !vol ? p.src_nhwc : p.src, src, p.pd.src_desc(), kSrc),
-               wm = as(p.wei, w, p.pd.weights_desc(), kWei);
-        Out d = out_as(e.dst_nhwc && !vol ? p.dst_nhwc : p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
-        if (b) args.insert({DNNL_ARG_BIAS, mem(p.bia, b)});
+        const auto& p = inference_prims(g, b || ss, e.relu, e.winograd);
+        const float* bias = b;
         if (ss) {
-            args.insert({DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, mem(p.chan, e.scale)});
-            args.insert({DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, mem(p.chan, e.shift)});
+            float* folded = static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float)));
+            for (int c = 0; c < g.oc; ++c) folded[c] = (b ? b[c] : 0.0f) * e.scale[c] + e.shift[c];
+            bias = folded;
         }
+        const bool vol = g.volumetric();
+        memory wm = packed_weights(g, p, w, e.scale, e.packed),
+               s = as(e.src_blocked && !vol ? p.src_blocked : p.src, src, p.pd.src_desc(), kSrc);
+        Out d = out_as(e.dst_blocked && !vol ? p.dst_blocked : p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
+        if (bias) args.insert({DNNL_ARG_BIAS, mem(p.bia, bias)});
         p.prim.execute(onednn_stream(), args);
         d.finish();
         onednn_stream().wait();
