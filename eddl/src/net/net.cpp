@@ -138,6 +138,7 @@ void Net::forward(const vtensor& in) {
         return;
     }
     weights_changed();  // a training-mode forward moves running statistics
+    for (const auto& [conv, fusion] : fusions_) static_cast<LConv2D*>(fusion.conv)->release_packed();
     for (const auto& l : layers) {
         l->step = uint64_t(steps_done);
         l->forward();
