@@ -1009,7 +1009,8 @@ TEST(InferenceFusion, BlockedLayoutAndWinogradEqualThePlainLayers) {
     layer p2 = AveragePool2D(r, {3, 3}, {2, 2}, "same");                             // 5x5
     layer odd = ReLu(Conv2D(p2, 24, {3, 3}));                                         // 24: back to NCHW
     layer d = Conv2D(odd, 16, {3, 3}, {1, 1}, "same", true, 1, {2, 2});               // dilated: direct
-    layer g = GlobalAveragePool(Add({d, Conv2D(p2, 16, {1, 1})}));
+    layer dw = ReLu(BatchNormalization(DepthwiseConv2D(p2, {3, 3}), 0.9f, 1e-3f));   // grouped, blocked in
+    layer g = GlobalAveragePool(Add({d, PointwiseConv2D(dw, 16, {1, 1})}));
     model net = Model({in}, {Flatten(g), Flatten(p1), r});
     build(net, adam(0.01f), {"mse", "mse", "mse"}, {}, CS_CPU(2));
     auto x = Tensor::randn({2, 3, 20, 20}, 1);
