@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "expect_error.h"
 #include "gradcheck.h"
@@ -1072,4 +1073,48 @@ TEST(InferenceFusion, PackedWeightsFollowEveryWeightChange) {
     forward(net, {x});  // training mode: moves the running statistics
     tensor y7 = check("after a training-mode forward");
     changed(y6, y7, "a training-mode forward");
+}
+
+// Fused inference shares activation buffers by lifetime: outputs equal the plain path through
+// reshapes (views), a skip connection read many layers later, an output taken mid-network and
+// changing batch sizes; fewer buffers than layers are used; and training afterwards gets every
+// layer's own activations back (the same weights as a run that never predicted).
+TEST(InferenceFusion, SharedActivationBuffers) {
+    auto make = [] {
+        layer in = Input({16, 12, 12});
+        layer a = ReLu(Conv2D(in, 16, {3, 3}));
+        layer b = ReLu(BatchNormalization(Conv2D(a, 16, {3, 3}), 0.9f, 1e-3f));
+        layer c = ReLu(Conv2D(b, 16, {3, 3}));
+        layer r = Reshape(Flatten(c), {16, 12, 12});                                 // views of c
+        layer d = Add({Conv2D(r, 16, {1, 1}), a});                                    // a read late
+        layer mid = Sigmoid(b);                                                       // output mid-network
+        layer p = MaxPool2D(d, {2, 2}, {2, 2});
+        layer head = Dense(Flatten(p), 5);
+        model net = Model({in}, {Softmax(head), mid});
+        build(net, sgd(0.05f, 0.9f), {"soft_cross_entropy", "mse"}, {}, CS_CPU(2));
+        return net;
+    };
+    model net = make(), twin = make();
+    auto x = Tensor::randn({4, 16, 12, 12}, 1), x3 = Tensor::randn({3, 16, 12, 12}, 2);
+    auto y = Tensor::zeros({4, 5}), t = Tensor::randn({4, 16, 12, 12}, 3);
+    for (int i = 0; i < 4; ++i) y->ptr[i * 5 + i % 5] = 1.0f;
+    train_batch(net, {x}, {y, t});
+    train_batch(twin, {x}, {y, t});
+    for (const auto& xs : {x, x3, x}) expect_outputs_near(predict(net, {xs}), predict_plain(net, {xs}), "shared buffers");
+    predict(net, {x}, 4);  // the training batch size: training must not find the buffers shared
+    std::set<const float*> buffers;
+    size_t computed = 0;
+    for (const auto& l : net->layers) {
+        if (l->type() == "Input" || l->type() == "Reshape" || l->type() == "Flatten") continue;
+        ++computed;
+        buffers.insert(l->output->ptr);
+    }
+    EXPECT_LT(buffers.size(), computed) << "no activation buffer was shared";
+    train_batch(net, {x}, {y, t});
+    train_batch(twin, {x}, {y, t});
+    for (size_t i = 0; i < net->layers.size(); ++i)
+        for (size_t j = 0; j < net->layers[i]->params.size(); ++j)
+            for (int64_t e = 0; e < net->layers[i]->params[j]->size; ++e)
+                ASSERT_EQ(net->layers[i]->params[j]->ptr[e], twin->layers[i]->params[j]->ptr[e])
+                    << "layer " << net->layers[i]->name << " parameter " << j << " element " << e;
 }

@@ -107,9 +107,10 @@ public:
     /// Conv -> ReLu) as one convolution with the normalization and activation applied as it
     /// writes, keep activations in oneDNN's channel-blocked layout between convolutions,
     /// element-wise layers and pooling, and keep each convolution's weights converted to its
-    /// kernel's layout between calls (results equal the plain path up to rounding). The model's
-    /// outputs are always in the documented layout; inner layers' outputs are then not computed
-    /// or are blocked: set false to inspect them after predict().
+    /// kernel's layout between calls, and let activations share buffers by lifetime (results
+    /// equal the plain path up to rounding). The model's outputs are always in the documented
+    /// layout; inner layers' outputs are then not computed, blocked or reused by later layers:
+    /// set false to inspect them after predict().
     /// Weights written by the library (fit, update, setParams, load...) are picked up at the next
     /// forward; after writing into a weight tensor's memory yourself, call set_mode(net, TSMODE) again.
     bool fuse_inference = true;
@@ -149,8 +150,11 @@ private:
         Layer *conv, *bn, *relu;  // bn or relu may be null; the chain writes the last one's output
     };
     std::map<const Layer*, Fusion> fusions_;  // by convolution, planned by build()
+    std::vector<tensor> act_pool_;  // fused inference: activation buffers shared by lifetime
+    bool outputs_shared_ = false;   // layers' outputs are views into act_pool_
     void plan_fusions();
     void forward_inference();
+    void own_outputs();
     void acquire_delta(Layer& l);
     void release_delta(Layer& l);
 };

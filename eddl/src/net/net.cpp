@@ -110,8 +110,22 @@ void Net::build(optimizer o, const std::vector<std::string>& loss_names, const s
 void Net::resize(int b) {
     EDDL_CHECK(b > 0, "batch size must be > 0, got " << b);
     if (b == batch_) return;
+    act_pool_.clear();
     for (const auto& l : layers) l->resize(b);
     batch_ = b;
+}
+
+// Gives every layer its own output again after a fused inference shared them (training needs
+// every activation, and some of them are read by backward).
+void Net::own_outputs() {
+    if (!outputs_shared_) return;
+    for (const auto& l : layers) {
+        if (dynamic_cast<LInput*>(l.get())) continue;  // never shared
+        l->output.reset();
+        l->resize(batch_);
+    }
+    act_pool_.clear();
+    outputs_shared_ = false;
 }
 
 void Net::set_mode(int m) {
@@ -137,6 +151,7 @@ void Net::forward(const vtensor& in) {
         forward_inference();
         return;
     }
+    own_outputs();
     weights_changed();  // a training-mode forward moves running statistics
     for (const auto& [conv, fusion] : fusions_) static_cast<LConv2D*>(fusion.conv)->release_packed();
     for (const auto& l : layers) {
@@ -145,13 +160,93 @@ void Net::forward(const vtensor& in) {
     }
 }
 
+namespace {
+// `shape` on the first elements of `buf`'s storage (a view sharing it; buf holds enough).
+tensor leading_view(const tensor& buf, const Shape& shape) {
+    auto t = std::make_shared<Tensor>(*buf);
+    int64_t n = 1;
+    for (int d : shape) n *= d;
+    t->shape = {int(n)};
+    t->stride = {1};
+    t->ndim = 1;
+    t->size = n;
+    t->reshape_(shape);
+    return t;
+}
+}  // namespace
+
 // Inference with fusion and blocked activations: every convolution runs as one oneDNN primitive
 // with its BatchNorm and ReLu applied as it writes, and writes 2-D activations whose channels come
 // in whole blocks of 16 in nChw16c ([N][C/16][H][W][16]), the layout oneDNN computes in.
 // Element-wise layers and 2-D pooling take that layout as it is; any other layer gets its inputs
 // converted back to NCHW first, and so do the model's outputs.
+// Activations share buffers by lifetime: each computed output takes the smallest free buffer that
+// holds it and gives it back once its last reader has run, so memory holds the widest set of live
+// activations instead of all of them. Inputs, outputs and the logits the loss reads keep their own.
 void Net::forward_inference() {
-    std::set<const Layer*> done;     // computed by a fused chain already
+    const size_t n_layers = layers.size();
+    // where each layer is computed and what it reads: a fused chain runs at its convolution
+    std::map<const Layer*, const Fusion*> chain_of;  // every link of a chain
+    for (const auto& [conv, f] : fusions_)
+        for (Layer* x : {f.conv, f.bn, f.relu})
+            if (x) chain_of[x] = &f;
+    auto target = [](const Fusion& f) { return f.relu ? f.relu : f.bn ? f.bn : f.conv; };
+    auto owner = [](const Layer* l) {  // whose buffer a layer's output is (reshapes are views)
+        while (dynamic_cast<const LReshape*>(l)) l = l->parents[0].get();
+        return l;
+    };
+    constexpr size_t kKeep = SIZE_MAX;
+    std::map<const Layer*, size_t> last_read;  // by owner: the last step that reads it
+    std::set<const Layer*> own;                // keep their own outputs
+    for (const auto& l : layers)
+        if (dynamic_cast<LInput*>(l.get())) own.insert(l.get());
+    for (const auto& o : outputs) {
+        own.insert(o.get());
+        last_read[owner(o.get())] = kKeep;
+    }
+    for (const auto& sm : fused_softmax_)
+        if (sm) last_read[owner(sm->parents[0].get())] = kKeep;
+    for (size_t i = 0; i < n_layers; ++i) {
+        const Layer* l = layers[i].get();
+        auto c = chain_of.find(l);
+        if (c != chain_of.end() && c->second->conv != l) continue;  // runs with its convolution
+        for (const auto& p : l->parents) {
+            size_t& r = last_read[owner(p.get())];
+            if (r != kKeep) r = std::max(r, i);
+        }
+    }
+    std::vector<char> busy(act_pool_.size(), 0);
+    std::map<const Layer*, size_t> holds;  // owner -> its pool buffer
+    auto take = [&](Layer* l) {
+        if (own.count(l) || dynamic_cast<LReshape*>(l)) return;
+        const Tensor& cur = *l->output;
+        size_t best = act_pool_.size();
+        for (size_t b = 0; b < act_pool_.size(); ++b)
+            if (!busy[b] && act_pool_[b]->size >= cur.size &&
+                (best == act_pool_.size() || act_pool_[b]->size < act_pool_[best]->size))
+                best = b;
+        if (best == act_pool_.size()) {
+            act_pool_.push_back(Tensor::empty({int(cur.size)}, cur.device));
+            busy.push_back(0);
+        }
+        busy[best] = 1;
+        holds[l] = best;
+        if (l->output->ptr != act_pool_[best]->ptr)
+            l->output = leading_view(act_pool_[best], cur.shape);
+        outputs_shared_ = true;
+    };
+    auto release_after = [&](size_t step) {
+        for (auto it = holds.begin(); it != holds.end();) {
+            auto r = last_read.find(it->first);
+            if (r == last_read.end() || (r->second != kKeep && r->second <= step)) {
+                busy[it->second] = 0;
+                it = holds.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    };
+
     std::set<const Layer*> blocked;  // outputs currently in nChw16c
     auto to_nchw = [&](Layer* l) {
         if (!blocked.erase(l)) return;
@@ -163,48 +258,47 @@ void Net::forward_inference() {
         k.permute(t.ptr, tmp.ptr, 5, dims, perm);
         k.copy(tmp.ptr, t.ptr, t.size);
     };
-    for (const auto& lp : layers) {
-        Layer* l = lp.get();
+    for (size_t i = 0; i < n_layers; ++i) {
+        Layer* l = layers[i].get();
         l->step = uint64_t(steps_done);
-        if (done.count(l)) continue;
-        if (auto f = fusions_.find(l); f != fusions_.end()) {
+        if (auto c = chain_of.find(l); c != chain_of.end()) {
+            if (c->second->conv != l) continue;  // computed with its convolution
+            const Fusion& fu = *c->second;
             auto* conv = static_cast<LConv2D*>(l);
-            const Fusion& fu = f->second;
-            Layer* last = fu.relu ? fu.relu : fu.bn ? fu.bn : fu.conv;
+            Layer* last = target(fu);
             Layer* in = conv->parents[0].get();
+            take(last);
             const bool out_blocked = conv->rank == 2 && conv->filters % 16 == 0;
             conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, blocked.count(in) > 0,
                                     out_blocked, winograd, *last->output);
             if (out_blocked) blocked.insert(last);
-            done.insert({fu.bn, fu.relu});
+            release_after(i);
             continue;
         }
+        take(l);
         if (dynamic_cast<LActivation*>(l)) {  // element-wise: any layout
             l->forward();
             if (blocked.count(l->parents[0].get())) blocked.insert(l);
-            continue;
-        }
-        if (dynamic_cast<LMerge*>(l)) {  // element-wise when every input has the same layout
+        } else if (dynamic_cast<LMerge*>(l)) {  // element-wise when every input has the same layout
             size_t n = 0;
             for (const auto& p : l->parents) n += blocked.count(p.get());
             if (n != 0 && n != l->parents.size())
                 for (const auto& p : l->parents) to_nchw(p.get());
             l->forward();
             if (n == l->parents.size()) blocked.insert(l);
-            continue;
-        }
-        auto* pool = dynamic_cast<LPool2D*>(l);
-        if (pool && pool->rank == 2 && blocked.count(l->parents[0].get()) && pool->geom(1).plain()) {
+        } else if (auto* pool = dynamic_cast<LPool2D*>(l);
+                   pool && pool->rank == 2 && blocked.count(l->parents[0].get()) && pool->geom(1).plain()) {
             // each block of 16 channels is a channels-last image of 16 channels
             PoolGeom g = pool->geom(l->output->shape[0]);
             g.n *= g.c / 16;
             g.c = 16;
             kernels(l->output->device).pool_nhwc(g, l->parents[0]->output->ptr, l->output->ptr);
             if (!pool->global) blocked.insert(l);  // a global pool's 1x1 output is the same in both layouts
-            continue;
+        } else {
+            for (const auto& p : l->parents) to_nchw(p.get());
+            l->forward();
         }
-        for (const auto& p : l->parents) to_nchw(p.get());
-        l->forward();
+        release_after(i);
     }
     for (const auto& o : outputs) to_nchw(o.get());
 }
