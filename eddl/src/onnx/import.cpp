@@ -1768,15 +1768,10 @@ private:
             set_layer(n, std::make_shared<LSoftmax>(x, -1, lname(n)));
             return;
         }
-        if (opset_ < 13) {  // softmax over the flattened dimensions ax..: [outer, inner] rows
-            int outer = 1;
-            for (int64_t i = off_; i < ax; ++i) outer *= x->out_shape[size_t(i - off_)];
-            layer f = std::make_shared<LReshape>(x, outer == 1 ? Shape{-1} : Shape{outer, -1}, lname(n, "flat"),
-                                                 outer == 1 ? "Flatten" : "Reshape");
-            layer s = std::make_shared<LSoftmax>(f, -1, lname(n, "softmax"));
-            set_layer(n, std::make_shared<LReshape>(s, x->out_shape, lname(n), "Reshape"));
-            return;
-        }
+        if (opset_ < 13)
+            return over_flattened(n, x, ax, [&](const layer& f) -> layer {
+                return std::make_shared<LSoftmax>(f, -1, lname(n, "softmax"));
+            });
         // axis in the middle: move it last, softmax, move it back
         std::vector<int> fwd, back(size_t(R - off_));
         for (int64_t i = off_; i < R; ++i)
@@ -1786,6 +1781,17 @@ private:
         layer p = std::make_shared<LPermute>(x, fwd, lname(n, "to_last"));
         layer s = std::make_shared<LSoftmax>(p, -1, lname(n, "softmax"));
         set_layer(n, std::make_shared<LPermute>(s, back, lname(n)));
+    }
+
+    // Opsets < 13 of Softmax, LogSoftmax and Hardmax: the op over the dimensions from `ax` on
+    // flattened, as rows of [outer, inner]: reshape, `on_last` (the op on the last axis), reshape back.
+    template <class F>
+    void over_flattened(const onnx::NodeProto& n, const layer& x, int64_t ax, F on_last) {
+        int outer = 1;
+        for (int64_t i = off_; i < ax; ++i) outer *= x->out_shape[size_t(i - off_)];
+        const layer f = std::make_shared<LReshape>(x, outer == 1 ? Shape{-1} : Shape{outer, -1}, lname(n, "flat"),
+                                                   outer == 1 ? "Flatten" : "Reshape");
+        set_layer(n, std::make_shared<LReshape>(on_last(f), x->out_shape, lname(n), "Reshape"));
     }
 
     // LogSoftmax, Hardmax: along one axis (opset 13), or over the dimensions from `axis` on
@@ -1801,12 +1807,9 @@ private:
             set_layer(n, std::make_shared<onnxio::LAxisOp>(x, n.op_type(), int(ax - off_), lname(n)));
             return;
         }
-        int outer = 1;
-        for (int64_t i = off_; i < ax; ++i) outer *= x->out_shape[size_t(i - off_)];
-        const layer f = std::make_shared<LReshape>(x, outer == 1 ? Shape{-1} : Shape{outer, -1}, lname(n, "flat"),
-                                                   outer == 1 ? "Flatten" : "Reshape");
-        const layer y = std::make_shared<onnxio::LAxisOp>(f, n.op_type(), int(f->out_shape.size()) - 1, lname(n, "op"));
-        set_layer(n, std::make_shared<LReshape>(y, x->out_shape, lname(n), "Reshape"));
+        over_flattened(n, x, ax, [&](const layer& f) -> layer {
+            return std::make_shared<onnxio::LAxisOp>(f, n.op_type(), int(f->out_shape.size()) - 1, lname(n, "op"));
+        });
     }
 
     // RNN, LSTM, GRU: layout 1 ([batch, steps, features]) with the batch first; layout 0 ([steps,
