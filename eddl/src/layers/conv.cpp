@@ -157,15 +157,11 @@ void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, bool src_blocke
 void LConv2D::backward() {
     const Tensor& x = *parents[0]->output;
     const auto& k = kernels(x.device);
-    const ConvGeom g = geom(x.shape[0]);
-    if (trainable) {
-        const bool acc = take_grads();
-        k.conv_backward_weights(g, x.ptr, delta->ptr, gradients[0]->ptr, use_bias ? gradients[1]->ptr : nullptr, acc);
-    }
-    if (parents[0]->needs_delta) {
-        const bool acc = take_parent_delta(0);
-        k.conv_backward_data(g, params[0]->ptr, delta->ptr, parents[0]->delta->ptr, acc);
-    }
+    const bool acc_grads = trainable && take_grads(), to_parent = parents[0]->needs_delta;
+    const bool acc_dsrc = to_parent && take_parent_delta(0);
+    k.conv_backward(geom(x.shape[0]), x.ptr, params[0]->ptr, delta->ptr, trainable ? gradients[0]->ptr : nullptr,
+                    trainable && use_bias ? gradients[1]->ptr : nullptr, acc_grads,
+                    to_parent ? parents[0]->delta->ptr : nullptr, acc_dsrc);
 }
 
 LayerConfig LConv2D::config() const {
@@ -278,16 +274,11 @@ void LConvT2D::forward() {
 void LConvT2D::backward() {
     const Tensor& x = *parents[0]->output;
     const auto& k = kernels(x.device);
-    const ConvGeom g = geom(x.shape[0]);
-    if (trainable) {
-        const bool acc = take_grads();
-        k.conv_transpose_backward_weights(g, x.ptr, delta->ptr, gradients[0]->ptr,
-                                            use_bias ? gradients[1]->ptr : nullptr, acc);
-    }
-    if (parents[0]->needs_delta) {
-        const bool acc = take_parent_delta(0);
-        k.conv_transpose_backward_data(g, params[0]->ptr, delta->ptr, parents[0]->delta->ptr, acc);
-    }
+    const bool acc_grads = trainable && take_grads(), to_parent = parents[0]->needs_delta;
+    const bool acc_dsrc = to_parent && take_parent_delta(0);
+    k.conv_transpose_backward(geom(x.shape[0]), x.ptr, params[0]->ptr, delta->ptr,
+                              trainable ? gradients[0]->ptr : nullptr, trainable && use_bias ? gradients[1]->ptr : nullptr,
+                              acc_grads, to_parent ? parents[0]->delta->ptr : nullptr, acc_dsrc);
 }
 
 LayerConfig LConvT2D::config() const {

@@ -193,24 +193,21 @@ struct KernelTable {
     // w -= update(g) with per-parameter state s1, s2, s3 (zero-initialized, same size as w)
     void (*optim_update)(const OptimStep& st, float* w, const float* g, float* s1, float* s2, float* s3,
                          int64_t n) = nullptr;
-    // convolution: dst = conv(src, w) + b (b may be null); backward data and weights (db may be null);
-    // `accumulate` adds into dsrc / dw, db instead of overwriting
+    // convolution: dst = conv(src, w) + b (b may be null). Backward: the weight (and bias, db may be
+    // null) gradients unless dw is null, the input's gradient unless dsrc is null; acc_grads /
+    // acc_dsrc add into them instead of overwriting
     void (*conv_inference)(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
                            float* dst) = nullptr;
     // inference pooling of channels-last (NHWC) 2-D input into NHWC output (no workspace)
     void (*pool_nhwc)(const PoolGeom& g, const float* src, float* dst) = nullptr;
     void (*conv)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
-    void (*conv_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
-                                 bool accumulate) = nullptr;
-    void (*conv_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
-                                    bool accumulate) = nullptr;
+    void (*conv_backward)(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw,
+                          float* db, bool acc_grads, float* dsrc, bool acc_dsrc) = nullptr;
     // transposed convolution: same geometry struct read the other way (ih/iw = its input, oh/ow =
     // its output, ic/oc its input/output channels); weights [ic, oc, kh, kw] as PyTorch
     void (*conv_transpose)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
-    void (*conv_transpose_backward_data)(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
-                                           bool accumulate) = nullptr;
-    void (*conv_transpose_backward_weights)(const ConvGeom& g, const float* src, const float* ddst, float* dw,
-                                              float* db, bool accumulate) = nullptr;
+    void (*conv_transpose_backward)(const ConvGeom& g, const float* src, const float* w, const float* ddst,
+                                    float* dw, float* db, bool acc_grads, float* dsrc, bool acc_dsrc) = nullptr;
     // pooling; max pooling keeps in `ws` (pool_workspace floats) where each maximum came from
     int64_t (*pool_workspace)(const PoolGeom& g) = nullptr;
     void (*pool)(const PoolGeom& g, const float* src, float* dst, float* ws) = nullptr;

@@ -156,32 +156,34 @@ void conv_impl(const ConvGeom& g, const float* src, const float* w, const float*
     });
 }
 
+// Both products of the backward pass; the output's gradient is converted to the primitives'
+// layout once when they read the same one (oneDNN's blocked kernels do).
 template <bool T>
-void conv_backward_data_impl(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
-    guarded(g, "convolution backward data", [&] {
-        const auto& p = conv_prims<T>(g, false);
-        memory dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst), wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
-        Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, accumulate, int64_t(g.n) * g.ic * g.id * g.ih * g.iw);
-        p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds.prim}});
-        ds.finish();
-        onednn_stream().wait();
-    });
-}
-
-template <bool T>
-void conv_backward_weights_impl(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
-                             bool accumulate) {
-    guarded(g, "convolution backward weights", [&] {
-        const auto& p = conv_prims<T>(g, db != nullptr);
-        memory s = as(p.src, src, p.wpd.src_desc(), kSrc), dd = as(p.dst, ddst, p.wpd.diff_dst_desc(), kDst);
-        Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, accumulate, weight_size(g));
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwo.prim}};
-        float* bias_out = db && accumulate ? static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float))) : db;
-        if (db) args.insert({DNNL_ARG_DIFF_BIAS, mem(p.bia, bias_out)});
-        p.bwd_weights.execute(onednn_stream(), args);
-        dwo.finish();
-        onednn_stream().wait();
-        if (db && accumulate) axpby(1.0f, bias_out, 1.0f, db, g.oc);
+void conv_backward_impl(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw, float* db,
+                        bool acc_grads, float* dsrc, bool acc_dsrc) {
+    guarded(g, "convolution backward", [&] {
+        const auto& p = conv_prims<T>(g, dw && db);
+        memory dd;
+        if (dw) {
+            memory s = as(p.src, src, p.wpd.src_desc(), kSrc);
+            dd = as(p.dst, ddst, p.wpd.diff_dst_desc(), kDst);
+            Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, acc_grads, weight_size(g));
+            std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwo.prim}};
+            float* bias_out = db && acc_grads ? static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float))) : db;
+            if (db) args.insert({DNNL_ARG_DIFF_BIAS, mem(p.bia, bias_out)});
+            p.bwd_weights.execute(onednn_stream(), args);
+            dwo.finish();
+            onednn_stream().wait();
+            if (db && acc_grads) axpby(1.0f, bias_out, 1.0f, db, g.oc);
+        }
+        if (dsrc) {
+            if (!dw || dd.get_desc() != p.dpd.diff_dst_desc()) dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst);
+            memory wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
+            Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, acc_dsrc, int64_t(g.n) * g.ic * g.id * g.ih * g.iw);
+            p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds.prim}});
+            ds.finish();
+            onednn_stream().wait();
+        }
     });
 }
 
@@ -279,23 +281,16 @@ memory packed_weights(const ConvGeom& g, const InferencePrims& p, const float* w
 void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
     conv_impl<false>(g, src, w, b, dst);
 }
-void conv_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate) {
-    conv_backward_data_impl<false>(g, w, ddst, dsrc, accumulate);
-}
-void conv_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
-                             bool accumulate) {
-    conv_backward_weights_impl<false>(g, src, ddst, dw, db, accumulate);
+void conv_backward(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw, float* db,
+                   bool acc_grads, float* dsrc, bool acc_dsrc) {
+    conv_backward_impl<false>(g, src, w, ddst, dw, db, acc_grads, dsrc, acc_dsrc);
 }
 void conv_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
     conv_impl<true>(g, src, w, b, dst);
 }
-void conv_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc,
-                                    bool accumulate) {
-    conv_backward_data_impl<true>(g, w, ddst, dsrc, accumulate);
-}
-void conv_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
-                                       bool accumulate) {
-    conv_backward_weights_impl<true>(g, src, ddst, dw, db, accumulate);
+void conv_transpose_backward(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw,
+                             float* db, bool acc_grads, float* dsrc, bool acc_dsrc) {
+    conv_backward_impl<true>(g, src, w, ddst, dw, db, acc_grads, dsrc, acc_dsrc);
 }
 
 void conv_inference(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,

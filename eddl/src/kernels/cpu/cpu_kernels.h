@@ -57,13 +57,11 @@ void pool_nhwc(const PoolGeom& g, const float* src, float* dst);
 void conv_inference(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
                     float* dst);
 void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
-void conv_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
-void conv_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
-                             bool accumulate);
+void conv_backward(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw, float* db,
+                   bool acc_grads, float* dsrc, bool acc_dsrc);
 void conv_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);
-void conv_transpose_backward_data(const ConvGeom& g, const float* w, const float* ddst, float* dsrc, bool accumulate);
-void conv_transpose_backward_weights(const ConvGeom& g, const float* src, const float* ddst, float* dw, float* db,
-                                       bool accumulate);
+void conv_transpose_backward(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw,
+                             float* db, bool acc_grads, float* dsrc, bool acc_dsrc);
 int64_t pool_workspace(const PoolGeom& g);
 void pool(const PoolGeom& g, const float* src, float* dst, float* ws);
 void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate);

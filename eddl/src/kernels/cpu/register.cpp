@@ -29,11 +29,9 @@ void register_kernels(KernelTable& t) {
     t.conv = conv;
     t.conv_inference = conv_inference;
     t.pool_nhwc = pool_nhwc;
-    t.conv_backward_data = conv_backward_data;
-    t.conv_backward_weights = conv_backward_weights;
+    t.conv_backward = conv_backward;
     t.conv_transpose = conv_transpose;
-    t.conv_transpose_backward_data = conv_transpose_backward_data;
-    t.conv_transpose_backward_weights = conv_transpose_backward_weights;
+    t.conv_transpose_backward = conv_transpose_backward;
     t.pool_workspace = pool_workspace;
     t.pool = pool;
     t.pool_backward = pool_backward;
