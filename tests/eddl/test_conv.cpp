@@ -1118,3 +1118,32 @@ TEST(InferenceFusion, SharedActivationBuffers) {
                 ASSERT_EQ(net->layers[i]->params[j]->ptr[e], twin->layers[i]->params[j]->ptr[e])
                     << "layer " << net->layers[i]->name << " parameter " << j << " element " << e;
 }
+
+// Layers shared by two networks (transfer learning builds a new Model on an old one's layers):
+// inference on one, then training the other, trains on the layers' own activations.
+TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
+    auto make = [](model& first, model& second) {
+        layer in = Input({16, 8, 8});
+        layer a = ReLu(Conv2D(in, 16, {3, 3}));
+        layer b = ReLu(Conv2D(a, 16, {3, 3}));
+        layer c = Add({ReLu(Conv2D(b, 16, {3, 3})), a});
+        layer out = Softmax(Dense(Flatten(c), 4));
+        first = Model({in}, {out});
+        build(first, sgd(0.05f), {"soft_cross_entropy"}, {}, CS_CPU(1));
+        second = Model({in}, {out});
+        build(second, sgd(0.05f), {"soft_cross_entropy"}, {}, CS_CPU(1), false);
+    };
+    model a, b, ta, tb;
+    make(a, b);
+    make(ta, tb);
+    auto x = Tensor::randn({2, 16, 8, 8}, 1), y = Tensor::zeros({2, 4});
+    y->ptr[1] = y->ptr[6] = 1.0f;
+    predict(a, {x}, 2);
+    train_batch(b, {x}, {y});
+    train_batch(tb, {x}, {y});
+    for (size_t i = 0; i < b->layers.size(); ++i)
+        for (size_t j = 0; j < b->layers[i]->params.size(); ++j)
+            for (int64_t e = 0; e < b->layers[i]->params[j]->size; ++e)
+                ASSERT_EQ(b->layers[i]->params[j]->ptr[e], tb->layers[i]->params[j]->ptr[e])
+                    << "layer " << b->layers[i]->name << " parameter " << j << " element " << e;
+}

@@ -151,7 +151,6 @@ private:
     };
     std::map<const Layer*, Fusion> fusions_;  // by convolution, planned by build()
     std::vector<tensor> act_pool_;  // fused inference: activation buffers shared by lifetime
-    bool outputs_shared_ = false;   // layers' outputs are views into act_pool_
     void plan_fusions();
     void forward_inference();
     void own_outputs();

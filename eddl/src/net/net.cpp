@@ -115,17 +115,17 @@ void Net::resize(int b) {
     batch_ = b;
 }
 
-// Gives every layer its own output again after a fused inference shared them (training needs
-// every activation, and some of them are read by backward).
+// Gives every layer its own output again after a fused inference lent it a shared buffer
+// (training needs every activation, and backward reads them). Per layer, not per network: a
+// layer may also belong to another network that ran inference.
 void Net::own_outputs() {
-    if (!outputs_shared_) return;
-    for (const auto& l : layers) {
-        if (dynamic_cast<LInput*>(l.get())) continue;  // never shared
-        l->output.reset();
-        l->resize(batch_);
-    }
-    act_pool_.clear();
-    outputs_shared_ = false;
+    for (const auto& l : layers)
+        if (l->output_borrowed) {
+            l->output.reset();
+            l->resize(batch_);
+            l->output_borrowed = false;
+        }
+    act_pool_.clear();  // training does not keep inference's buffers
 }
 
 void Net::set_mode(int m) {
@@ -233,7 +233,7 @@ void Net::forward_inference() {
         holds[l] = best;
         if (l->output->ptr != act_pool_[best]->ptr)
             l->output = leading_view(act_pool_[best], cur.shape);
-        outputs_shared_ = true;
+        l->output_borrowed = true;
     };
     auto release_after = [&](size_t step) {
         for (auto it = holds.begin(); it != holds.end();) {
