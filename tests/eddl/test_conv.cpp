@@ -987,6 +987,16 @@ void expect_outputs_near(const vtensor& got, const vtensor& want, const std::str
     }
 }
 
+// bit for bit: the same training on the same data
+void expect_same_weights(const model& a, const model& b) {
+    ASSERT_EQ(a->layers.size(), b->layers.size());
+    for (size_t i = 0; i < a->layers.size(); ++i)
+        for (size_t j = 0; j < a->layers[i]->params.size(); ++j)
+            for (int64_t e = 0; e < a->layers[i]->params[j]->size; ++e)
+                ASSERT_EQ(a->layers[i]->params[j]->ptr[e], b->layers[i]->params[j]->ptr[e])
+                    << "layer " << a->layers[i]->name << " parameter " << j << " element " << e;
+}
+
 vtensor predict_plain(model net, const vtensor& x) {
     net->fuse_inference = false;
     auto r = predict(net, x);
@@ -1112,11 +1122,7 @@ TEST(InferenceFusion, SharedActivationBuffers) {
     EXPECT_LT(buffers.size(), computed) << "no activation buffer was shared";
     train_batch(net, {x}, {y, t});
     train_batch(twin, {x}, {y, t});
-    for (size_t i = 0; i < net->layers.size(); ++i)
-        for (size_t j = 0; j < net->layers[i]->params.size(); ++j)
-            for (int64_t e = 0; e < net->layers[i]->params[j]->size; ++e)
-                ASSERT_EQ(net->layers[i]->params[j]->ptr[e], twin->layers[i]->params[j]->ptr[e])
-                    << "layer " << net->layers[i]->name << " parameter " << j << " element " << e;
+    expect_same_weights(net, twin);
 }
 
 // Layers shared by two networks (transfer learning builds a new Model on an old one's layers):
@@ -1141,9 +1147,5 @@ TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
     predict(a, {x}, 2);
     train_batch(b, {x}, {y});
     train_batch(tb, {x}, {y});
-    for (size_t i = 0; i < b->layers.size(); ++i)
-        for (size_t j = 0; j < b->layers[i]->params.size(); ++j)
-            for (int64_t e = 0; e < b->layers[i]->params[j]->size; ++e)
-                ASSERT_EQ(b->layers[i]->params[j]->ptr[e], tb->layers[i]->params[j]->ptr[e])
-                    << "layer " << b->layers[i]->name << " parameter " << j << " element " << e;
+    expect_same_weights(b, tb);
 }
