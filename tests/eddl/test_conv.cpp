@@ -1036,6 +1036,7 @@ TEST(InferenceFusion, BlockedLayoutAndWinogradEqualThePlainLayers) {
     // a batch of another size gets its own primitives and packs
     auto x3 = Tensor::randn({3, 3, 20, 20}, 5);
     expect_outputs_near(predict(net, {x3}), predict_plain(net, {x3}), "batch 3");
+    expect_outputs_near(predict(net, {x}), plain, "batch 2 again");
 }
 
 // Inference keeps each convolution's weights converted (and its batch normalization folded in)

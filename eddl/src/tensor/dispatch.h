@@ -77,7 +77,7 @@ struct ConvGeom {
 /// between calls while its weights do not change (it drops the pack when they may have).
 struct PackedWeights {
     std::shared_ptr<float> data;
-    const void* key = nullptr;  // the kernel configuration the layout belongs to
+    const void* key = nullptr;  // which layout it holds (the backend's identity for it)
     uint64_t epoch = 0;         // the layer's bookkeeping: when the pack was made
 };
 

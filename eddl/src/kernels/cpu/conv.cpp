@@ -1,6 +1,7 @@
 // Convolution, 2-D and 3-D (1-D is 2-D with H = 1), forward, backward-data and backward-weights,
 // through oneDNN primitives created once per geometry and reused for every batch of that shape.
 // No im2col.
+#include <deque>
 #include <map>
 #include <tuple>
 #include <type_traits>
@@ -194,7 +195,20 @@ struct InferencePrims {
     memory::desc src, wei, bia, dst, src_blocked, dst_blocked;
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward prim;
+    const void* weights_layout;  // layout_key(pd.weights_desc())
 };
+
+// One address per distinct weights layout, so that a layer's pack serves every primitive that
+// reads the same layout (batch sizes differ, e.g. an evaluation's last partial batch).
+const void* layout_key(const memory::desc& d) {
+    static std::mutex m;
+    static std::deque<memory::desc> seen;
+    std::lock_guard<std::mutex> lock(m);
+    for (const auto& x : seen)
+        if (x == d) return &x;
+    seen.push_back(d);
+    return &seen.back();
+}
 
 // Winograd's transforms pay off for 3x3 stride-1 layers; oneDNN's f32 kernels need channel
 // counts in whole blocks (and say so by failing to create, which falls back to direct).
@@ -250,6 +264,7 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, b
         }
     if (!made) p.pd = make(dnnl::algorithm::convolution_direct);
     p.prim = dnnl::convolution_forward(p.pd);
+    p.weights_layout = layout_key(p.pd.weights_desc());
     return cache.emplace(key, std::move(p)).first->second;
 }
 
@@ -259,7 +274,7 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, b
 memory packed_weights(const ConvGeom& g, const InferencePrims& p, const float* w, const float* scale,
                       PackedWeights* pack) {
     const memory::desc& want = p.pd.weights_desc();
-    if (pack && pack->key == &p && pack->data) return memory(want, onednn_engine(), pack->data.get());
+    if (pack && pack->key == p.weights_layout && pack->data) return memory(want, onednn_engine(), pack->data.get());
     if (scale) {  // [oc][ic/groups][k...] and [groups][oc/groups][...] both keep each filter contiguous
         float* scaled = static_cast<float*>(scratch(kAcc, size_t(weight_size(g)) * sizeof(float)));
         const int64_t per = weight_size(g) / g.oc;
@@ -270,7 +285,7 @@ memory packed_weights(const ConvGeom& g, const InferencePrims& p, const float* w
     if (!pack) return as(p.wei, w, want, kWei);
     const size_t n = (want.get_size() + sizeof(float) - 1) / sizeof(float);
     pack->data = std::shared_ptr<float>(new float[n], std::default_delete<float[]>());
-    pack->key = &p;
+    pack->key = p.weights_layout;
     memory u = mem(p.wei, w), to(want, onednn_engine(), pack->data.get());
     dnnl::reorder(u, to).execute(onednn_stream(), u, to);
     return to;
