@@ -1150,3 +1150,73 @@ TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
     train_batch(tb, {x}, {y});
     expect_same_weights(b, tb);
 }
+
+// Training keeps activations whose channels come in whole blocks of 16 in nChw16c through
+// convolution, batch normalization (training and inference statistics), max and average pooling
+// (padded, and global), ReLu and Add, computed by oneDNN's blocked kernels: the same losses,
+// gradients, running statistics and weights as the NCHW layers, next to channels that are not
+// whole blocks (24), a layer that needs NCHW (Concat) and an output mid-network.
+TEST(BlockedTraining, EqualsTheNchwLayers) {
+    auto make = [](bool blocked) {
+        layer in = Input({3, 16, 16});
+        layer a = ReLu(BatchNormalization(Conv2D(in, 16, {3, 3}), 0.9f, 1e-3f));
+        layer p1 = MaxPool2D(a, {3, 3}, {2, 2}, "same");                                 // padded, 8x8
+        layer b = ReLu(BatchNormalization(Conv2D(p1, 32, {3, 3}), 0.9f, 1e-3f));
+        layer c = BatchNormalization(Conv2D(b, 32, {3, 3}, {1, 1}, "same", false), 0.9f, 1e-3f);
+        layer r = ReLu(Add({c, Conv2D(p1, 32, {1, 1})}));
+        layer p2 = AveragePool2D(r, {2, 2}, {2, 2});                                     // 4x4
+        layer odd = ReLu(BatchNormalization(Conv2D(p2, 24, {3, 3})));                    // 24: NCHW
+        layer cat = Concat({Conv2D(odd, 16, {1, 1}), ReLu(Conv2D(p2, 16, {1, 1}))}, 0);  // needs NCHW
+        layer g = GlobalAveragePool(ReLu(Conv2D(cat, 16, {1, 1})));                      // 1x1 from blocked
+        layer side = Sigmoid(Conv2D(p1, 16, {1, 1}));                                    // output mid-network
+        model net = Model({in}, {Softmax(Dense(Flatten(g), 4)), side});
+        net->blocked_training = blocked;
+        build(net, sgd(0.05f, 0.9f), {"soft_cross_entropy", "mse"}, {}, CS_CPU(2));
+        return net;
+    };
+    model net = make(true), plain = make(false);
+    auto x = Tensor::randn({4, 3, 16, 16}, 1), t = Tensor::randu({4, 16, 8, 8}, 2);
+    auto y = Tensor::zeros({4, 4});
+    for (int i = 0; i < 4; ++i) y->ptr[i * 4 + (i * 3) % 4] = 1.0f;
+    auto near = [](const Tensor& got, const Tensor& want, const std::string& what) {
+        ASSERT_EQ(got.shape, want.shape) << what;
+        for (int64_t i = 0; i < want.size; ++i)
+            ASSERT_NEAR(got.ptr[i], want.ptr[i], 2e-4f + 2e-4f * std::fabs(want.ptr[i])) << what << " element " << i;
+    };
+    auto same_state = [&](const std::string& when) {
+        for (size_t l = 0; l < net->layers.size(); ++l) {
+            const Layer& a = *net->layers[l];
+            const Layer& b = *plain->layers[l];
+            for (size_t j = 0; j < a.params.size(); ++j)
+                near(*a.params[j], *b.params[j], when + ": " + a.name + " parameter " + std::to_string(j));
+            for (size_t j = 0; j < a.gradients.size(); ++j)
+                near(*a.gradients[j], *b.gradients[j], when + ": " + a.name + " gradient " + std::to_string(j));
+            for (size_t j = 0; j < a.states.size(); ++j)
+                near(*a.states[j], *b.states[j], when + ": " + a.name + " state " + std::to_string(j));
+        }
+    };
+    for (int step = 0; step < 3; ++step) {
+        train_batch(net, {x}, {y, t});
+        train_batch(plain, {x}, {y, t});
+        same_state("step " + std::to_string(step));
+    }
+    std::vector<std::string> blocked;
+    for (const auto& l : net->layers)
+        if (l->blocked) blocked.push_back(l->name);
+    // conv, bn, relu, max pool; conv, bn, relu; conv, bn, shortcut conv, add, relu, average pool;
+    // the conv and relu before the global pool
+    EXPECT_EQ(blocked.size(), 15u) << "layers trained blocked";
+    for (const auto& l : plain->layers) EXPECT_FALSE(l->blocked) << l->name;
+    for (size_t l = 0; l < net->layers.size(); ++l)  // getOutput gives NCHW whatever the layout
+        near(*getOutput(net->layers[l]), *getOutput(plain->layers[l]), "output of " + net->layers[l]->name);
+    // inference statistics without fusion, forward and backward (a frozen batch normalization)
+    expect_outputs_near(predict_plain(net, {x}), predict_plain(plain, {x}), "inference statistics");
+    for (const auto& m : {net, plain}) {
+        m->set_mode(TSMODE);
+        m->fuse_inference = false;
+        m->forward({x});
+        m->zero_grads();
+        m->backward({y, t});
+    }
+    same_state("backward with inference statistics");
+}

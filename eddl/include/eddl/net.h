@@ -3,6 +3,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,6 +119,12 @@ public:
     /// a kernel for them (2-D, channels in multiples of 16), about twice as fast; outputs differ
     /// from the direct convolution by rounding, about 1e-6 relative per layer. false: direct only.
     bool winograd = true;
+    /// In training, keep 2-D activations (and their gradients) whose channels come in whole blocks
+    /// of 16 in oneDNN's channel-blocked layout along chains of convolutions, batch
+    /// normalizations, pooling and element-wise layers, which then all run as oneDNN's blocked
+    /// kernels without conversions in between. Inputs, outputs and what other layers read stay
+    /// NCHW; getOutput() converts. false: NCHW everywhere (results equal up to rounding).
+    bool blocked_training = true;
     int64_t epochs_done = 0;  ///< completed fit epochs (checkpoints resume from here)
     int64_t steps_done = 0;   ///< optimizer steps (dropout streams are derived from it)
 
@@ -151,7 +158,9 @@ private:
     };
     std::map<const Layer*, Fusion> fusions_;  // by convolution, planned by build()
     std::vector<tensor> act_pool_;  // fused inference: activation buffers shared by lifetime
+    std::set<const Layer*> blocked_plan_;  // training: layers whose outputs are blocked, planned by build()
     void plan_fusions();
+    void plan_layouts();
     void forward_inference();
     void own_outputs();
     void acquire_delta(Layer& l);

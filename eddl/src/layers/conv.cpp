@@ -111,7 +111,7 @@ Dhw dhw(const Shape& s, int rank) {
 ConvGeom LConv2D::geom(int batch) const {
     const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
     return ConvGeom{batch, parents[0]->out_shape[0], i.h, i.w, filters, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw,
-                    groups, i.d, o.d, kd, sd, pf, pk, dd};
+                    groups, i.d, o.d, kd, sd, pf, pk, dd, parents[0]->blocked, blocked};
 }
 
 void LConv2D::init_params(uint64_t s) {
@@ -128,13 +128,10 @@ void LConv2D::forward() {
     kernels(x.device).conv(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, output->ptr);
 }
 
-void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, bool src_blocked, bool dst_blocked, bool winograd,
-                                Tensor& out) {
+void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, bool dst_blocked, bool winograd, Tensor& out) {
     const Tensor& x = *parents[0]->output;
     ConvEpilogue e;
     e.relu = relu;
-    e.src_blocked = src_blocked;
-    e.dst_blocked = dst_blocked;
     e.winograd = winograd;
     if (packed_.epoch != weights_epoch()) packed_ = PackedWeights{{}, nullptr, weights_epoch()};
     e.packed = &packed_;
@@ -150,8 +147,9 @@ void LConv2D::forward_inference(const LBatchNorm* bn, bool relu, bool src_blocke
         e.scale = scale.data();
         e.shift = shift.data();
     }
-    kernels(x.device).conv_inference(geom(x.shape[0]), x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, e,
-                                     out.ptr);
+    ConvGeom g = geom(x.shape[0]);
+    g.dst_blocked = dst_blocked;
+    kernels(x.device).conv_inference(g, x.ptr, params[0]->ptr, use_bias ? params[1]->ptr : nullptr, e, out.ptr);
 }
 
 void LConv2D::backward() {

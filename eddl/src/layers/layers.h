@@ -15,6 +15,9 @@ std::string auto_name(const std::string& type);
 uint64_t weights_epoch();
 void weights_changed();
 
+/// A copy of `t`, an [N, C, H, W] activation stored blocked (nChw16c, see dispatch.h), in NCHW.
+tensor unblocked(const Tensor& t);
+
 class LInput : public Layer {
 public:
     LInput(const Shape& shape, const std::string& name);
@@ -137,11 +140,10 @@ public:
     LayerConfig config() const override;
     ConvGeom geom(int batch) const;
     /// Inference only: this convolution followed by `bn` (running statistics; may be null) and
-    /// ReLU (if relu), written into `out`; input and output in nChw16c if src_blocked /
-    /// dst_blocked (ConvEpilogue), Winograd allowed if winograd. The weights are converted to the
-    /// kernel's layout once and reused until weights_epoch() moves.
-    void forward_inference(const class LBatchNorm* bn, bool relu, bool src_blocked, bool dst_blocked, bool winograd,
-                           Tensor& out);
+    /// ReLU (if relu), written into `out` (blocked if dst_blocked; the input as its layer's
+    /// `blocked` says), Winograd allowed if winograd. The weights are converted to the kernel's
+    /// layout once and reused until weights_epoch() moves.
+    void forward_inference(const class LBatchNorm* bn, bool relu, bool dst_blocked, bool winograd, Tensor& out);
     void release_packed() { packed_ = {}; }  ///< frees the inference copy of the weights (training)
     int filters, groups, rank;
     int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, dd = 1, dh = 1, dw = 1;
@@ -196,7 +198,6 @@ public:
     std::string type() const override;
     void forward() override;
     void backward() override;
-    void resize(int batch) override;
     LayerConfig config() const override;
     PoolGeom geom(int batch) const;
     PoolKind kind;

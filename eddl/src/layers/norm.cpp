@@ -25,7 +25,7 @@ LBatchNorm::LBatchNorm(layer parent, float m, float e, bool a, const std::string
 NormGeom LBatchNorm::geom(int batch) const {
     int64_t s = 1;
     for (size_t i = 1; i < out_shape.size(); ++i) s *= out_shape[i];
-    return NormGeom{batch, out_shape[0], s, eps};
+    return NormGeom{batch, out_shape[0], s, eps, parents[0]->blocked};
 }
 
 void LBatchNorm::init_params(uint64_t) {

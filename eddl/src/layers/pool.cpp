@@ -82,18 +82,18 @@ PoolGeom LPool2D::geom(int batch) const {
     g.cpk = end_pad[0];
     g.cpb = end_pad[1];
     g.cpr = end_pad[2];
+    g.blocked = parents[0]->blocked;  // (a 1x1 output is the same in both layouts)
     return g;
-}
-
-void LPool2D::resize(int batch) {
-    Layer::resize(batch);
-    const int64_t ws = kernels(output->device).pool_workspace(geom(batch));
-    if (ws > 0 && (!workspace || workspace->size != ws)) workspace = Tensor::empty({int(ws)}, output->device);
 }
 
 void LPool2D::forward() {
     const Tensor& x = *parents[0]->output;
-    kernels(x.device).pool(geom(x.shape[0]), x.ptr, output->ptr, workspace ? workspace->ptr : nullptr);
+    const PoolGeom g = geom(x.shape[0]);
+    const auto& k = kernels(x.device);
+    // sized here, not in resize: the size depends on the layout, known only once the network runs
+    const int64_t ws = k.pool_workspace(g);
+    if (ws > 0 && (!workspace || workspace->size != ws)) workspace = Tensor::empty({int(ws)}, x.device);
+    k.pool(g, x.ptr, output->ptr, ws > 0 ? workspace->ptr : nullptr);
 }
 
 void LPool2D::backward() {

@@ -485,7 +485,7 @@ std::string summary(model net) {
 layer getLayer(model net, const std::string& name) { return net->get_layer(name); }
 tensor getOutput(layer l) {
     EDDL_CHECK(l->output, "getOutput: layer '" << l->name << "' has not run forward yet");
-    return l->output->clone();
+    return l->blocked ? unblocked(*l->output) : l->output->clone();
 }
 vlayer getOut(model net) { return net->outputs; }
 vtensor getParams(layer l) {

@@ -97,6 +97,7 @@ void Net::build(optimizer o, const std::vector<std::string>& loss_names, const s
     for (const auto& m : metric_names) metrics.push_back(std::make_shared<MetricFn>(make_metric(m)));
     mark_needs_delta(layers);
     plan_fusions();
+    plan_layouts();
     for (size_t i = 0; i < layers.size(); ++i) {
         layers[i]->seed = derive_seed(seed, 2, i);
         if (init_weights && !layers[i]->keep_params) layers[i]->init_params(derive_seed(seed, 1, i));
@@ -152,6 +153,7 @@ void Net::forward(const vtensor& in) {
         return;
     }
     own_outputs();
+    for (const auto& l : layers) l->blocked = blocked_training && blocked_plan_.count(l.get());
     weights_changed();  // a training-mode forward moves running statistics
     for (const auto& [conv, fusion] : fusions_) static_cast<LConv2D*>(fusion.conv)->release_packed();
     for (const auto& l : layers) {
@@ -247,16 +249,12 @@ void Net::forward_inference() {
         }
     };
 
-    std::set<const Layer*> blocked;  // outputs currently in nChw16c
+    for (const auto& l : layers) l->blocked = false;
     auto to_nchw = [&](Layer* l) {
-        if (!blocked.erase(l)) return;
+        if (!l->blocked) return;
+        l->blocked = false;
         Tensor& t = *l->output;
-        const int64_t dims[5] = {t.shape[0], t.shape[1] / 16, t.shape[2], t.shape[3], 16};  // as stored
-        const int perm[5] = {0, 1, 4, 2, 3};
-        Tensor tmp(t.shape, t.device);
-        const auto& k = kernels(t.device);
-        k.permute(t.ptr, tmp.ptr, 5, dims, perm);
-        k.copy(tmp.ptr, t.ptr, t.size);
+        kernels(t.device).copy(unblocked(t)->ptr, t.ptr, t.size);
     };
     for (size_t i = 0; i < n_layers; ++i) {
         Layer* l = layers[i].get();
@@ -266,34 +264,33 @@ void Net::forward_inference() {
             const Fusion& fu = *c->second;
             auto* conv = static_cast<LConv2D*>(l);
             Layer* last = target(fu);
-            Layer* in = conv->parents[0].get();
             take(last);
             const bool out_blocked = conv->rank == 2 && conv->filters % 16 == 0;
-            conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, blocked.count(in) > 0,
-                                    out_blocked, winograd, *last->output);
-            if (out_blocked) blocked.insert(last);
+            conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, out_blocked, winograd,
+                                    *last->output);
+            last->blocked = out_blocked;
             release_after(i);
             continue;
         }
         take(l);
         if (dynamic_cast<LActivation*>(l)) {  // element-wise: any layout
             l->forward();
-            if (blocked.count(l->parents[0].get())) blocked.insert(l);
+            l->blocked = l->parents[0]->blocked;
         } else if (dynamic_cast<LMerge*>(l)) {  // element-wise when every input has the same layout
             size_t n = 0;
-            for (const auto& p : l->parents) n += blocked.count(p.get());
+            for (const auto& p : l->parents) n += p->blocked;
             if (n != 0 && n != l->parents.size())
                 for (const auto& p : l->parents) to_nchw(p.get());
             l->forward();
-            if (n == l->parents.size()) blocked.insert(l);
+            l->blocked = n == l->parents.size();
         } else if (auto* pool = dynamic_cast<LPool2D*>(l);
-                   pool && pool->rank == 2 && blocked.count(l->parents[0].get()) && pool->geom(1).plain()) {
+                   pool && pool->rank == 2 && l->parents[0]->blocked && pool->geom(1).plain()) {
             // each block of 16 channels is a channels-last image of 16 channels
             PoolGeom g = pool->geom(l->output->shape[0]);
             g.n *= g.c / 16;
             g.c = 16;
             kernels(l->output->device).pool_nhwc(g, l->parents[0]->output->ptr, l->output->ptr);
-            if (!pool->global) blocked.insert(l);  // a global pool's 1x1 output is the same in both layouts
+            l->blocked = !pool->global;  // a global pool's 1x1 output is the same in both layouts
         } else {
             for (const auto& p : l->parents) to_nchw(p.get());
             l->forward();
@@ -331,6 +328,48 @@ void Net::plan_fusions() {
         if (next && is_relu(next)) f.relu = next;
         fusions_[l.get()] = f;
     }
+}
+
+// Training layouts (see blocked_training). Element-wise layers, batch normalization and pooling
+// compute in their input's layout, so layers joined through them form groups that share one;
+// convolutions read either and write either, and so does pooling to a 1x1 output (the same bytes
+// in both). A group is blocked when each member is 2-D with whole blocks of 16 channels, none is
+// an input or a model output, and no other kind of layer reads one of them.
+void Net::plan_layouts() {
+    blocked_plan_.clear();
+    const size_t n = layers.size();
+    std::map<const Layer*, size_t> at;
+    for (size_t i = 0; i < n; ++i) at[layers[i].get()] = i;
+    std::vector<size_t> up(n);
+    for (size_t i = 0; i < n; ++i) up[i] = i;
+    std::function<size_t(size_t)> root = [&](size_t i) { return up[i] == i ? i : up[i] = root(up[i]); };
+    enum Kind { Other, Free, Follows };
+    auto kind = [](const Layer* l) {
+        if (auto* c = dynamic_cast<const LConv2D*>(l)) return c->rank == 2 ? Free : Other;
+        if (auto* p = dynamic_cast<const LPool2D*>(l)) {
+            if (p->rank != 2 || !p->geom(1).plain()) return Other;
+            return p->out_shape[1] == 1 && p->out_shape[2] == 1 ? Free : Follows;
+        }
+        const bool bn2d = dynamic_cast<const LBatchNorm*>(l) && l->out_shape.size() == 3;
+        return bn2d || dynamic_cast<const LActivation*>(l) || dynamic_cast<const LMerge*>(l) ? Follows : Other;
+    };
+    std::vector<char> ok(n, 1);
+    for (size_t i = 0; i < n; ++i) {
+        const Layer* l = layers[i].get();
+        const Kind k = kind(l);
+        const bool writes_blocked = k == Follows || dynamic_cast<const LConv2D*>(l);
+        if (!writes_blocked || l->out_shape.size() != 3 || l->out_shape[0] % 16) ok[i] = 0;
+        for (const auto& p : l->parents) {
+            const size_t j = at.at(p.get());
+            if (k == Follows) up[root(i)] = root(j);
+            else if (k == Other) ok[j] = 0;
+        }
+    }
+    for (const auto& o : outputs) ok[at.at(o.get())] = 0;
+    std::vector<char> group_ok(n, 1);
+    for (size_t i = 0; i < n; ++i) group_ok[root(i)] &= ok[i];
+    for (size_t i = 0; i < n; ++i)
+        if (group_ok[root(i)]) blocked_plan_.insert(layers[i].get());
 }
 
 namespace {

@@ -63,12 +63,19 @@ enum class LossKind {
     Focal,      // binary focal loss on probabilities, gamma 2, alpha 0.25
 };
 
+/// Activations are NCHW (NCDHW), or "blocked": oneDNN's nChw16c, stored as [N][C/16][H][W][16]
+/// (2-D, channels a whole number of blocks of 16), the layout its fastest f32 convolution,
+/// pooling and normalization kernels run in, so that chains of such layers skip conversions.
+/// A geometry's blocked flags say which of its tensors are blocked (a tensor's gradient is in
+/// the same layout as the tensor).
+
 /// Convolution geometry, NCHW (or NCDHW); weights [oc, ic/groups, (kd,) kh, kw]. Dilation 1 =
 /// dense kernel. The depth fields keep their defaults for 2-D (and 1-D, which is 2-D with H = 1);
 /// a geometry with any of them set is a 3-D convolution.
 struct ConvGeom {
     int n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups;
     int id = 1, od = 1, kd = 1, sd = 1, pf = 0, pk = 0, dd = 1;  // depth: size, kernel, stride, pads front/back, dilation
+    bool src_blocked = false, dst_blocked = false;               // 2-D only
     bool volumetric() const { return id != 1 || od != 1 || kd != 1 || pf != 0 || pk != 0; }
     auto operator<=>(const ConvGeom&) const = default;
 };
@@ -82,17 +89,13 @@ struct PackedWeights {
 };
 
 /// What an inference convolution applies to its output, per output channel, before writing it:
-/// y * scale + shift (a folded batch normalization; both null = none), then ReLU. src_blocked /
-/// dst_blocked: the input is / the output is to be in oneDNN's channel-blocked layout nChw16c
-/// (2-D, channels a multiple of 16; stored as [N][C/16][H][W][16]), the layout its fastest f32
-/// kernels run in, so that chains of layers skip the conversions. winograd: 3x3 stride-1
+/// y * scale + shift (a folded batch normalization; both null = none), then ReLU. winograd: 3x3 stride-1
 /// convolutions may run as Winograd transforms (fewer multiplications, rounding differences of
 /// about 1e-6 relative per layer). packed: where to keep the converted weights (null: convert per call).
 struct ConvEpilogue {
     const float* scale = nullptr;
     const float* shift = nullptr;
     bool relu = false;
-    bool src_blocked = false, dst_blocked = false;
     bool winograd = false;
     PackedWeights* packed = nullptr;
 };
@@ -109,6 +112,7 @@ struct PoolGeom {
     // ceil_mode may extend pk/pb/pr past them) instead of to the input
     bool count_pad = false;
     int cpk = 0, cpb = 0, cpr = 0;
+    bool blocked = false;  // input, output and their gradients (2-D; not count_pad or dilated)
     bool plain() const { return dd == 1 && dh == 1 && dw == 1 && !count_pad; }
     auto operator<=>(const PoolGeom&) const = default;
 };
@@ -137,6 +141,7 @@ struct WarpGeom {
 struct NormGeom {
     int64_t n, c, s;
     float eps;
+    bool blocked = false;  // x, y and their gradients ({C, H, W} inputs)
 };
 
 /// Per-sample normalization over groups: x viewed as [n, c, s], channels split into `groups`,

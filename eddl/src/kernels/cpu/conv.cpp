@@ -61,8 +61,11 @@ const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
     const tag plain = vol ? tag::ncdhw : tag::nchw;
     const tag wtag = g.groups == 1 ? (Transposed ? (vol ? tag::iodhw : tag::iohw) : (vol ? tag::oidhw : tag::oihw))
                                    : (vol ? tag::goidhw : tag::goihw);
-    p.src = memory::desc(src_dims, f32, plain);
-    p.dst = memory::desc(dst_dims, f32, plain);
+    EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && !Transposed && (!g.src_blocked || g.ic % 16 == 0) &&
+                                                     (!g.dst_blocked || g.oc % 16 == 0)),
+               "blocked layout asked for a convolution that cannot have it");
+    p.src = memory::desc(src_dims, f32, g.src_blocked ? tag::nChw16c : plain);
+    p.dst = memory::desc(dst_dims, f32, g.dst_blocked ? tag::nChw16c : plain);
     p.wei = memory::desc(wdims, f32, wtag);
     p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
     const memory::desc src_any(src_dims, f32, tag::any), dst_any(dst_dims, f32, tag::any), wei_any(wdims, f32, tag::any);
@@ -192,7 +195,7 @@ void conv_backward_impl(const ConvGeom& g, const float* src, const float* w, con
 // as a oneDNN post-op ----
 
 struct InferencePrims {
-    memory::desc src, wei, bia, dst, src_blocked, dst_blocked;
+    memory::desc src, wei, bia, dst;
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward prim;
     const void* weights_layout;  // layout_key(pd.weights_desc())
@@ -240,18 +243,14 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, b
     auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
     // 2-D activations with whole blocks of 16 channels in nChw16c, the layout oneDNN's direct and
     // Winograd f32 kernels compute in (layers that can, pass it along); the rest oneDNN's choice
-    if (!vol) {
-        p.src_blocked = memory::desc(t.src.dims(), f32, tag::nChw16c);
-        p.dst_blocked = memory::desc(t.dst.dims(), f32, tag::nChw16c);
-    }
-    auto act = [&](const memory::desc& plain, const memory::desc& blocked, int c) {
-        return vol || c % 16 ? any(plain) : blocked;
+    auto act = [&](const memory::desc& user, int c) {
+        return vol || c % 16 ? any(user) : memory::desc(user.dims(), f32, tag::nChw16c);
     };
     auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
     auto make = [&](dnnl::algorithm algo) {
         return dnnl::convolution_forward::primitive_desc(
-            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, act(t.src, p.src_blocked, g.ic),
-                                            any(t.wei), t.bia, act(t.dst, p.dst_blocked, g.oc),
+            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, act(t.src, g.ic),
+                                            any(t.wei), t.bia, act(t.dst, g.oc),
                                             spatial(g.sd, g.sh, g.sw), spatial(g.dd - 1, g.dh - 1, g.dw - 1),
                                             spatial(g.pf, g.pt, g.pl), spatial(g.pk, g.pb, g.pr)),
             attr, onednn_engine());
@@ -320,10 +319,8 @@ void conv_inference(const ConvGeom& g, const float* src, const float* w, const f
             for (int c = 0; c < g.oc; ++c) folded[c] = (b ? b[c] : 0.0f) * e.scale[c] + e.shift[c];
             bias = folded;
         }
-        const bool vol = g.volumetric();
-        memory wm = packed_weights(g, p, w, e.scale, e.packed),
-               s = as(e.src_blocked && !vol ? p.src_blocked : p.src, src, p.pd.src_desc(), kSrc);
-        Out d = out_as(e.dst_blocked && !vol ? p.dst_blocked : p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
+        memory wm = packed_weights(g, p, w, e.scale, e.packed), s = as(p.src, src, p.pd.src_desc(), kSrc);
+        Out d = out_as(p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
         if (bias) args.insert({DNNL_ARG_BIAS, mem(p.bia, bias)});
         p.prim.execute(onednn_stream(), args);

@@ -1,7 +1,7 @@
 // Max and average pooling on NCHW and NCDHW (1-D is 2-D with H = 1), one OpenMP task per
 // (image, channel) plane or volume.
-// Native rather than oneDNN: on plain NCHW, oneDNN's pooling ran ~10x slower than these loops
-// (which are memory-bound), and blocked layouts would cost a reorder on each side.
+// Native rather than oneDNN on NCHW: there oneDNN's pooling ran ~10x slower than these loops
+// (which are memory-bound). Blocked (nChw16c) activations go to oneDNN (blocked.cpp).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -77,10 +77,12 @@ EDDL_MULTIVERSION void max2x2_row(const float* __restrict r0, const float* __res
 }  // namespace
 
 int64_t pool_workspace(const PoolGeom& g) {
+    if (g.blocked) return pool_blocked_workspace(g);
     return g.kind == PoolKind::Max ? int64_t(g.n) * g.c * g.od * g.oh * g.ow : 0;
 }
 
 void pool(const PoolGeom& g, const float* src, float* dst, float* ws) {
+    if (g.blocked) return pool_blocked(g, src, dst, ws);
     const int64_t in_plane = int64_t(g.id) * g.ih * g.iw, out_plane = int64_t(g.od) * g.oh * g.ow;
     // the workspace holds, per output, the volume offset of its maximum (int32 in float storage)
     auto* arg = reinterpret_cast<int32_t*>(ws);
@@ -133,6 +135,7 @@ void pool(const PoolGeom& g, const float* src, float* dst, float* ws) {
 }
 
 void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) {
+    if (g.blocked) return pool_blocked_backward(g, ddst, ws, dsrc, accumulate);
     const int64_t in_plane = int64_t(g.id) * g.ih * g.iw, out_plane = int64_t(g.od) * g.oh * g.ow;
     const auto* arg = reinterpret_cast<const int32_t*>(ws);
     for_planes(g, [&](int64_t p) {
