@@ -7,7 +7,8 @@
 // Max RSS covers the whole process, warm-up included.
 //
 // Usage: zoo_bench --model resnet18|vgg16 --mode train|infer [--batch B] [--threads N] [--iters K]
-//                  [--mem full_mem|mid_mem|low_mem]
+//                  [--mem full_mem|mid_mem|low_mem] [--nchw]
+//   --nchw: train with NCHW activations everywhere (Net::blocked_training = false), for comparison
 // Prints exactly one JSON line to stdout.
 #include <sys/resource.h>
 
@@ -26,6 +27,7 @@ using namespace eddl;
 int main(int argc, char** argv) try {
     std::string arch = "resnet18", mode = "train", mem = "full_mem";
     int batch = 16, threads = 1, iters = 5;
+    bool nchw = false;
     for (int i = 1; i < argc; ++i) {
         const bool has = i + 1 < argc;
         if (!std::strcmp(argv[i], "--model") && has) arch = argv[++i];
@@ -34,6 +36,7 @@ int main(int argc, char** argv) try {
         else if (!std::strcmp(argv[i], "--threads") && has) threads = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--iters") && has) iters = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--mem") && has) mem = argv[++i];
+        else if (!std::strcmp(argv[i], "--nchw")) nchw = true;
         else throw std::invalid_argument(std::string("unknown or incomplete option ") + argv[i]);
     }
     if (arch != "resnet18" && arch != "vgg16") throw std::invalid_argument("--model must be resnet18 or vgg16");
@@ -41,6 +44,7 @@ int main(int argc, char** argv) try {
     if (batch < 1 || threads < 1 || iters < 1) throw std::invalid_argument("--batch, --threads, --iters must be >= 1");
 
     model net = arch == "resnet18" ? ResNet18({3, 224, 224}, 1000) : VGG16({3, 224, 224}, 1000);
+    net->blocked_training = !nchw;
     build(net, sgd(0.01f, 0.9f), {"soft_cross_entropy"}, {}, CS_CPU(threads, mem));
     const tensor x = Tensor::randn({batch, 3, 224, 224}, 1);
     tensor y = Tensor::zeros({batch, 1000});
@@ -59,8 +63,8 @@ int main(int argc, char** argv) try {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     std::printf("{\"peer\": \"eddl\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, "
-                "\"mem\": \"%s\", \"images_per_second\": %.3f, \"max_rss_mb\": %.1f}\n",
-                arch.c_str(), mode.c_str(), batch, threads, mem.c_str(), batch * iters / s, ru.ru_maxrss / 1024.0);
+                "\"mem\": \"%s\", \"layout\": \"%s\", \"images_per_second\": %.3f, \"max_rss_mb\": %.1f}\n",
+                arch.c_str(), mode.c_str(), batch, threads, mem.c_str(), nchw ? "nchw" : "blocked", batch * iters / s, ru.ru_maxrss / 1024.0);
     return 0;
 } catch (const std::exception& e) {
     std::cerr << "zoo_bench: " << e.what() << "\n";

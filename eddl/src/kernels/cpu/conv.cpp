@@ -118,11 +118,16 @@ struct Out {
             dnnl::reorder(prim, user).execute(onednn_stream(), prim, user);
             return;
         }
-        float* target = static_cast<float*>(user.get_data_handle());
-        memory tmp(user.get_desc(), onednn_engine(), scratch(kAcc, user.get_desc().get_size()));
-        dnnl::reorder(prim, tmp).execute(onednn_stream(), prim, tmp);
         onednn_stream().wait();
-        axpby(1.0f, static_cast<float*>(tmp.get_data_handle()), 1.0f, target, n);
+        float* target = static_cast<float*>(user.get_data_handle());
+        const float* add = static_cast<const float*>(prim.get_data_handle());
+        if (prim.get_desc() != user.get_desc()) {  // (the same layout needs no conversion first)
+            memory tmp(user.get_desc(), onednn_engine(), scratch(kAcc, user.get_desc().get_size()));
+            dnnl::reorder(prim, tmp).execute(onednn_stream(), prim, tmp);
+            onednn_stream().wait();
+            add = static_cast<const float*>(tmp.get_data_handle());
+        }
+        axpby(1.0f, add, 1.0f, target, n);
     }
 };
 
