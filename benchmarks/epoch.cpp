@@ -60,11 +60,13 @@ double sgemm_gflops(int m, int n, int k, int warm = 3, int reps = 10) {
 int main(int argc, char** argv) try {
     int threads = 1;
     std::string kind = "mlp";
+    bool nchw = false;  // --nchw: Net::blocked_training = false, for comparison
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--model") && i + 1 < argc) kind = argv[++i];
+        else if (!std::strcmp(argv[i], "--nchw")) nchw = true;
         else throw std::invalid_argument(std::string("unknown or incomplete option ") + argv[i] +
-                                         " (usage: epoch [--model mlp|cnn] [--threads N])");
+                                         " (usage: epoch [--model mlp|cnn] [--threads N] [--nchw])");
     }
     if (threads < 1) throw std::invalid_argument("--threads must be >= 1");
     if (kind != "mlp" && kind != "cnn") throw std::invalid_argument("--model must be mlp or cnn");
@@ -83,6 +85,7 @@ int main(int argc, char** argv) try {
         l = Dense(ReLu(Dense(Flatten(l), 128)), 10);
     }
     model net = Model({in}, {Softmax(l)});
+    net->blocked_training = !nchw;
     build(net, kind == "mlp" ? sgd(0.01f, 0.9f) : adam(0.001f, 0.9f, 0.999f, 1e-7f), {"soft_cross_entropy"},
           {"categorical_accuracy"}, CS_CPU(threads));
 

@@ -285,11 +285,7 @@ void Net::forward_inference() {
             l->blocked = n == l->parents.size();
         } else if (auto* pool = dynamic_cast<LPool2D*>(l);
                    pool && pool->rank == 2 && l->parents[0]->blocked && pool->geom(1).plain()) {
-            // each block of 16 channels is a channels-last image of 16 channels
-            PoolGeom g = pool->geom(l->output->shape[0]);
-            g.n *= g.c / 16;
-            g.c = 16;
-            kernels(l->output->device).pool_nhwc(g, l->parents[0]->output->ptr, l->output->ptr);
+            l->forward();  // oneDNN's blocked pooling
             l->blocked = !pool->global;  // a global pool's 1x1 output is the same in both layouts
         } else {
             for (const auto& p : l->parents) to_nchw(p.get());

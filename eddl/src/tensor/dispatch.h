@@ -203,8 +203,6 @@ struct KernelTable {
     // acc_dsrc add into them instead of overwriting
     void (*conv_inference)(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
                            float* dst) = nullptr;
-    // inference pooling of channels-last (NHWC) 2-D input into NHWC output (no workspace)
-    void (*pool_nhwc)(const PoolGeom& g, const float* src, float* dst) = nullptr;
     void (*conv)(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) = nullptr;
     void (*conv_backward)(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw,
                           float* db, bool acc_grads, float* dsrc, bool acc_dsrc) = nullptr;

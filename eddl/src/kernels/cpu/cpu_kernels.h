@@ -53,7 +53,6 @@ void slice(const float* src, float* dst, int ndim, const int64_t* src_dims, cons
 void softmax(const float* src, float* dst, int64_t rows, int64_t cols);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool accumulate);
 
-void pool_nhwc(const PoolGeom& g, const float* src, float* dst);
 void conv_inference(const ConvGeom& g, const float* src, const float* w, const float* b, const ConvEpilogue& e,
                     float* dst);
 void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);

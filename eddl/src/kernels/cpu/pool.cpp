@@ -4,7 +4,6 @@
 // (which are memory-bound). Blocked (nChw16c) activations go to oneDNN (blocked.cpp).
 #include <algorithm>
 #include <cstring>
-#include <vector>
 #include <limits>
 
 #include "kernels/cpu/cpu_kernels.h"
@@ -159,35 +158,6 @@ void pool_backward(const PoolGeom& g, const float* ddst, const float* ws, float*
                             for (int x = w.x0; x < w.x1; ++x) ds[(z * g.ih + y) * g.iw + x] += v;
                 }
     });
-}
-
-void pool_nhwc(const PoolGeom& g, const float* src, float* dst) {
-    // channels adjacent: each window position is a vector over C, so the loops vectorize
-    const int64_t c = g.c;
-    parallel_chunks(int64_t(g.n) * g.oh, [&](int64_t lo, int64_t hi) {
-        std::vector<float> acc(static_cast<size_t>(c));
-        for (int64_t r = lo; r < hi; ++r) {
-            const int64_t n = r / g.oh;
-            const int oy = int(r % g.oh);
-            for (int ox = 0; ox < g.ow; ++ox) {
-                const Window w = window(g, 0, oy, ox);
-                const float init = g.kind == PoolKind::Max ? -std::numeric_limits<float>::infinity() : 0.0f;
-                std::fill(acc.begin(), acc.end(), init);
-                float* a = acc.data();
-                for (int y = w.y0; y < w.y1; ++y)
-                    for (int x = w.x0; x < w.x1; ++x) {
-                        const float* s = src + ((n * g.ih + y) * g.iw + x) * c;
-                        if (g.kind == PoolKind::Max)
-                            for (int64_t k = 0; k < c; ++k) a[k] = a[k] > s[k] ? a[k] : s[k];
-                        else
-                            for (int64_t k = 0; k < c; ++k) a[k] += s[k];
-                    }
-                float* d = dst + ((n * g.oh + oy) * g.ow + ox) * c;
-                const float scale = g.kind == PoolKind::Max ? 1.0f : 1.0f / float(w.count());
-                for (int64_t k = 0; k < c; ++k) d[k] = a[k] * scale;
-            }
-        }
-    }, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(int64_t(g.ow) * c, 1)));
 }
 
 }  // namespace eddl::cpu

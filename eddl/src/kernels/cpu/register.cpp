@@ -28,7 +28,6 @@ void register_kernels(KernelTable& t) {
     t.softmax_backward = softmax_backward;
     t.conv = conv;
     t.conv_inference = conv_inference;
-    t.pool_nhwc = pool_nhwc;
     t.conv_backward = conv_backward;
     t.conv_transpose = conv_transpose;
     t.conv_transpose_backward = conv_transpose_backward;
