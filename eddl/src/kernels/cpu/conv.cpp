@@ -87,8 +87,6 @@ const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
     return cache.emplace(key, std::move(p)).first->second;
 }
 
-memory mem(const memory::desc& d, const float* p) { return memory(d, onednn_engine(), const_cast<float*>(p)); }
-
 // Per-thread scratch buffers, one per role, grown on demand and kept.
 enum Role { kSrc, kWei, kDst, kAcc, kBias, kRoles };
 void* scratch(Role r, size_t bytes) {
@@ -100,7 +98,7 @@ void* scratch(Role r, size_t bytes) {
 
 // The user's plain buffer as `want`: itself when the formats agree, else a reordered copy.
 memory as(const memory::desc& user, const float* p, const memory::desc& want, Role r) {
-    memory u = mem(user, p);
+    memory u = onednn_mem(user, p);
     if (want == user) return u;
     memory w(want, onednn_engine(), scratch(r, want.get_size()));
     dnnl::reorder(u, w).execute(onednn_stream(), u, w);
@@ -132,7 +130,7 @@ struct Out {
 };
 
 Out out_as(const memory::desc& user, float* p, const memory::desc& have, Role r, bool accumulate, int64_t n) {
-    Out o{mem(user, p), {}, accumulate, n};
+    Out o{onednn_mem(user, p), {}, accumulate, n};
     if (have == user && !accumulate) o.prim = o.user;
     else o.prim = memory(have, onednn_engine(), scratch(r, have.get_size()));
     return o;
@@ -158,7 +156,7 @@ void conv_impl(const ConvGeom& g, const float* src, const float* w, const float*
         memory s = as(p.src, src, p.fpd.src_desc(), kSrc), wm = as(p.wei, w, p.fpd.weights_desc(), kWei);
         Out d = out_as(p.dst, dst, p.fpd.dst_desc(), kDst, false, 0);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
-        if (b) args.insert({DNNL_ARG_BIAS, mem(p.bia, b)});
+        if (b) args.insert({DNNL_ARG_BIAS, onednn_mem(p.bia, b)});
         p.fwd.execute(onednn_stream(), args);
         d.finish();
         onednn_stream().wait();
@@ -179,7 +177,7 @@ void conv_backward_impl(const ConvGeom& g, const float* src, const float* w, con
             Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, acc_grads, weight_size(g));
             std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwo.prim}};
             float* bias_out = db && acc_grads ? static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float))) : db;
-            if (db) args.insert({DNNL_ARG_DIFF_BIAS, mem(p.bia, bias_out)});
+            if (db) args.insert({DNNL_ARG_DIFF_BIAS, onednn_mem(p.bia, bias_out)});
             p.bwd_weights.execute(onednn_stream(), args);
             dwo.finish();
             onednn_stream().wait();
@@ -290,7 +288,7 @@ memory packed_weights(const ConvGeom& g, const InferencePrims& p, const float* w
     const size_t n = (want.get_size() + sizeof(float) - 1) / sizeof(float);
     pack->data = std::shared_ptr<float>(new float[n], std::default_delete<float[]>());
     pack->key = p.weights_layout;
-    memory u = mem(p.wei, w), to(want, onednn_engine(), pack->data.get());
+    memory u = onednn_mem(p.wei, w), to(want, onednn_engine(), pack->data.get());
     dnnl::reorder(u, to).execute(onednn_stream(), u, to);
     return to;
 }
@@ -327,7 +325,7 @@ void conv_inference(const ConvGeom& g, const float* src, const float* w, const f
         memory wm = packed_weights(g, p, w, e.scale, e.packed), s = as(p.src, src, p.pd.src_desc(), kSrc);
         Out d = out_as(p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
-        if (bias) args.insert({DNNL_ARG_BIAS, mem(p.bia, bias)});
+        if (bias) args.insert({DNNL_ARG_BIAS, onednn_mem(p.bia, bias)});
         p.prim.execute(onednn_stream(), args);
         d.finish();
         onednn_stream().wait();

@@ -71,17 +71,6 @@ void batchnorm_backward(const NormGeom& g, const float* x, const float* dy, cons
                         const float* invstd, float* dx, float* dgamma, float* dbeta, bool training, bool accumulate_dx,
                         bool accumulate_grads);
 
-// blocked (nChw16c) pooling and batch normalization through oneDNN (blocked.cpp); the entries
-// above hand geometries with `blocked` set to them
-int64_t pool_blocked_workspace(const PoolGeom& g);
-void pool_blocked(const PoolGeom& g, const float* src, float* dst, float* ws);
-void pool_blocked_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate);
-void batchnorm_blocked(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
-                       float* invstd, float* rmean, float* rvar, float momentum, bool training);
-void batchnorm_blocked_backward(const NormGeom& g, const float* x, const float* dy, const float* gamma,
-                                const float* mean, const float* invstd, float* dx, float* dgamma, float* dbeta,
-                                bool training, bool accumulate_dx, bool accumulate_grads);
-
 void groupnorm(const GroupNormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
                float* invstd);
 void groupnorm_backward(const GroupNormGeom& g, const float* x, const float* dy, const float* gamma, const float* mean,

@@ -1,9 +1,14 @@
 // Batch and group normalization on NCHW, one OpenMP task per channel (group); sums in double for
-// stable statistics, in independent lanes so that they vectorize. Blocked (nChw16c) batch
-// normalization goes to oneDNN (blocked.cpp): on NCHW oneDNN's took twice our time.
+// stable statistics, in independent lanes so that they vectorize (oneDNN's took twice our time on
+// NCHW). Blocked (nChw16c) batch normalization runs on oneDNN's JIT primitive, the fast path on
+// that layout (ResNet-18's 20 at batch 16: 29 ms per step against our 45 on NCHW).
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/onednn.h"
 
 namespace eddl::cpu {
 namespace {
@@ -55,6 +60,110 @@ EDDL_MULTIVERSION void dy_sums(const float* x, const float* dy, int64_t n, doubl
     }
     sdy += total(a);
     sdyx += total(b);
+}
+
+// ---- blocked (nChw16c): oneDNN ----
+
+using dnnl::memory;
+using tag = memory::format_tag;
+constexpr auto f32 = memory::data_type::f32;
+
+struct NormPrims {
+    memory::desc data, stat;
+    dnnl::batch_normalization_forward::primitive_desc fpd;
+    dnnl::batch_normalization_forward fwd;
+    dnnl::batch_normalization_backward bwd;
+};
+
+// affine: scale and shift (whose gradients backward then computes: oneDNN has no backward_data
+// with a shift); global: running statistics (inference mode)
+const NormPrims& norm_prims(const NormGeom& g, bool affine, bool global) {
+    using Flags = dnnl::normalization_flags;
+    static std::mutex m;
+    static std::map<std::tuple<int64_t, int64_t, int64_t, float, bool, bool>, NormPrims> cache;
+    std::lock_guard<std::mutex> lock(m);
+    const auto key = std::make_tuple(g.n, g.c, g.s, g.eps, affine, global);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    EDDL_CHECK(g.c % 16 == 0, "blocked batch normalization needs whole blocks of 16 channels, got " << g.c);
+    NormPrims p;
+    // [N][C/16][s][16] is nChw16c with H = 1, W = s
+    p.data = memory::desc({g.n, g.c, 1, g.s}, f32, tag::nChw16c);
+    p.stat = memory::desc({g.c}, f32, tag::x);
+    Flags flags = Flags::none;
+    if (affine) flags = flags | Flags::use_scale | Flags::use_shift;
+    if (global) flags = flags | Flags::use_global_stats;
+    auto& eng = onednn_engine();
+    p.fpd = dnnl::batch_normalization_forward::primitive_desc(
+        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, p.data, g.eps, flags), eng);
+    p.fwd = dnnl::batch_normalization_forward(p.fpd);
+    const auto prop = affine ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
+    p.bwd = dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(
+        dnnl::batch_normalization_backward::desc(prop, p.data, p.data, g.eps, flags), eng, p.fpd));
+    return cache.emplace(key, std::move(p)).first->second;
+}
+
+void batchnorm_blocked(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
+                       float* invstd, float* rmean, float* rvar, float momentum, bool training) {
+    onednn_guarded("batch normalization", g.n, g.c, 1, g.s, [&] {
+        const NormPrims& p = norm_prims(g, gamma != nullptr, !training);
+        thread_local std::vector<float> var_buf;
+        float* var = grown(var_buf, g.c);
+        if (!training) {
+            copy(rmean, mean, g.c);
+            copy(rvar, var, g.c);
+        }
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, onednn_mem(p.data, x)}, {DNNL_ARG_DST, onednn_mem(p.data, y)},
+                                             {DNNL_ARG_MEAN, onednn_mem(p.stat, mean)}, {DNNL_ARG_VARIANCE, onednn_mem(p.stat, var)}};
+        if (gamma) {
+            args.insert({DNNL_ARG_SCALE, onednn_mem(p.stat, gamma)});
+            args.insert({DNNL_ARG_SHIFT, onednn_mem(p.stat, beta)});
+        }
+        p.fwd.execute(onednn_stream(), args);
+        onednn_stream().wait();
+        const int64_t m = g.n * g.s;
+        for (int64_t c = 0; c < g.c; ++c) {
+            invstd[c] = float(1.0 / std::sqrt(double(var[c]) + g.eps));
+            if (!training) continue;
+            // running variance unbiased, as the NCHW kernel and PyTorch keep it
+            const float unbiased = m > 1 ? float(double(var[c]) * double(m) / double(m - 1)) : var[c];
+            rmean[c] = momentum * rmean[c] + (1.0f - momentum) * mean[c];
+            rvar[c] = momentum * rvar[c] + (1.0f - momentum) * unbiased;
+        }
+    });
+}
+
+void batchnorm_blocked_backward(const NormGeom& g, const float* x, const float* dy, const float* gamma,
+                                const float* mean, const float* invstd, float* dx, float* dgamma, float* dbeta,
+                                bool training, bool accumulate_dx, bool accumulate_grads) {
+    onednn_guarded("batch normalization backward", g.n, g.c, 1, g.s, [&] {
+        const NormPrims& p = norm_prims(g, gamma != nullptr, !training);
+        thread_local std::vector<float> var_buf, dx_buf, dg_buf;
+        float* var = grown(var_buf, g.c);
+        // the variance back from 1 / sqrt(var + eps): the primitive reads only var + eps
+        for (int64_t c = 0; c < g.c; ++c) var[c] = float(1.0 / (double(invstd[c]) * double(invstd[c])) - g.eps);
+        const int64_t n = g.n * g.c * g.s;
+        float* out = !dx || accumulate_dx ? grown(dx_buf, n) : dx;
+        float* dss = gamma ? grown(dg_buf, 2 * g.c) : nullptr;  // scale then shift
+        std::unordered_map<int, memory> args{
+            {DNNL_ARG_SRC, onednn_mem(p.data, x)},      {DNNL_ARG_DIFF_DST, onednn_mem(p.data, dy)},
+            {DNNL_ARG_MEAN, onednn_mem(p.stat, mean)},  {DNNL_ARG_VARIANCE, onednn_mem(p.stat, var)},
+            {DNNL_ARG_DIFF_SRC, onednn_mem(p.data, out)}};
+        if (gamma) {
+            args.insert({DNNL_ARG_SCALE, onednn_mem(p.stat, gamma)});
+            // oneDNN 2.6 wants the shift given to backward too, though the result does not depend on it
+            args.insert({DNNL_ARG_SHIFT, onednn_mem(p.stat, gamma)});
+            args.insert({DNNL_ARG_DIFF_SCALE, onednn_mem(p.stat, dss)});
+            args.insert({DNNL_ARG_DIFF_SHIFT, onednn_mem(p.stat, dss + g.c)});
+        }
+        p.bwd.execute(onednn_stream(), args);
+        onednn_stream().wait();
+        if (dx && accumulate_dx) axpby(1.0f, out, 1.0f, dx, n);
+        if (dgamma) {
+            axpby(1.0f, dss, accumulate_grads ? 1.0f : 0.0f, dgamma, g.c);
+            axpby(1.0f, dss + g.c, accumulate_grads ? 1.0f : 0.0f, dbeta, g.c);
+        }
+    });
 }
 
 }  // namespace

@@ -2,6 +2,11 @@
 #pragma once
 #include <dnnl.hpp>
 
+#include "eddl/error.h"
+
+#include <cstdint>
+#include <vector>
+
 namespace eddl::cpu {
 
 inline dnnl::engine& onednn_engine() {
@@ -12,6 +17,27 @@ inline dnnl::engine& onednn_engine() {
 inline dnnl::stream& onednn_stream() {
     thread_local dnnl::stream s(onednn_engine());
     return s;
+}
+
+// A oneDNN memory over the caller's buffer (oneDNN's handles are not const; inputs are not written).
+inline dnnl::memory onednn_mem(const dnnl::memory::desc& d, const void* p) {
+    return dnnl::memory(d, onednn_engine(), const_cast<void*>(p));
+}
+
+// Runs f, turning a oneDNN failure into an eddl::Error that names the op and the blocked shape.
+template <class F>
+void onednn_guarded(const char* what, int64_t n, int64_t c, int64_t h, int64_t w, F f) {
+    try {
+        f();
+    } catch (const dnnl::error& e) {
+        EDDL_FAIL(what << " on blocked " << n << "x" << c << "x" << h << "x" << w << " failed in oneDNN: " << e.what());
+    }
+}
+
+// `b` holding at least n floats: scratch for a primitive to write when the caller accumulates.
+inline float* grown(std::vector<float>& b, int64_t n) {
+    if (int64_t(b.size()) < n) b.resize(size_t(n));
+    return b.data();
 }
 
 }  // namespace eddl::cpu

@@ -1,12 +1,17 @@
 // Max and average pooling on NCHW and NCDHW (1-D is 2-D with H = 1), one OpenMP task per
 // (image, channel) plane or volume.
 // Native rather than oneDNN on NCHW: there oneDNN's pooling ran ~10x slower than these loops
-// (which are memory-bound). Blocked (nChw16c) activations go to oneDNN (blocked.cpp).
+// (which are memory-bound). Blocked (nChw16c) activations go to oneDNN's JIT pooling, the fast
+// path on that layout, with primitives created once per geometry.
 #include <algorithm>
 #include <cstring>
 #include <limits>
 
+#include <map>
+#include <mutex>
+
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/onednn.h"
 
 namespace eddl::cpu {
 namespace {
@@ -71,6 +76,74 @@ EDDL_MULTIVERSION void max2x2_row(const float* __restrict r0, const float* __res
         d[ox] = use_bottom ? bottom : top;
         a[ox] = row_base + x + (use_bottom ? ibottom : itop);
     }
+}
+
+// ---- blocked (nChw16c): oneDNN ----
+
+using dnnl::memory;
+using tag = memory::format_tag;
+constexpr auto f32 = memory::data_type::f32;
+
+struct PoolPrims {
+    memory::desc src, dst;
+    dnnl::pooling_forward::primitive_desc fpd;
+    dnnl::pooling_backward::primitive_desc bpd;
+    dnnl::pooling_forward fwd;
+    dnnl::pooling_backward bwd;
+};
+
+const PoolPrims& pool_prims(const PoolGeom& g) {
+    static std::mutex m;
+    static std::map<PoolGeom, PoolPrims> cache;
+    std::lock_guard<std::mutex> lock(m);
+    auto it = cache.find(g);
+    if (it != cache.end()) return it->second;
+    EDDL_CHECK(g.id == 1 && g.od == 1 && g.kd == 1 && g.plain() && g.c % 16 == 0,
+               "blocked pooling needs 2-D, undilated, exclude-padding windows over whole blocks of 16 channels");
+    PoolPrims p;
+    p.src = memory::desc({g.n, g.c, g.ih, g.iw}, f32, tag::nChw16c);
+    p.dst = memory::desc({g.n, g.c, g.oh, g.ow}, f32, tag::nChw16c);
+    // exclude-padding averages divide by the window clipped to the input, as the loops above do
+    const auto algo = g.kind == PoolKind::Max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
+    const memory::dims st{g.sh, g.sw}, k{g.kh, g.kw}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
+    auto& eng = onednn_engine();
+    p.fpd = dnnl::pooling_forward::primitive_desc(
+        dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algo, p.src, p.dst, st, k, pl, pr), eng);
+    p.bpd = dnnl::pooling_backward::primitive_desc(dnnl::pooling_backward::desc(algo, p.src, p.dst, st, k, pl, pr), eng,
+                                                   p.fpd);
+    p.fwd = dnnl::pooling_forward(p.fpd);
+    p.bwd = dnnl::pooling_backward(p.bpd);
+    return cache.emplace(g, std::move(p)).first->second;
+}
+
+int64_t pool_blocked_workspace(const PoolGeom& g) {
+    int64_t bytes = 0;
+    onednn_guarded("pooling", g.n, g.c, g.ih, g.iw, [&] { bytes = int64_t(pool_prims(g).fpd.workspace_desc().get_size()); });
+    return (bytes + int64_t(sizeof(float)) - 1) / int64_t(sizeof(float));
+}
+
+void pool_blocked(const PoolGeom& g, const float* src, float* dst, float* ws) {
+    onednn_guarded("pooling", g.n, g.c, g.ih, g.iw, [&] {
+        const PoolPrims& p = pool_prims(g);
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, onednn_mem(p.src, src)}, {DNNL_ARG_DST, onednn_mem(p.dst, dst)}};
+        if (g.kind == PoolKind::Max) args.insert({DNNL_ARG_WORKSPACE, onednn_mem(p.fpd.workspace_desc(), ws)});
+        p.fwd.execute(onednn_stream(), args);
+        onednn_stream().wait();
+    });
+}
+
+void pool_blocked_backward(const PoolGeom& g, const float* ddst, const float* ws, float* dsrc, bool accumulate) {
+    onednn_guarded("pooling backward", g.n, g.c, g.ih, g.iw, [&] {
+        const PoolPrims& p = pool_prims(g);
+        thread_local std::vector<float> tmp;
+        const int64_t n = int64_t(g.n) * g.c * g.ih * g.iw;
+        float* out = accumulate ? grown(tmp, n) : dsrc;
+        std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, onednn_mem(p.dst, ddst)}, {DNNL_ARG_DIFF_SRC, onednn_mem(p.src, out)}};
+        if (g.kind == PoolKind::Max) args.insert({DNNL_ARG_WORKSPACE, onednn_mem(p.fpd.workspace_desc(), ws)});
+        p.bwd.execute(onednn_stream(), args);
+        onednn_stream().wait();
+        if (accumulate) axpby(1.0f, out, 1.0f, dsrc, n);
+    });
 }
 
 }  // namespace
