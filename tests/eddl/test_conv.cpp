@@ -1006,7 +1006,7 @@ vtensor predict_plain(model net, const vtensor& x) {
 }  // namespace
 
 // Channel counts in whole blocks of 16 run in oneDNN's nChw16c layout from convolution to
-// convolution through ReLu, Add, pooling and a global pool, with 3x3 stride-1 convolutions as
+// convolution through ReLu, Add, batch normalization, pooling and a global pool, with 3x3 stride-1 convolutions as
 // Winograd transforms and batch normalization folded into the weights: the same results as the
 // plain layers, with and without Winograd, next to channels that are not whole blocks (24).
 TEST(InferenceFusion, BlockedLayoutAndWinogradEqualThePlainLayers) {
@@ -1016,7 +1016,7 @@ TEST(InferenceFusion, BlockedLayoutAndWinogradEqualThePlainLayers) {
     layer p1 = MaxPool2D(b, {2, 2}, {2, 2});                                          // blocked pooling, 10x10
     layer c = BatchNormalization(Conv2D(p1, 32, {3, 3}, {1, 1}, "same", false));      // no bias: folded shift
     layer skip = Conv2D(p1, 32, {1, 1});
-    layer r = ReLu(Add({c, skip}));
+    layer r = ReLu(BatchNormalization(Add({c, skip}), 0.9f, 1e-3f));                 // blocked, not folded
     layer p2 = AveragePool2D(r, {3, 3}, {2, 2}, "same");                             // 5x5
     layer odd = ReLu(Conv2D(p2, 24, {3, 3}));                                         // 24: back to NCHW
     layer d = Conv2D(odd, 16, {3, 3}, {1, 1}, "same", true, 1, {2, 2});               // dilated: direct

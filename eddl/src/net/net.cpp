@@ -177,11 +177,28 @@ tensor leading_view(const tensor& buf, const Shape& shape) {
 }
 }  // namespace
 
+namespace {
+// How a layer treats activation layouts. Follows: computes in its inputs' layout (element-wise
+// layers, 2-D batch normalization and pooling); Free: reads either and writes NCHW or blocked as
+// it is told (convolutions; pooling to a 1x1 output, the same bytes in both); Other: NCHW only.
+enum class LayoutKind { Other, Free, Follows };
+LayoutKind layout_kind(const Layer* l) {
+    if (auto* c = dynamic_cast<const LConv2D*>(l)) return c->rank == 2 ? LayoutKind::Free : LayoutKind::Other;
+    if (auto* p = dynamic_cast<const LPool2D*>(l)) {
+        if (p->rank != 2 || !p->geom(1).plain()) return LayoutKind::Other;
+        return p->out_shape[1] == 1 && p->out_shape[2] == 1 ? LayoutKind::Free : LayoutKind::Follows;
+    }
+    const bool bn2d = dynamic_cast<const LBatchNorm*>(l) && l->out_shape.size() == 3;
+    return bn2d || dynamic_cast<const LActivation*>(l) || dynamic_cast<const LMerge*>(l) ? LayoutKind::Follows
+                                                                                         : LayoutKind::Other;
+}
+}  // namespace
+
 // Inference with fusion and blocked activations: every convolution runs as one oneDNN primitive
 // with its BatchNorm and ReLu applied as it writes, and writes 2-D activations whose channels come
 // in whole blocks of 16 in nChw16c ([N][C/16][H][W][16]), the layout oneDNN computes in.
-// Element-wise layers and 2-D pooling take that layout as it is; any other layer gets its inputs
-// converted back to NCHW first, and so do the model's outputs.
+// Element-wise layers, 2-D batch normalization and pooling take that layout as it is (layout_kind);
+// any other layer gets its inputs converted back to NCHW first, and so do the model's outputs.
 // Activations share buffers by lifetime: each computed output takes the smallest free buffer that
 // holds it and gives it back once its last reader has run, so memory holds the widest set of live
 // activations instead of all of them. Inputs, outputs and the logits the loss reads keep their own.
@@ -273,24 +290,14 @@ void Net::forward_inference() {
             continue;
         }
         take(l);
-        if (dynamic_cast<LActivation*>(l)) {  // element-wise: any layout
-            l->forward();
-            l->blocked = l->parents[0]->blocked;
-        } else if (dynamic_cast<LMerge*>(l)) {  // element-wise when every input has the same layout
-            size_t n = 0;
-            for (const auto& p : l->parents) n += p->blocked;
-            if (n != 0 && n != l->parents.size())
-                for (const auto& p : l->parents) to_nchw(p.get());
-            l->forward();
-            l->blocked = n == l->parents.size();
-        } else if (auto* pool = dynamic_cast<LPool2D*>(l);
-                   pool && pool->rank == 2 && l->parents[0]->blocked && pool->geom(1).plain()) {
-            l->forward();  // oneDNN's blocked pooling
-            l->blocked = !pool->global;  // a global pool's 1x1 output is the same in both layouts
-        } else {
+        const LayoutKind kind = layout_kind(l);
+        size_t n = 0;
+        for (const auto& p : l->parents) n += p->blocked;
+        const bool follows = kind == LayoutKind::Follows && n != 0 && n == l->parents.size();
+        if (kind == LayoutKind::Other || (kind == LayoutKind::Follows && !follows))
             for (const auto& p : l->parents) to_nchw(p.get());
-            l->forward();
-        }
+        l->forward();
+        l->blocked = follows;
         release_after(i);
     }
     for (const auto& o : outputs) to_nchw(o.get());
@@ -339,26 +346,16 @@ void Net::plan_layouts() {
     std::vector<size_t> up(n);
     for (size_t i = 0; i < n; ++i) up[i] = i;
     std::function<size_t(size_t)> root = [&](size_t i) { return up[i] == i ? i : up[i] = root(up[i]); };
-    enum Kind { Other, Free, Follows };
-    auto kind = [](const Layer* l) {
-        if (auto* c = dynamic_cast<const LConv2D*>(l)) return c->rank == 2 ? Free : Other;
-        if (auto* p = dynamic_cast<const LPool2D*>(l)) {
-            if (p->rank != 2 || !p->geom(1).plain()) return Other;
-            return p->out_shape[1] == 1 && p->out_shape[2] == 1 ? Free : Follows;
-        }
-        const bool bn2d = dynamic_cast<const LBatchNorm*>(l) && l->out_shape.size() == 3;
-        return bn2d || dynamic_cast<const LActivation*>(l) || dynamic_cast<const LMerge*>(l) ? Follows : Other;
-    };
     std::vector<char> ok(n, 1);
     for (size_t i = 0; i < n; ++i) {
         const Layer* l = layers[i].get();
-        const Kind k = kind(l);
-        const bool writes_blocked = k == Follows || dynamic_cast<const LConv2D*>(l);
+        const LayoutKind k = layout_kind(l);
+        const bool writes_blocked = k == LayoutKind::Follows || dynamic_cast<const LConv2D*>(l);
         if (!writes_blocked || l->out_shape.size() != 3 || l->out_shape[0] % 16) ok[i] = 0;
         for (const auto& p : l->parents) {
             const size_t j = at.at(p.get());
-            if (k == Follows) up[root(i)] = root(j);
-            else if (k == Other) ok[j] = 0;
+            if (k == LayoutKind::Follows) up[root(i)] = root(j);
+            else if (k == LayoutKind::Other) ok[j] = 0;
         }
     }
     for (const auto& o : outputs) ok[at.at(o.get())] = 0;
