@@ -1152,7 +1152,8 @@ TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
 }
 
 // Training keeps activations whose channels come in whole blocks of 16 in nChw16c through
-// convolution, batch normalization (training and inference statistics), max and average pooling
+// convolution, batch normalization (training and inference statistics; affine, frozen and without
+// scale and shift), max and average pooling
 // (padded, and global), ReLu and Add, computed by oneDNN's blocked kernels: the same losses,
 // gradients, running statistics and weights as the NCHW layers, next to channels that are not
 // whole blocks (24), a layer that needs NCHW (Concat) and an output mid-network.
@@ -1161,8 +1162,8 @@ TEST(BlockedTraining, EqualsTheNchwLayers) {
         layer in = Input({3, 16, 16});
         layer a = ReLu(BatchNormalization(Conv2D(in, 16, {3, 3}), 0.9f, 1e-3f));
         layer p1 = MaxPool2D(a, {3, 3}, {2, 2}, "same");                                 // padded, 8x8
-        layer b = ReLu(BatchNormalization(Conv2D(p1, 32, {3, 3}), 0.9f, 1e-3f));
-        layer c = BatchNormalization(Conv2D(b, 32, {3, 3}, {1, 1}, "same", false), 0.9f, 1e-3f);
+        layer b = ReLu(BatchNormalization(Conv2D(p1, 32, {3, 3}), 0.9f, 1e-3f, true, "frozen_bn"));
+        layer c = BatchNormalization(Conv2D(b, 32, {3, 3}, {1, 1}, "same", false), 0.9f, 1e-3f, false, "plain_bn");
         layer r = ReLu(Add({c, Conv2D(p1, 32, {1, 1})}));
         layer p2 = AveragePool2D(r, {2, 2}, {2, 2});                                     // 4x4
         layer odd = ReLu(BatchNormalization(Conv2D(p2, 24, {3, 3})));                    // 24: NCHW
@@ -1172,6 +1173,7 @@ TEST(BlockedTraining, EqualsTheNchwLayers) {
         model net = Model({in}, {Softmax(Dense(Flatten(g), 4)), side});
         net->blocked_training = blocked;
         build(net, sgd(0.05f, 0.9f), {"soft_cross_entropy", "mse"}, {}, CS_CPU(2));
+        setTrainable(net, "frozen_bn", false);  // statistics still move; gamma and beta do not
         return net;
     };
     model net = make(true), plain = make(false);
