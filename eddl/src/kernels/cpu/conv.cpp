@@ -14,9 +14,6 @@
 namespace eddl::cpu {
 namespace {
 
-using dnnl::memory;
-using tag = memory::format_tag;
-
 // Plain (NCHW / OIHW) descriptions of the user's buffers, and primitives whose src, weights and
 // dst formats oneDNN chooses (blocked layouts run its direct JIT kernels, several times faster
 // than the GEMM path it takes on plain layouts). Reorders convert at the boundary.
@@ -45,7 +42,6 @@ const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
     const auto key = std::make_pair(g, bias);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
-    const auto f32 = memory::data_type::f32;
     P p;
     // NCHW / NCDHW dims of the user's buffers; weights [oc, ic, k...], [g, oc/g, ic/g, k...] or,
     // transposed, [ic, oc, k...] (PyTorch's ConvTranspose layout)
@@ -237,7 +233,6 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, b
     p.wei = t.wei;
     p.bia = t.bia;
     p.dst = t.dst;
-    const auto f32 = memory::data_type::f32;
     const bool vol = g.volumetric();
     dnnl::post_ops po;  // (Winograd kernels take element-wise post-ops, not per-channel ones)
     if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);

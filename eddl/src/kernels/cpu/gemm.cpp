@@ -31,7 +31,6 @@ const Matmul& primitive(const Key& key) {
     if (it != cache.end()) return it->second;
     const auto [ta, tb, M, N, K, lda, ldb, ldc, acc, threads] = key;
     using dims = dnnl::memory::dims;
-    const auto f32 = dnnl::memory::data_type::f32;
     Matmul mm;
     // op(A) is M x K: stored row-major with leading dimension lda, or transposed
     mm.a = dnnl::memory::desc({M, K}, f32, ta ? dims{1, lda} : dims{lda, 1});

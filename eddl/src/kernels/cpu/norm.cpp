@@ -64,10 +64,6 @@ EDDL_MULTIVERSION void dy_sums(const float* x, const float* dy, int64_t n, doubl
 
 // ---- blocked (nChw16c): oneDNN ----
 
-using dnnl::memory;
-using tag = memory::format_tag;
-constexpr auto f32 = memory::data_type::f32;
-
 struct NormPrims {
     memory::desc data, stat;
     dnnl::batch_normalization_forward::primitive_desc fpd;

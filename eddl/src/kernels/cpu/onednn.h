@@ -9,6 +9,10 @@
 
 namespace eddl::cpu {
 
+using dnnl::memory;
+using tag = memory::format_tag;
+constexpr auto f32 = memory::data_type::f32;
+
 inline dnnl::engine& onednn_engine() {
     static dnnl::engine e(dnnl::engine::kind::cpu, 0);
     return e;

@@ -80,10 +80,6 @@ EDDL_MULTIVERSION void max2x2_row(const float* __restrict r0, const float* __res
 
 // ---- blocked (nChw16c): oneDNN ----
 
-using dnnl::memory;
-using tag = memory::format_tag;
-constexpr auto f32 = memory::data_type::f32;
-
 struct PoolPrims {
     memory::desc src, dst;
     dnnl::pooling_forward::primitive_desc fpd;
