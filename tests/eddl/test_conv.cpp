@@ -1154,9 +1154,10 @@ TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
 // Training keeps activations whose channels come in whole blocks of 16 in nChw16c through
 // convolution, batch normalization (training and inference statistics; affine, frozen and without
 // scale and shift), max and average pooling
-// (padded, and global), ReLu and Add, computed by oneDNN's blocked kernels: the same losses,
+// (padded, and global), ReLu, Add, transposed convolution and Concat, computed by oneDNN's blocked
+// kernels: the same losses,
 // gradients, running statistics and weights as the NCHW layers, next to channels that are not
-// whole blocks (24), a layer that needs NCHW (Concat) and an output mid-network.
+// whole blocks (24), a layer that needs NCHW (Concat of rows) and an output mid-network.
 TEST(BlockedTraining, EqualsTheNchwLayers) {
     auto make = [](bool blocked) {
         layer in = Input({3, 16, 16});
@@ -1167,8 +1168,11 @@ TEST(BlockedTraining, EqualsTheNchwLayers) {
         layer r = ReLu(Add({c, Conv2D(p1, 32, {1, 1})}));
         layer p2 = AveragePool2D(r, {2, 2}, {2, 2});                                     // 4x4
         layer odd = ReLu(BatchNormalization(Conv2D(p2, 24, {3, 3})));                    // 24: NCHW
-        layer cat = Concat({Conv2D(odd, 16, {1, 1}), ReLu(Conv2D(p2, 16, {1, 1}))}, 0);  // needs NCHW
-        layer g = GlobalAveragePool(ReLu(Conv2D(cat, 16, {1, 1})));                      // 1x1 from blocked
+        layer cat = Concat({Conv2D(odd, 16, {1, 1}), ReLu(Conv2D(p2, 16, {3, 3}))}, 1);  // rows: NCHW
+        layer up = ConvT2D(p2, 16, {2, 2}, {2, 2});                                        // 8x8, blocked
+        layer cat2 = Concat({up, b}, 0);                                                // blocked concat
+        layer g = Add({GlobalAveragePool(ReLu(Conv2D(cat, 16, {1, 1}))),                 // 1x1 from blocked
+                       GlobalAveragePool(MaxPool2D(Conv2D(cat2, 16, {1, 1}), {2, 2}, {2, 2}))});
         layer side = Sigmoid(Conv2D(p1, 16, {1, 1}));                                    // output mid-network
         model net = Model({in}, {Softmax(Dense(Flatten(g), 4)), side});
         net->blocked_training = blocked;
@@ -1206,8 +1210,8 @@ TEST(BlockedTraining, EqualsTheNchwLayers) {
     for (const auto& l : net->layers)
         if (l->blocked) blocked.push_back(l->name);
     // conv, bn, relu, max pool; conv, bn, relu; conv, bn, shortcut conv, add, relu, average pool;
-    // the conv and relu before the global pool
-    EXPECT_EQ(blocked.size(), 15u) << "layers trained blocked";
+    // transposed conv, channel concat; the convs, relu and pool before the global pools
+    EXPECT_EQ(blocked.size(), 19u) << "layers trained blocked";
     for (const auto& l : plain->layers) EXPECT_FALSE(l->blocked) << l->name;
     for (size_t l = 0; l < net->layers.size(); ++l)  // getOutput gives NCHW whatever the layout
         near(*getOutput(net->layers[l]), *getOutput(plain->layers[l]), "output of " + net->layers[l]->name);

@@ -252,7 +252,7 @@ LConvT2D::LConvT2D(layer parent, int f, const std::vector<int>& kernel, const st
 ConvGeom LConvT2D::geom(int batch) const {
     const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
     return ConvGeom{batch, parents[0]->out_shape[0], i.h, i.w, filters, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw,
-                    1, i.d, o.d, kd, sd, pf, pk, dd};
+                    1, i.d, o.d, kd, sd, pf, pk, dd, parents[0]->blocked, blocked};
 }
 
 void LConvT2D::init_params(uint64_t s) {

@@ -179,11 +179,20 @@ tensor leading_view(const tensor& buf, const Shape& shape) {
 
 namespace {
 // How a layer treats activation layouts. Follows: computes in its inputs' layout (element-wise
-// layers, 2-D batch normalization and pooling); Free: reads either and writes NCHW or blocked as
-// it is told (convolutions; pooling to a 1x1 output, the same bytes in both); Other: NCHW only.
+// layers, 2-D batch normalization and pooling, concatenation of channels: with whole blocks of 16
+// each input is one run per image in both layouts); Free: reads either and writes NCHW or blocked
+// as it is told (convolutions, transposed too; pooling to a 1x1 output, the same bytes in both);
+// Other: NCHW only.
 enum class LayoutKind { Other, Free, Follows };
+bool conv_2d(const Layer* l) {
+    auto* c = dynamic_cast<const LConv2D*>(l);
+    auto* t = dynamic_cast<const LConvT2D*>(l);
+    return (c && c->rank == 2) || (t && t->rank == 2);
+}
 LayoutKind layout_kind(const Layer* l) {
-    if (auto* c = dynamic_cast<const LConv2D*>(l)) return c->rank == 2 ? LayoutKind::Free : LayoutKind::Other;
+    if (conv_2d(l)) return LayoutKind::Free;
+    if (auto* c = dynamic_cast<const LConcat*>(l); c && c->axis == 0 && l->out_shape.size() == 3)
+        return LayoutKind::Follows;
     if (auto* p = dynamic_cast<const LPool2D*>(l)) {
         if (p->rank != 2 || !p->geom(1).plain()) return LayoutKind::Other;
         return p->out_shape[1] == 1 && p->out_shape[2] == 1 ? LayoutKind::Free : LayoutKind::Follows;
@@ -296,8 +305,9 @@ void Net::forward_inference() {
         const bool follows = kind == LayoutKind::Follows && n != 0 && n == l->parents.size();
         if (kind == LayoutKind::Other || (kind == LayoutKind::Follows && !follows))
             for (const auto& p : l->parents) to_nchw(p.get());
+        // (a transposed convolution writes whole blocks of channels blocked, as convolutions do)
+        l->blocked = follows || (conv_2d(l) && l->out_shape[0] % 16 == 0);
         l->forward();
-        l->blocked = follows;
         release_after(i);
     }
     for (const auto& o : outputs) to_nchw(o.get());
@@ -333,11 +343,10 @@ void Net::plan_fusions() {
     }
 }
 
-// Training layouts (see blocked_training). Element-wise layers, batch normalization and pooling
-// compute in their input's layout, so layers joined through them form groups that share one;
-// convolutions read either and write either, and so does pooling to a 1x1 output (the same bytes
-// in both). A group is blocked when each member is 2-D with whole blocks of 16 channels, none is
-// an input or a model output, and no other kind of layer reads one of them.
+// Training layouts (see blocked_training). Layers that follow their inputs' layout (layout_kind)
+// join them into groups that share one; convolutions read either and write either. A group is
+// blocked when each member is 2-D with whole blocks of 16 channels, none is an input or a model
+// output, and no layer of kind Other reads one of them.
 void Net::plan_layouts() {
     blocked_plan_.clear();
     const size_t n = layers.size();
@@ -350,7 +359,7 @@ void Net::plan_layouts() {
     for (size_t i = 0; i < n; ++i) {
         const Layer* l = layers[i].get();
         const LayoutKind k = layout_kind(l);
-        const bool writes_blocked = k == LayoutKind::Follows || dynamic_cast<const LConv2D*>(l);
+        const bool writes_blocked = k == LayoutKind::Follows || conv_2d(l);
         if (!writes_blocked || l->out_shape.size() != 3 || l->out_shape[0] % 16) ok[i] = 0;
         for (const auto& p : l->parents) {
             const size_t j = at.at(p.get());

@@ -57,7 +57,7 @@ const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
     const tag plain = vol ? tag::ncdhw : tag::nchw;
     const tag wtag = g.groups == 1 ? (Transposed ? (vol ? tag::iodhw : tag::iohw) : (vol ? tag::oidhw : tag::oihw))
                                    : (vol ? tag::goidhw : tag::goihw);
-    EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && !Transposed && (!g.src_blocked || g.ic % 16 == 0) &&
+    EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && (!g.src_blocked || g.ic % 16 == 0) &&
                                                      (!g.dst_blocked || g.oc % 16 == 0)),
                "blocked layout asked for a convolution that cannot have it");
     p.src = memory::desc(src_dims, f32, g.src_blocked ? tag::nChw16c : plain);
