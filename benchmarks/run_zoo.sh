@@ -6,7 +6,8 @@
 # Usage: benchmarks/run_zoo.sh [path/to/zoo_bench]
 #   $PYTHON  a Python with torch, torchvision and numpy (default /work/bench-venv/bin/python)
 #   $THREADS thread counts (default "1 2"); $REPS repetitions of each run (default 1)
-#   $CASES   "model:mode:batch:iters ..." (default: the five cases above)
+#   $CASES   "model:mode:batch:iters ..." (default: the five cases above; model resnet18, vgg16
+#            or unet, e.g. CASES="unet:train:8:3" for U-Net training at 1x128x128)
 #   $MEM     EDDL memory level for the runs (default full_mem)
 set -euo pipefail
 

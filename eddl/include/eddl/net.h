@@ -119,11 +119,12 @@ public:
     /// a kernel for them (2-D, channels in multiples of 16), about twice as fast; outputs differ
     /// from the direct convolution by rounding, about 1e-6 relative per layer. false: direct only.
     bool winograd = true;
-    /// In training, keep 2-D activations (and their gradients) whose channels come in whole blocks
-    /// of 16 in oneDNN's channel-blocked layout along chains of convolutions, batch
-    /// normalizations, pooling and element-wise layers, which then all run as oneDNN's blocked
-    /// kernels without conversions in between. Inputs, outputs and what other layers read stay
-    /// NCHW; getOutput() converts. false: NCHW everywhere (results equal up to rounding).
+    /// In training, keep 2-D activations (and their gradients) whose channels come in whole
+    /// blocks of 16 in oneDNN's channel-blocked layout along chains of convolutions (transposed
+    /// too), batch normalizations, pooling, channel Concat and element-wise layers, which then all
+    /// run as oneDNN's blocked kernels without conversions in between. Inputs, outputs and what
+    /// other layers read stay NCHW; getOutput() converts (a layer's `output` tensor read directly
+    /// may be blocked). false: NCHW everywhere (results equal up to rounding).
     bool blocked_training = true;
     int64_t epochs_done = 0;  ///< completed fit epochs (checkpoints resume from here)
     int64_t steps_done = 0;   ///< optimizer steps (dropout streams are derived from it)
