@@ -103,3 +103,34 @@ TEST(Zoo, SegNetCountsAndShapes) {
     auto y = predict(net, {Tensor::randn({1, 3, 64, 96}, 1)});
     EXPECT_EQ(y[0]->shape, (Shape{1, 5, 64, 96}));
 }
+
+// The reference networks train with every batch normalization, pooling, transposed convolution
+// and skip Concat on blocked activations, so on oneDNN's blocked kernels (only the input, the
+// outputs and the classifier's single channel stay NCHW).
+TEST(Zoo, ReferenceNetsTrainOnBlockedKernels) {
+    auto check = [](model net, const tensor& x, const tensor& y) {
+        train_batch(net, {x}, {y});
+        size_t checked = 0;
+        for (const auto& l : net->layers) {
+            const std::string t = l->type();
+            const bool kernel = t == "BatchNormalization" || t.find("Pool") != std::string::npos ||
+                                t == "ConvT2D" || t == "Concat";
+            if (!kernel) continue;
+            ++checked;
+            EXPECT_TRUE(l->parents[0]->blocked) << net->name << ": " << l->name << " (" << t << ") read NCHW";
+        }
+        EXPECT_GT(checked, 10u);
+        net->blocked_training = false;  // and the switch works
+        train_batch(net, {x}, {y});
+        for (const auto& l : net->layers) EXPECT_FALSE(l->blocked) << l->name;
+    };
+    model resnet = ResNet18({3, 64, 64}, 7);
+    build(resnet, sgd(0.01f, 0.9f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+    auto y = Tensor::zeros({2, 7});
+    y->set({0, 1}, 1.0f);
+    y->set({1, 4}, 1.0f);
+    check(resnet, Tensor::randn({2, 3, 64, 64}, 1), y);
+    model unet = UNet({1, 32, 32}, 1, 3, 16);
+    build(unet, sgd(0.01f, 0.9f), {"dice"}, {}, CS_CPU(2));
+    check(unet, Tensor::randn({2, 1, 32, 32}, 2), Tensor::randu({2, 1, 32, 32}, 3));
+}
