@@ -949,15 +949,15 @@ TEST(InferenceFusion, EqualsTheUnfusedLayers) {
     train_batch(net, {x, xv}, {t1, t2});
 }
 
-// Channels-last inference through pooling, merges of mixed layouts and layers that need NCHW
-// (Concat, Flatten, a second output read mid-network) gives the plain path's results.
-TEST(InferenceFusion, ChannelsLastThroughPoolingAndMixedLayouts) {
+// Fused inference through pooling, merges of a reshaped and a computed input, and layers that
+// need NCHW (Concat, Flatten, a second output read mid-network) gives the plain path's results.
+TEST(InferenceFusion, PoolingAndMixedInputs) {
     layer in = Input({3, 12, 12});
     layer a = ReLu(BatchNormalization(Conv2D(in, 8, {3, 3}), 0.9f, 1e-3f));
-    layer p1 = MaxPool2D(a, {3, 3}, {2, 2}, "same");                                 // 6x6, NHWC pooling
+    layer p1 = MaxPool2D(a, {3, 3}, {2, 2}, "same");                                 // 6x6
     layer b = Conv2D(p1, 8, {3, 3});                                                 // conv alone
     layer p2 = AveragePool2D(ReLu(b), {2, 2}, {2, 2}, "same");                       // 3x3
-    layer mixed = Add({p2, AveragePool2D(Reshape(Flatten(p1), {8, 6, 6}), {2, 2}, {2, 2})});  // NHWC + NCHW
+    layer mixed = Add({p2, AveragePool2D(Reshape(Flatten(p1), {8, 6, 6}), {2, 2}, {2, 2})});
     layer g = GlobalAveragePool(mixed);
     layer cat = Concat({UpSampling2D(mixed, {2, 2}), p1}, 0);                        // needs NCHW
     layer side = Sigmoid(b);                                                         // an output mid-network
