@@ -36,51 +36,47 @@ struct ConvPrims {
 template <bool Transposed>
 const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
     using P = ConvPrims<Transposed>;
-    static std::mutex m;
-    static std::map<std::pair<ConvGeom, bool>, P> cache;
-    std::lock_guard<std::mutex> lock(m);
-    const auto key = std::make_pair(g, bias);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    P p;
-    // NCHW / NCDHW dims of the user's buffers; weights [oc, ic, k...], [g, oc/g, ic/g, k...] or,
-    // transposed, [ic, oc, k...] (PyTorch's ConvTranspose layout)
-    const bool vol = g.volumetric();
-    auto spatial = [&](int d, int h, int w) { return vol ? memory::dims{d, h, w} : memory::dims{h, w}; };
-    auto cat = [](memory::dims a, const memory::dims& b) {
-        a.insert(a.end(), b.begin(), b.end());
-        return a;
-    };
-    const memory::dims src_dims = cat({g.n, g.ic}, spatial(g.id, g.ih, g.iw)),
-                       dst_dims = cat({g.n, g.oc}, spatial(g.od, g.oh, g.ow)), k = spatial(g.kd, g.kh, g.kw);
-    const memory::dims wdims = g.groups == 1 ? cat({g.oc, g.ic}, k) : cat({g.groups, g.oc / g.groups, g.ic / g.groups}, k);
-    const tag plain = vol ? tag::ncdhw : tag::nchw;
-    const tag wtag = g.groups == 1 ? (Transposed ? (vol ? tag::iodhw : tag::iohw) : (vol ? tag::oidhw : tag::oihw))
-                                   : (vol ? tag::goidhw : tag::goihw);
-    EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && (!g.src_blocked || g.ic % 16 == 0) &&
-                                                     (!g.dst_blocked || g.oc % 16 == 0)),
-               "blocked layout asked for a convolution that cannot have it");
-    p.src = memory::desc(src_dims, f32, g.src_blocked ? tag::nChw16c : plain);
-    p.dst = memory::desc(dst_dims, f32, g.dst_blocked ? tag::nChw16c : plain);
-    p.wei = memory::desc(wdims, f32, wtag);
-    p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
-    const memory::desc src_any(src_dims, f32, tag::any), dst_any(dst_dims, f32, tag::any), wei_any(wdims, f32, tag::any);
-    const memory::dims strides = spatial(g.sd, g.sh, g.sw), dil = spatial(g.dd - 1, g.dh - 1, g.dw - 1),
-                       pl = spatial(g.pf, g.pt, g.pl), pr = spatial(g.pk, g.pb, g.pr);
-    const auto algo = Transposed ? dnnl::algorithm::deconvolution_direct : dnnl::algorithm::convolution_direct;
-    auto& eng = onednn_engine();
-    p.fpd = typename P::Fwd::primitive_desc(
-        typename P::Fwd::desc(dnnl::prop_kind::forward_training, algo, src_any, wei_any, p.bia, dst_any, strides, dil,
-                              pl, pr),
-        eng);
-    p.dpd = typename P::BwdData::primitive_desc(
-        typename P::BwdData::desc(algo, src_any, wei_any, dst_any, strides, dil, pl, pr), eng, p.fpd);
-    p.wpd = typename P::BwdWeights::primitive_desc(
-        typename P::BwdWeights::desc(algo, src_any, wei_any, p.bia, dst_any, strides, dil, pl, pr), eng, p.fpd);
-    p.fwd = typename P::Fwd(p.fpd);
-    p.bwd_data = typename P::BwdData(p.dpd);
-    p.bwd_weights = typename P::BwdWeights(p.wpd);
-    return cache.emplace(key, std::move(p)).first->second;
+    return cached(std::make_pair(g, bias), [&] {
+        P p;
+        // NCHW / NCDHW dims of the user's buffers; weights [oc, ic, k...], [g, oc/g, ic/g, k...] or,
+        // transposed, [ic, oc, k...] (PyTorch's ConvTranspose layout)
+        const bool vol = g.volumetric();
+        auto spatial = [&](int d, int h, int w) { return vol ? memory::dims{d, h, w} : memory::dims{h, w}; };
+        auto cat = [](memory::dims a, const memory::dims& b) {
+            a.insert(a.end(), b.begin(), b.end());
+            return a;
+        };
+        const memory::dims src_dims = cat({g.n, g.ic}, spatial(g.id, g.ih, g.iw)),
+                           dst_dims = cat({g.n, g.oc}, spatial(g.od, g.oh, g.ow)), k = spatial(g.kd, g.kh, g.kw);
+        const memory::dims wdims = g.groups == 1 ? cat({g.oc, g.ic}, k) : cat({g.groups, g.oc / g.groups, g.ic / g.groups}, k);
+        const tag plain = vol ? tag::ncdhw : tag::nchw;
+        const tag wtag = g.groups == 1 ? (Transposed ? (vol ? tag::iodhw : tag::iohw) : (vol ? tag::oidhw : tag::oihw))
+                                       : (vol ? tag::goidhw : tag::goihw);
+        EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && (!g.src_blocked || g.ic % 16 == 0) &&
+                                                         (!g.dst_blocked || g.oc % 16 == 0)),
+                   "blocked layout asked for a convolution that cannot have it");
+        p.src = memory::desc(src_dims, f32, g.src_blocked ? tag::nChw16c : plain);
+        p.dst = memory::desc(dst_dims, f32, g.dst_blocked ? tag::nChw16c : plain);
+        p.wei = memory::desc(wdims, f32, wtag);
+        p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
+        const memory::desc src_any(src_dims, f32, tag::any), dst_any(dst_dims, f32, tag::any), wei_any(wdims, f32, tag::any);
+        const memory::dims strides = spatial(g.sd, g.sh, g.sw), dil = spatial(g.dd - 1, g.dh - 1, g.dw - 1),
+                           pl = spatial(g.pf, g.pt, g.pl), pr = spatial(g.pk, g.pb, g.pr);
+        const auto algo = Transposed ? dnnl::algorithm::deconvolution_direct : dnnl::algorithm::convolution_direct;
+        auto& eng = onednn_engine();
+        p.fpd = typename P::Fwd::primitive_desc(
+            typename P::Fwd::desc(dnnl::prop_kind::forward_training, algo, src_any, wei_any, p.bia, dst_any, strides, dil,
+                                  pl, pr),
+            eng);
+        p.dpd = typename P::BwdData::primitive_desc(
+            typename P::BwdData::desc(algo, src_any, wei_any, dst_any, strides, dil, pl, pr), eng, p.fpd);
+        p.wpd = typename P::BwdWeights::primitive_desc(
+            typename P::BwdWeights::desc(algo, src_any, wei_any, p.bia, dst_any, strides, dil, pl, pr), eng, p.fpd);
+        p.fwd = typename P::Fwd(p.fpd);
+        p.bwd_data = typename P::BwdData(p.dpd);
+        p.bwd_weights = typename P::BwdWeights(p.wpd);
+        return p;
+    });
 }
 
 // Per-thread scratch buffers, one per role, grown on demand and kept.
@@ -220,49 +216,45 @@ bool winograd_shape(const ConvGeom& g) {
 }
 
 const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, bool winograd) {
-    static std::mutex m;
-    static std::map<std::tuple<ConvGeom, bool, bool, bool>, InferencePrims> cache;
-    std::lock_guard<std::mutex> lock(m);
     winograd = winograd && winograd_shape(g);
-    const auto key = std::make_tuple(g, bias, relu, winograd);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    const auto& t = conv_prims<false>(g, bias);  // same plain descriptors and geometry
-    InferencePrims p;
-    p.src = t.src;
-    p.wei = t.wei;
-    p.bia = t.bia;
-    p.dst = t.dst;
-    const bool vol = g.volumetric();
-    dnnl::post_ops po;  // (Winograd kernels take element-wise post-ops, not per-channel ones)
-    if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(po);
-    auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
-    // 2-D activations with whole blocks of 16 channels in nChw16c, the layout oneDNN's direct and
-    // Winograd f32 kernels compute in (layers that can, pass it along); the rest oneDNN's choice
-    auto act = [&](const memory::desc& user, int c) {
-        return vol || c % 16 ? any(user) : memory::desc(user.dims(), f32, tag::nChw16c);
-    };
-    auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
-    auto make = [&](dnnl::algorithm algo) {
-        return dnnl::convolution_forward::primitive_desc(
-            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, act(t.src, g.ic),
-                                            any(t.wei), t.bia, act(t.dst, g.oc),
-                                            spatial(g.sd, g.sh, g.sw), spatial(g.dd - 1, g.dh - 1, g.dw - 1),
-                                            spatial(g.pf, g.pt, g.pl), spatial(g.pk, g.pb, g.pr)),
-            attr, onednn_engine());
-    };
-    bool made = false;
-    if (winograd) try {
-            p.pd = make(dnnl::algorithm::convolution_winograd);
-            made = true;
-        } catch (const dnnl::error&) {  // this shape or CPU has no Winograd kernel
-        }
-    if (!made) p.pd = make(dnnl::algorithm::convolution_direct);
-    p.prim = dnnl::convolution_forward(p.pd);
-    p.weights_layout = layout_key(p.pd.weights_desc());
-    return cache.emplace(key, std::move(p)).first->second;
+    return cached(std::make_tuple(g, bias, relu, winograd), [&] {
+        const auto& t = conv_prims<false>(g, bias);  // same plain descriptors and geometry
+        InferencePrims p;
+        p.src = t.src;
+        p.wei = t.wei;
+        p.bia = t.bia;
+        p.dst = t.dst;
+        const bool vol = g.volumetric();
+        dnnl::post_ops po;  // (Winograd kernels take element-wise post-ops, not per-channel ones)
+        if (relu) po.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+        dnnl::primitive_attr attr;
+        attr.set_post_ops(po);
+        auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
+        // 2-D activations with whole blocks of 16 channels in nChw16c, the layout oneDNN's direct and
+        // Winograd f32 kernels compute in (layers that can, pass it along); the rest oneDNN's choice
+        auto act = [&](const memory::desc& user, int c) {
+            return vol || c % 16 ? any(user) : memory::desc(user.dims(), f32, tag::nChw16c);
+        };
+        auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
+        auto make = [&](dnnl::algorithm algo) {
+            return dnnl::convolution_forward::primitive_desc(
+                dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algo, act(t.src, g.ic),
+                                                any(t.wei), t.bia, act(t.dst, g.oc),
+                                                spatial(g.sd, g.sh, g.sw), spatial(g.dd - 1, g.dh - 1, g.dw - 1),
+                                                spatial(g.pf, g.pt, g.pl), spatial(g.pk, g.pb, g.pr)),
+                attr, onednn_engine());
+        };
+        bool made = false;
+        if (winograd) try {
+                p.pd = make(dnnl::algorithm::convolution_winograd);
+                made = true;
+            } catch (const dnnl::error&) {  // this shape or CPU has no Winograd kernel
+            }
+        if (!made) p.pd = make(dnnl::algorithm::convolution_direct);
+        p.prim = dnnl::convolution_forward(p.pd);
+        p.weights_layout = layout_key(p.pd.weights_desc());
+        return p;
+    });
 }
 
 // The weights, times the per-output-channel scale if any, in the primitive's layout: from the

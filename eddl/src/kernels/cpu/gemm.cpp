@@ -24,26 +24,23 @@ struct Matmul {
 };
 
 const Matmul& primitive(const Key& key) {
-    static std::mutex m;
-    static std::map<Key, Matmul> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    const auto [ta, tb, M, N, K, lda, ldb, ldc, acc, threads] = key;
-    using dims = dnnl::memory::dims;
-    Matmul mm;
-    // op(A) is M x K: stored row-major with leading dimension lda, or transposed
-    mm.a = dnnl::memory::desc({M, K}, f32, ta ? dims{1, lda} : dims{lda, 1});
-    mm.b = dnnl::memory::desc({K, N}, f32, tb ? dims{1, ldb} : dims{ldb, 1});
-    mm.c = dnnl::memory::desc({M, N}, f32, dims{ldc, 1});
-    dnnl::primitive_attr attr;
-    if (acc) {
-        dnnl::post_ops po;
-        po.append_sum(1.0f);  // C += A B
-        attr.set_post_ops(po);
-    }
-    mm.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(mm.a, mm.b, mm.c), attr, onednn_engine()));
-    return cache.emplace(key, std::move(mm)).first->second;
+    return cached(key, [&] {
+        const auto [ta, tb, M, N, K, lda, ldb, ldc, acc, threads] = key;
+        using dims = dnnl::memory::dims;
+        Matmul mm;
+        // op(A) is M x K: stored row-major with leading dimension lda, or transposed
+        mm.a = dnnl::memory::desc({M, K}, f32, ta ? dims{1, lda} : dims{lda, 1});
+        mm.b = dnnl::memory::desc({K, N}, f32, tb ? dims{1, ldb} : dims{ldb, 1});
+        mm.c = dnnl::memory::desc({M, N}, f32, dims{ldc, 1});
+        dnnl::primitive_attr attr;
+        if (acc) {
+            dnnl::post_ops po;
+            po.append_sum(1.0f);  // C += A B
+            attr.set_post_ops(po);
+        }
+        mm.prim = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(mm.a, mm.b, mm.c), attr, onednn_engine()));
+        return mm;
+    });
 }
 
 }  // namespace

@@ -75,28 +75,24 @@ struct NormPrims {
 // with a shift); global: running statistics (inference mode)
 const NormPrims& norm_prims(const NormGeom& g, bool affine, bool global) {
     using Flags = dnnl::normalization_flags;
-    static std::mutex m;
-    static std::map<std::tuple<int64_t, int64_t, int64_t, float, bool, bool>, NormPrims> cache;
-    std::lock_guard<std::mutex> lock(m);
-    const auto key = std::make_tuple(g.n, g.c, g.s, g.eps, affine, global);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    EDDL_CHECK(g.c % 16 == 0, "blocked batch normalization needs whole blocks of 16 channels, got " << g.c);
-    NormPrims p;
-    // [N][C/16][s][16] is nChw16c with H = 1, W = s
-    p.data = memory::desc({g.n, g.c, 1, g.s}, f32, tag::nChw16c);
-    p.stat = memory::desc({g.c}, f32, tag::x);
-    Flags flags = Flags::none;
-    if (affine) flags = flags | Flags::use_scale | Flags::use_shift;
-    if (global) flags = flags | Flags::use_global_stats;
-    auto& eng = onednn_engine();
-    p.fpd = dnnl::batch_normalization_forward::primitive_desc(
-        dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, p.data, g.eps, flags), eng);
-    p.fwd = dnnl::batch_normalization_forward(p.fpd);
-    const auto prop = affine ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
-    p.bwd = dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(
-        dnnl::batch_normalization_backward::desc(prop, p.data, p.data, g.eps, flags), eng, p.fpd));
-    return cache.emplace(key, std::move(p)).first->second;
+    return cached(std::make_tuple(g.n, g.c, g.s, g.eps, affine, global), [&] {
+        EDDL_CHECK(g.c % 16 == 0, "blocked batch normalization needs whole blocks of 16 channels, got " << g.c);
+        NormPrims p;
+        // [N][C/16][s][16] is nChw16c with H = 1, W = s
+        p.data = memory::desc({g.n, g.c, 1, g.s}, f32, tag::nChw16c);
+        p.stat = memory::desc({g.c}, f32, tag::x);
+        Flags flags = Flags::none;
+        if (affine) flags = flags | Flags::use_scale | Flags::use_shift;
+        if (global) flags = flags | Flags::use_global_stats;
+        auto& eng = onednn_engine();
+        p.fpd = dnnl::batch_normalization_forward::primitive_desc(
+            dnnl::batch_normalization_forward::desc(dnnl::prop_kind::forward_training, p.data, g.eps, flags), eng);
+        p.fwd = dnnl::batch_normalization_forward(p.fpd);
+        const auto prop = affine ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
+        p.bwd = dnnl::batch_normalization_backward(dnnl::batch_normalization_backward::primitive_desc(
+            dnnl::batch_normalization_backward::desc(prop, p.data, p.data, g.eps, flags), eng, p.fpd));
+        return p;
+    });
 }
 
 void batchnorm_blocked(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,

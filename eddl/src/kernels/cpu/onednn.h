@@ -5,6 +5,8 @@
 #include "eddl/error.h"
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <vector>
 
 namespace eddl::cpu {
@@ -21,6 +23,19 @@ inline dnnl::engine& onednn_engine() {
 inline dnnl::stream& onednn_stream() {
     thread_local dnnl::stream s(onednn_engine());
     return s;
+}
+
+// The value for `key` in a process-wide cache, made by make() on first use and kept (oneDNN
+// primitives take milliseconds to create). Each call site has its own cache: its lambda is its
+// own type.
+template <class Key, class Make>
+const auto& cached(const Key& key, Make make) {
+    static std::mutex m;
+    static std::map<Key, decltype(make())> cache;
+    std::lock_guard<std::mutex> lock(m);
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, make()).first;
+    return it->second;
 }
 
 // A oneDNN memory over the caller's buffer (oneDNN's handles are not const; inputs are not written).

@@ -89,27 +89,24 @@ struct PoolPrims {
 };
 
 const PoolPrims& pool_prims(const PoolGeom& g) {
-    static std::mutex m;
-    static std::map<PoolGeom, PoolPrims> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto it = cache.find(g);
-    if (it != cache.end()) return it->second;
-    EDDL_CHECK(g.id == 1 && g.od == 1 && g.kd == 1 && g.plain() && g.c % 16 == 0,
-               "blocked pooling needs 2-D, undilated, exclude-padding windows over whole blocks of 16 channels");
-    PoolPrims p;
-    p.src = memory::desc({g.n, g.c, g.ih, g.iw}, f32, tag::nChw16c);
-    p.dst = memory::desc({g.n, g.c, g.oh, g.ow}, f32, tag::nChw16c);
-    // exclude-padding averages divide by the window clipped to the input, as the loops above do
-    const auto algo = g.kind == PoolKind::Max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
-    const memory::dims st{g.sh, g.sw}, k{g.kh, g.kw}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
-    auto& eng = onednn_engine();
-    p.fpd = dnnl::pooling_forward::primitive_desc(
-        dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algo, p.src, p.dst, st, k, pl, pr), eng);
-    p.bpd = dnnl::pooling_backward::primitive_desc(dnnl::pooling_backward::desc(algo, p.src, p.dst, st, k, pl, pr), eng,
-                                                   p.fpd);
-    p.fwd = dnnl::pooling_forward(p.fpd);
-    p.bwd = dnnl::pooling_backward(p.bpd);
-    return cache.emplace(g, std::move(p)).first->second;
+    return cached(g, [&] {
+        EDDL_CHECK(g.id == 1 && g.od == 1 && g.kd == 1 && g.plain() && g.c % 16 == 0,
+                   "blocked pooling needs 2-D, undilated, exclude-padding windows over whole blocks of 16 channels");
+        PoolPrims p;
+        p.src = memory::desc({g.n, g.c, g.ih, g.iw}, f32, tag::nChw16c);
+        p.dst = memory::desc({g.n, g.c, g.oh, g.ow}, f32, tag::nChw16c);
+        // exclude-padding averages divide by the window clipped to the input, as the loops above do
+        const auto algo = g.kind == PoolKind::Max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
+        const memory::dims st{g.sh, g.sw}, k{g.kh, g.kw}, pl{g.pt, g.pl}, pr{g.pb, g.pr};
+        auto& eng = onednn_engine();
+        p.fpd = dnnl::pooling_forward::primitive_desc(
+            dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, algo, p.src, p.dst, st, k, pl, pr), eng);
+        p.bpd = dnnl::pooling_backward::primitive_desc(dnnl::pooling_backward::desc(algo, p.src, p.dst, st, k, pl, pr), eng,
+                                                       p.fpd);
+        p.fwd = dnnl::pooling_forward(p.fpd);
+        p.bwd = dnnl::pooling_backward(p.bpd);
+        return p;
+    });
 }
 
 int64_t pool_blocked_workspace(const PoolGeom& g) {
