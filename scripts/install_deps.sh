@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build
   libdnnl-dev              # oneDNN: JIT sgemm (and later conv/pool/norm), OpenMP-threaded like our loops
+  ocl-icd-opencl-dev       # only a Recommends of libdnnl-dev, but its CMake config does find_package(OpenCL)
   libeigen3-dev            # vectorized element-wise math
   libgtest-dev
   libyaml-cpp-dev          # computing-service files
