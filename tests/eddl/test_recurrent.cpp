@@ -5,6 +5,7 @@
 // against PyTorch by benchmarks/onnx_roundtrip.py.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "expect_error.h"
@@ -104,8 +105,13 @@ TEST(Recurrent, MaskZerosAndASecondOutput) {
         m->forward({m == net ? padded : real});
         m->backward({target});
     }
-    for (size_t i = 0; i < net->layers[1]->gradients.size(); ++i)
-        EXPECT_EQ(net->layers[1]->gradients[i]->to_std(), n3->layers[1]->gradients[i]->to_std()) << i;
+    // equal up to rounding: the weight gradients sum over 5 steps (2 of zeros) against 3, and the
+    // matrix product may split its sums by their length
+    for (size_t i = 0; i < net->layers[1]->gradients.size(); ++i) {
+        const Tensor &ga = *net->layers[1]->gradients[i], &gb = *n3->layers[1]->gradients[i];
+        ASSERT_EQ(ga.shape, gb.shape) << i;
+        for (int64_t j = 0; j < ga.size; ++j) EXPECT_NEAR(ga.ptr[j], gb.ptr[j], 1e-6f + 1e-6f * std::fabs(gb.ptr[j])) << i;
+    }
 
     // Y and Y_h (and Y_c) of one computation, with the losses of both
     layer a = Input({4, 3});

@@ -120,7 +120,7 @@ public:
     /// from the direct convolution by rounding, about 1e-6 relative per layer. false: direct only.
     bool winograd = true;
     /// In training, keep 2-D activations (and their gradients) whose channels come in whole
-    /// blocks of 16 in oneDNN's channel-blocked layout along chains of convolutions (transposed
+    /// blocks (of 16 on CPUs with AVX-512, of 8 with AVX2) in oneDNN's channel-blocked layout along chains of convolutions (transposed
     /// too), batch normalizations, pooling, channel Concat and element-wise layers, which then all
     /// run as oneDNN's blocked kernels without conversions in between. Inputs, outputs and what
     /// other layers read stay NCHW; getOutput() converts (a layer's `output` tensor read directly

@@ -26,8 +26,9 @@ uint64_t weights_epoch() { return g_weights_epoch.load(std::memory_order_acquire
 void weights_changed() { g_weights_epoch.fetch_add(1, std::memory_order_acq_rel); }
 
 tensor unblocked(const Tensor& t) {
-    EDDL_CHECK(t.ndim == 4 && t.shape[1] % 16 == 0, "blocked tensor of shape " << shape_str(t.shape));
-    const int64_t dims[5] = {t.shape[0], t.shape[1] / 16, t.shape[2], t.shape[3], 16};  // as stored
+    const int b = kernels(t.device).block;
+    EDDL_CHECK(b && t.ndim == 4 && t.shape[1] % b == 0, "blocked tensor of shape " << shape_str(t.shape));
+    const int64_t dims[5] = {t.shape[0], t.shape[1] / b, t.shape[2], t.shape[3], b};  // as stored
     const int perm[5] = {0, 1, 4, 2, 3};
     auto out = Tensor::empty(t.shape, t.device);
     kernels(t.device).permute(t.ptr, out->ptr, 5, dims, perm);

@@ -15,7 +15,7 @@ std::string auto_name(const std::string& type);
 uint64_t weights_epoch();
 void weights_changed();
 
-/// A copy of `t`, an [N, C, H, W] activation stored blocked (nChw16c, see dispatch.h), in NCHW.
+/// A copy of `t`, an [N, C, H, W] activation stored blocked (see dispatch.h), in NCHW.
 tensor unblocked(const Tensor& t);
 
 class LInput : public Layer {

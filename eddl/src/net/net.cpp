@@ -179,7 +179,7 @@ tensor leading_view(const tensor& buf, const Shape& shape) {
 
 namespace {
 // How a layer treats activation layouts. Follows: computes in its inputs' layout (element-wise
-// layers, 2-D batch normalization and pooling, concatenation of channels: with whole blocks of 16
+// layers, 2-D batch normalization and pooling, concatenation of channels: with whole blocks
 // each input is one run per image in both layouts); Free: reads either and writes NCHW or blocked
 // as it is told (convolutions, transposed too; pooling to a 1x1 output, the same bytes in both);
 // Other: NCHW only.
@@ -205,7 +205,8 @@ LayoutKind layout_kind(const Layer* l) {
 
 // Inference with fusion and blocked activations: every convolution runs as one oneDNN primitive
 // with its BatchNorm and ReLu applied as it writes, and writes 2-D activations whose channels come
-// in whole blocks of 16 in nChw16c ([N][C/16][H][W][16]), the layout oneDNN computes in.
+// in whole blocks in the blocked layout ([N][C/B][H][W][B], see dispatch.h), the one oneDNN
+// computes in.
 // Element-wise layers, 2-D batch normalization and pooling take that layout as it is (layout_kind);
 // any other layer gets its inputs converted back to NCHW first, and so do the model's outputs.
 // Activations share buffers by lifetime: each computed output takes the smallest free buffer that
@@ -276,6 +277,8 @@ void Net::forward_inference() {
     };
 
     for (const auto& l : layers) l->blocked = false;
+    const int block = kernels(Device{cs->type}).block;
+    auto blockable = [&](int channels) { return block && channels % block == 0; };
     auto to_nchw = [&](Layer* l) {
         if (!l->blocked) return;
         l->blocked = false;
@@ -291,7 +294,7 @@ void Net::forward_inference() {
             auto* conv = static_cast<LConv2D*>(l);
             Layer* last = target(fu);
             take(last);
-            const bool out_blocked = conv->rank == 2 && conv->filters % 16 == 0;
+            const bool out_blocked = conv->rank == 2 && blockable(conv->filters);
             conv->forward_inference(static_cast<LBatchNorm*>(fu.bn), fu.relu != nullptr, out_blocked, winograd,
                                     *last->output);
             last->blocked = out_blocked;
@@ -306,7 +309,7 @@ void Net::forward_inference() {
         if (kind == LayoutKind::Other || (kind == LayoutKind::Follows && !follows))
             for (const auto& p : l->parents) to_nchw(p.get());
         // (a transposed convolution writes whole blocks of channels blocked, as convolutions do)
-        l->blocked = follows || (conv_2d(l) && l->out_shape[0] % 16 == 0);
+        l->blocked = follows || (conv_2d(l) && blockable(l->out_shape[0]));
         l->forward();
         release_after(i);
     }
@@ -345,7 +348,7 @@ void Net::plan_fusions() {
 
 // Training layouts (see blocked_training). Layers that follow their inputs' layout (layout_kind)
 // join them into groups that share one; convolutions read either and write either. A group is
-// blocked when each member is 2-D with whole blocks of 16 channels, none is an input or a model
+// blocked when each member is 2-D with whole blocks of channels, none is an input or a model
 // output, and no layer of kind Other reads one of them.
 void Net::plan_layouts() {
     blocked_plan_.clear();
@@ -356,11 +359,12 @@ void Net::plan_layouts() {
     for (size_t i = 0; i < n; ++i) up[i] = i;
     std::function<size_t(size_t)> root = [&](size_t i) { return up[i] == i ? i : up[i] = root(up[i]); };
     std::vector<char> ok(n, 1);
+    const int block = kernels(Device{cs->type}).block;
     for (size_t i = 0; i < n; ++i) {
         const Layer* l = layers[i].get();
         const LayoutKind k = layout_kind(l);
         const bool writes_blocked = k == LayoutKind::Follows || conv_2d(l);
-        if (!writes_blocked || l->out_shape.size() != 3 || l->out_shape[0] % 16) ok[i] = 0;
+        if (!writes_blocked || l->out_shape.size() != 3 || !block || l->out_shape[0] % block) ok[i] = 0;
         for (const auto& p : l->parents) {
             const size_t j = at.at(p.get());
             if (k == LayoutKind::Follows) up[root(i)] = root(j);

@@ -63,9 +63,10 @@ enum class LossKind {
     Focal,      // binary focal loss on probabilities, gamma 2, alpha 0.25
 };
 
-/// Activations are NCHW (NCDHW), or "blocked": oneDNN's nChw16c, stored as [N][C/16][H][W][16]
-/// (2-D, channels a whole number of blocks of 16), the layout its fastest f32 convolution,
-/// pooling and normalization kernels run in, so that chains of such layers skip conversions.
+/// Activations are NCHW (NCDHW), or "blocked": stored as [N][C/B][H][W][B] (2-D, channels a
+/// whole number of blocks of B = KernelTable::block: oneDNN's nChw16c with AVX-512, nChw8c with
+/// AVX2), the layout its fastest f32 convolution, pooling and normalization kernels run in, so
+/// that chains of such layers skip conversions.
 /// A geometry's blocked flags say which of its tensors are blocked (a tensor's gradient is in
 /// the same layout as the tensor).
 
@@ -153,6 +154,8 @@ struct GroupNormGeom {
 };
 
 struct KernelTable {
+    // channels per block of the device's blocked activation layout; 0: it has none
+    int block = 0;
     // dst[i] = f(src[i])
     void (*unary)(UnaryOp op, const float* src, float* dst, int64_t n, float a, float b) = nullptr;
     // dx[i] (+)= f'(x[i], y[i]) * dy[i]; y = f(x) as computed by unary

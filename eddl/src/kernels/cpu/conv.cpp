@@ -52,11 +52,11 @@ const ConvPrims<Transposed>& conv_prims(const ConvGeom& g, bool bias) {
         const tag plain = vol ? tag::ncdhw : tag::nchw;
         const tag wtag = g.groups == 1 ? (Transposed ? (vol ? tag::iodhw : tag::iohw) : (vol ? tag::oidhw : tag::oihw))
                                        : (vol ? tag::goidhw : tag::goihw);
-        EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && (!g.src_blocked || g.ic % 16 == 0) &&
-                                                         (!g.dst_blocked || g.oc % 16 == 0)),
+        EDDL_CHECK(!(g.src_blocked || g.dst_blocked) || (!vol && (!g.src_blocked || g.ic % block_channels() == 0) &&
+                                                         (!g.dst_blocked || g.oc % block_channels() == 0)),
                    "blocked layout asked for a convolution that cannot have it");
-        p.src = memory::desc(src_dims, f32, g.src_blocked ? tag::nChw16c : plain);
-        p.dst = memory::desc(dst_dims, f32, g.dst_blocked ? tag::nChw16c : plain);
+        p.src = memory::desc(src_dims, f32, g.src_blocked ? blocked_tag() : plain);
+        p.dst = memory::desc(dst_dims, f32, g.dst_blocked ? blocked_tag() : plain);
         p.wei = memory::desc(wdims, f32, wtag);
         p.bia = bias ? memory::desc({g.oc}, f32, tag::x) : memory::desc();
         const memory::desc src_any(src_dims, f32, tag::any), dst_any(dst_dims, f32, tag::any), wei_any(wdims, f32, tag::any);
@@ -230,10 +230,11 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, b
         dnnl::primitive_attr attr;
         attr.set_post_ops(po);
         auto any = [&](const memory::desc& md) { return memory::desc(md.dims(), f32, tag::any); };
-        // 2-D activations with whole blocks of 16 channels in nChw16c, the layout oneDNN's direct and
-        // Winograd f32 kernels compute in (layers that can, pass it along); the rest oneDNN's choice
+        // 2-D activations with whole blocks of channels in the blocked layout, the one oneDNN's direct
+        // and Winograd f32 kernels compute in (layers that can, pass it along); the rest oneDNN's choice
         auto act = [&](const memory::desc& user, int c) {
-            return vol || c % 16 ? any(user) : memory::desc(user.dims(), f32, tag::nChw16c);
+            return vol || !block_channels() || c % block_channels() ? any(user)
+                                                                    : memory::desc(user.dims(), f32, blocked_tag());
         };
         auto spatial = [&](int dd, int h, int w) { return vol ? memory::dims{dd, h, w} : memory::dims{h, w}; };
         auto make = [&](dnnl::algorithm algo) {

@@ -1,6 +1,6 @@
 // Batch and group normalization on NCHW, one OpenMP task per channel (group); sums in double for
 // stable statistics, in independent lanes so that they vectorize (oneDNN's took twice our time on
-// NCHW). Blocked (nChw16c) batch normalization runs on oneDNN's JIT primitive, the fast path on
+// NCHW). Blocked (nChw16c, nChw8c) batch normalization runs on oneDNN's JIT primitive, the fast path on
 // that layout (ResNet-18's 20 at batch 16: 29 ms per step against our 45 on NCHW).
 #include <cmath>
 #include <map>
@@ -15,54 +15,103 @@ namespace {
 
 // Sums in double over 16 independent lanes: one running sum is a chain of dependent adds (4
 // cycles each), several times slower than reading the memory; lanes vectorize and overlap.
+// Batch normalization reads panels of n floats whose element j belongs to channel j % B: one
+// image's plane in NCHW (B = 1), or one image's block of B channels in the blocked layout (B = 8,
+// 16); B divides kLanes, so lane k of these sums holds channel k % B.
 constexpr int kLanes = 16;
+using Lanes = double[kLanes];
 
-double total(const double (&acc)[kLanes]) {
+double total(const Lanes& acc) {
     double s = 0;
     for (double a : acc) s += a;
     return s;
 }
 
-EDDL_MULTIVERSION double sum_of(const float* p, int64_t n) {
-    double acc[kLanes] = {};
+// out[l] = the sum of the lanes of channel l
+void fold(const Lanes& acc, int B, double* out) {
+    for (int l = 0; l < B; ++l) out[l] = 0;
+    for (int k = 0; k < kLanes; ++k) out[k % B] += acc[k];
+}
+
+// acc += p, lane-wise (a tail shorter than kLanes starts at a multiple of B: same lanes)
+EDDL_MULTIVERSION void add_sums(const float* p, int64_t n, Lanes& acc) {
     int64_t j = 0;
     for (; j + kLanes <= n; j += kLanes)
         for (int k = 0; k < kLanes; ++k) acc[k] += double(p[j + k]);
-    for (; j < n; ++j) acc[0] += double(p[j]);
-    return total(acc);
+    for (int k = 0; j + k < n; ++k) acc[k] += double(p[j + k]);
 }
 
-// sum of (p - mu)^2
-EDDL_MULTIVERSION double sq_dev_of(const float* p, int64_t n, double mu) {
-    double acc[kLanes] = {};
+// acc += (p - mu)^2, mu per lane
+EDDL_MULTIVERSION void add_sq_devs(const float* p, int64_t n, const Lanes& mu, Lanes& acc) {
     int64_t j = 0;
     for (; j + kLanes <= n; j += kLanes)
         for (int k = 0; k < kLanes; ++k) {
-            const double d = double(p[j + k]) - mu;
+            const double d = double(p[j + k]) - mu[k];
             acc[k] += d * d;
         }
-    for (; j < n; ++j) acc[0] += (double(p[j]) - mu) * (double(p[j]) - mu);
-    return total(acc);
+    for (int k = 0; j + k < n; ++k) acc[k] += (double(p[j + k]) - mu[k]) * (double(p[j + k]) - mu[k]);
 }
 
-// adds sum(dy) and sum(dy * (x - mu))
-EDDL_MULTIVERSION void dy_sums(const float* x, const float* dy, int64_t n, double mu, double& sdy, double& sdyx) {
-    double a[kLanes] = {}, b[kLanes] = {};
+// a += dy, b += dy * (x - mu)
+EDDL_MULTIVERSION void add_dy_sums(const float* x, const float* dy, int64_t n, const Lanes& mu, Lanes& a, Lanes& b) {
     int64_t j = 0;
     for (; j + kLanes <= n; j += kLanes)
         for (int k = 0; k < kLanes; ++k) {
             a[k] += double(dy[j + k]);
-            b[k] += double(dy[j + k]) * (double(x[j + k]) - mu);
+            b[k] += double(dy[j + k]) * (double(x[j + k]) - mu[k]);
         }
-    for (; j < n; ++j) {
-        a[0] += double(dy[j]);
-        b[0] += double(dy[j]) * (double(x[j]) - mu);
+    for (int k = 0; j + k < n; ++k) {
+        a[k] += double(dy[j + k]);
+        b[k] += double(dy[j + k]) * (double(x[j + k]) - mu[k]);
     }
-    sdy += total(a);
-    sdyx += total(b);
 }
 
-// ---- blocked (nChw16c): oneDNN ----
+// q = a * p + b, per lane
+EDDL_MULTIVERSION void scale_shift(const float* p, float* q, int64_t n, const float (&a)[kLanes], const float (&b)[kLanes]) {
+    int64_t j = 0;
+    for (; j + kLanes <= n; j += kLanes)
+        for (int k = 0; k < kLanes; ++k) q[j + k] = a[k] * p[j + k] + b[k];
+    for (int k = 0; j + k < n; ++k) q[j + k] = a[k] * p[j + k] + b[k];
+}
+
+// dx (+)= k * (dy - mdy - (x - mu) * c), per lane
+struct DxTerms {
+    float k[kLanes], mdy[kLanes], mu[kLanes], c[kLanes];
+};
+EDDL_MULTIVERSION void bn_dx(const float* x, const float* dy, float* dx, int64_t n, const DxTerms& t, bool accumulate) {
+    auto v = [&](int64_t j, int k) { return t.k[k] * (dy[j] - t.mdy[k] - (x[j] - t.mu[k]) * t.c[k]); };
+    int64_t j = 0;
+    if (accumulate) {
+        for (; j + kLanes <= n; j += kLanes)
+            for (int k = 0; k < kLanes; ++k) dx[j + k] += v(j + k, k);
+        for (int k = 0; j + k < n; ++k) dx[j + k] += v(j + k, k);
+    } else {
+        for (; j + kLanes <= n; j += kLanes)
+            for (int k = 0; k < kLanes; ++k) dx[j + k] = v(j + k, k);
+        for (int k = 0; j + k < n; ++k) dx[j + k] = v(j + k, k);
+    }
+}
+
+double sum_of(const float* p, int64_t n) {
+    Lanes acc = {};
+    add_sums(p, n, acc);
+    return total(acc);
+}
+
+double sq_dev_of(const float* p, int64_t n, double mu) {
+    Lanes m, acc = {};
+    for (double& v : m) v = mu;
+    add_sq_devs(p, n, m, acc);
+    return total(acc);
+}
+
+// lane k of v = per[k % B]
+template <class T, class U>
+void spread(T (&v)[kLanes], const U* per, int B) {
+    for (int k = 0; k < kLanes; ++k) v[k] = T(per[k % B]);
+}
+
+// ---- blocked (nChw16c or nChw8c, see block_channels): oneDNN ----
 
 struct NormPrims {
     memory::desc data, stat;
@@ -76,10 +125,11 @@ struct NormPrims {
 const NormPrims& norm_prims(const NormGeom& g, bool affine, bool global) {
     using Flags = dnnl::normalization_flags;
     return cached(std::make_tuple(g.n, g.c, g.s, g.eps, affine, global), [&] {
-        EDDL_CHECK(g.c % 16 == 0, "blocked batch normalization needs whole blocks of 16 channels, got " << g.c);
+        const int b = block_channels();
+        EDDL_CHECK(b && g.c % b == 0, "blocked batch normalization needs whole blocks of " << b << " channels, got " << g.c);
         NormPrims p;
-        // [N][C/16][s][16] is nChw16c with H = 1, W = s
-        p.data = memory::desc({g.n, g.c, 1, g.s}, f32, tag::nChw16c);
+        // [N][C/b][s][b] is the blocked layout with H = 1, W = s
+        p.data = memory::desc({g.n, g.c, 1, g.s}, f32, blocked_tag());
         p.stat = memory::desc({g.c}, f32, tag::x);
         Flags flags = Flags::none;
         if (affine) flags = flags | Flags::use_scale | Flags::use_shift;
@@ -160,37 +210,57 @@ void batchnorm_blocked_backward(const NormGeom& g, const float* x, const float* 
 
 }  // namespace
 
+// Our loops run NCHW, and the blocked layout where oneDNN's kernel lost accuracy: with AVX2
+// (nChw8c) its statistics and gradient sums in float put ResNet-18's first-layer SGD step 6.5e-3
+// from float64 (PyTorch 1.2e-3, these loops 1.1e-3); its AVX-512 kernel (nChw16c) was fine.
+bool onednn_norm(const NormGeom& g) { return g.blocked && block_channels() == 16; }
+
+// Channels per panel (see kLanes): 1 on NCHW, the block size on the blocked layout.
+int lanes_per_panel(const NormGeom& g) { return g.blocked ? block_channels() : 1; }
+
 void batchnorm(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
                float* invstd, float* rmean, float* rvar, float momentum, bool training) {
-    if (g.blocked) return batchnorm_blocked(g, x, gamma, beta, y, mean, invstd, rmean, rvar, momentum, training);
-    const int64_t m = g.n * g.s;
-    parallel_chunks(g.c, [&](int64_t lo, int64_t hi) {
-        for (int64_t c = lo; c < hi; ++c) {
-            float mu, is;
+    if (onednn_norm(g)) return batchnorm_blocked(g, x, gamma, beta, y, mean, invstd, rmean, rvar, momentum, training);
+    const int B = lanes_per_panel(g);
+    const int64_t m = g.n * g.s, len = g.s * B;  // values per channel, panel length
+    parallel_chunks(g.c / B, [&](int64_t lo, int64_t hi) {
+        for (int64_t c0 = lo * B; c0 < hi * B; c0 += B) {  // channels c0 .. c0 + B - 1
+            auto panel = [&](auto* t, int64_t i) { return t + (i * g.c + c0) * g.s; };
+            float mu[kLanes], is[kLanes];
             if (training) {
-                double sum = 0;
-                for (int64_t i = 0; i < g.n; ++i) sum += sum_of(x + (i * g.c + c) * g.s, g.s);
-                const double dmu = sum / double(m);
-                double sq = 0;
-                for (int64_t i = 0; i < g.n; ++i) sq += sq_dev_of(x + (i * g.c + c) * g.s, g.s, dmu);
-                const double var = sq / double(m);
-                mu = float(dmu);
-                is = float(1.0 / std::sqrt(var + g.eps));
-                const double unbiased = m > 1 ? sq / double(m - 1) : var;
-                rmean[c] = momentum * rmean[c] + (1.0f - momentum) * mu;
-                rvar[c] = momentum * rvar[c] + (1.0f - momentum) * float(unbiased);
+                Lanes acc = {}, sq = {}, dmu;
+                double sum[kLanes], dev[kLanes];
+                for (int64_t i = 0; i < g.n; ++i) add_sums(panel(x, i), len, acc);
+                fold(acc, B, sum);
+                for (int l = 0; l < B; ++l) sum[l] /= double(m);
+                spread(dmu, sum, B);
+                for (int64_t i = 0; i < g.n; ++i) add_sq_devs(panel(x, i), len, dmu, sq);
+                fold(sq, B, dev);
+                for (int l = 0; l < B; ++l) {
+                    const int64_t c = c0 + l;
+                    mu[l] = float(sum[l]);
+                    is[l] = float(1.0 / std::sqrt(dev[l] / double(m) + g.eps));
+                    const double unbiased = dev[l] / double(m > 1 ? m - 1 : 1);
+                    rmean[c] = momentum * rmean[c] + (1.0f - momentum) * mu[l];
+                    rvar[c] = momentum * rvar[c] + (1.0f - momentum) * float(unbiased);
+                }
             } else {
-                mu = rmean[c];
-                is = 1.0f / std::sqrt(rvar[c] + g.eps);
+                for (int l = 0; l < B; ++l) {
+                    mu[l] = rmean[c0 + l];
+                    is[l] = 1.0f / std::sqrt(rvar[c0 + l] + g.eps);
+                }
             }
-            mean[c] = mu;  // what normalized this batch, for backward
-            invstd[c] = is;
-            const float a = (gamma ? gamma[c] : 1.0f) * is, b = (beta ? beta[c] : 0.0f) - a * mu;
-            for (int64_t i = 0; i < g.n; ++i) {
-                const float* p = x + (i * g.c + c) * g.s;
-                float* q = y + (i * g.c + c) * g.s;
-                for (int64_t j = 0; j < g.s; ++j) q[j] = a * p[j] + b;
+            float a[kLanes], b[kLanes];
+            for (int l = 0; l < B; ++l) {
+                const int64_t c = c0 + l;
+                mean[c] = mu[l];  // what normalized this batch, for backward
+                invstd[c] = is[l];
+                a[l] = (gamma ? gamma[c] : 1.0f) * is[l];
+                b[l] = (beta ? beta[c] : 0.0f) - a[l] * mu[l];
             }
+            spread(a, a, B);
+            spread(b, b, B);
+            for (int64_t i = 0; i < g.n; ++i) scale_shift(panel(x, i), panel(y, i), len, a, b);
         }
     }, 1);
 }
@@ -198,33 +268,40 @@ void batchnorm(const NormGeom& g, const float* x, const float* gamma, const floa
 void batchnorm_backward(const NormGeom& g, const float* x, const float* dy, const float* gamma, const float* mean,
                         const float* invstd, float* dx, float* dgamma, float* dbeta, bool training, bool accumulate_dx,
                         bool accumulate_grads) {
-    if (g.blocked)
+    if (onednn_norm(g))
         return batchnorm_blocked_backward(g, x, dy, gamma, mean, invstd, dx, dgamma, dbeta, training, accumulate_dx,
                                           accumulate_grads);
-    const int64_t m = g.n * g.s;
-    parallel_chunks(g.c, [&](int64_t lo, int64_t hi) {
-        for (int64_t c = lo; c < hi; ++c) {
-            const float mu = mean[c], is = invstd[c];
-            double sdy = 0, sdyx = 0;  // sum(dy), sum(dy * xhat)
-            for (int64_t i = 0; i < g.n; ++i)
-                dy_sums(x + (i * g.c + c) * g.s, dy + (i * g.c + c) * g.s, g.s, mu, sdy, sdyx);
-            sdyx *= is;
-            if (dgamma) dgamma[c] = float(accumulate_grads ? dgamma[c] + sdyx : sdyx);
-            if (dbeta) dbeta[c] = float(accumulate_grads ? dbeta[c] + sdy : sdy);
-            if (!dx) continue;
-            const float gm = gamma ? gamma[c] : 1.0f;
-            // training: dx = gamma*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)); inference: gamma*invstd*dy
-            const float k = gm * is, mdy = training ? float(sdy / double(m)) : 0.0f,
-                        mdyx = training ? float(sdyx / double(m)) : 0.0f;
-            for (int64_t i = 0; i < g.n; ++i) {
-                const float* p = x + (i * g.c + c) * g.s;
-                const float* d = dy + (i * g.c + c) * g.s;
-                float* q = dx + (i * g.c + c) * g.s;
-                for (int64_t j = 0; j < g.s; ++j) {
-                    const float v = k * (d[j] - mdy - (p[j] - mu) * is * mdyx);
-                    q[j] = accumulate_dx ? q[j] + v : v;
-                }
+    const int B = lanes_per_panel(g);
+    const int64_t m = g.n * g.s, len = g.s * B;
+    parallel_chunks(g.c / B, [&](int64_t lo, int64_t hi) {
+        for (int64_t c0 = lo * B; c0 < hi * B; c0 += B) {
+            const int64_t off = c0 * g.s;  // panel i of channels c0.. starts at i * c * s + off
+            Lanes mu, a = {}, b = {};  // sum(dy), sum(dy * (x - mu))
+            spread(mu, mean + c0, B);
+            for (int64_t i = 0; i < g.n; ++i) add_dy_sums(x + i * g.c * g.s + off, dy + i * g.c * g.s + off, len, mu, a, b);
+            double sdy[kLanes], sdyx[kLanes];
+            fold(a, B, sdy);
+            fold(b, B, sdyx);
+            DxTerms t;
+            for (int l = 0; l < B; ++l) {
+                const int64_t c = c0 + l;
+                const float is = invstd[c];
+                sdyx[l] *= is;  // sum(dy * xhat)
+                if (dgamma) dgamma[c] = float(accumulate_grads ? dgamma[c] + sdyx[l] : sdyx[l]);
+                if (dbeta) dbeta[c] = float(accumulate_grads ? dbeta[c] + sdy[l] : sdy[l]);
+                // training: dx = gamma*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)); inference: gamma*invstd*dy
+                t.k[l] = (gamma ? gamma[c] : 1.0f) * is;
+                t.mdy[l] = training ? float(sdy[l] / double(m)) : 0.0f;
+                t.mu[l] = mean[c];
+                t.c[l] = training ? is * float(sdyx[l] / double(m)) : 0.0f;
             }
+            if (!dx) continue;
+            spread(t.k, t.k, B);
+            spread(t.mdy, t.mdy, B);
+            spread(t.mu, t.mu, B);
+            spread(t.c, t.c, B);
+            for (int64_t i = 0; i < g.n; ++i)
+                bn_dx(x + i * g.c * g.s + off, dy + i * g.c * g.s + off, dx + i * g.c * g.s + off, len, t, accumulate_dx);
         }
     }, 1);
 }

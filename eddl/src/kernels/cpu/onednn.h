@@ -25,6 +25,32 @@ inline dnnl::stream& onednn_stream() {
     return s;
 }
 
+// Channels per block of the layout oneDNN's f32 convolutions compute in on this CPU, asked of
+// oneDNN once: 16 (nChw16c) with AVX-512, 8 (nChw8c) with AVX2; 0 if it prefers plain NCHW. Its
+// batch normalization and pooling have fast kernels on that block size only (on the other they
+// run oneDNN's reference loops, 20x slower), so every blocked tensor uses this one.
+inline int block_channels() {
+    static const int b = [] {
+        const memory::dims act{1, 64, 8, 8};
+        try {
+            const memory::desc any(act, f32, tag::any);
+            const dnnl::convolution_forward::primitive_desc pd(
+                dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                                any, memory::desc({64, 64, 3, 3}, f32, tag::any), any, {1, 1},
+                                                {1, 1}, {1, 1}),
+                onednn_engine());
+            for (auto [t, c] : {std::pair{tag::nChw16c, 16}, std::pair{tag::nChw8c, 8}})
+                if (pd.dst_desc() == memory::desc(act, f32, t)) return c;
+        } catch (const dnnl::error&) {
+        }
+        return 0;
+    }();
+    return b;
+}
+
+// The blocked activation layout (see block_channels); 2-D [N, C, H, W] with C a whole number of blocks.
+inline tag blocked_tag() { return block_channels() == 8 ? tag::nChw8c : tag::nChw16c; }
+
 // The value for `key` in a process-wide cache, made by make() on first use and kept (oneDNN
 // primitives take milliseconds to create). Each call site has its own cache: its lambda is its
 // own type.

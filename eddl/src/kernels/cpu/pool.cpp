@@ -1,7 +1,7 @@
 // Max and average pooling on NCHW and NCDHW (1-D is 2-D with H = 1), one OpenMP task per
 // (image, channel) plane or volume.
 // Native rather than oneDNN on NCHW: there oneDNN's pooling ran ~10x slower than these loops
-// (which are memory-bound). Blocked (nChw16c) activations go to oneDNN's JIT pooling, the fast
+// (which are memory-bound). Blocked activations go to oneDNN's JIT pooling, the fast
 // path on that layout, with primitives created once per geometry.
 #include <algorithm>
 #include <cstring>
@@ -78,7 +78,7 @@ EDDL_MULTIVERSION void max2x2_row(const float* __restrict r0, const float* __res
     }
 }
 
-// ---- blocked (nChw16c): oneDNN ----
+// ---- blocked (nChw16c or nChw8c, see block_channels): oneDNN ----
 
 struct PoolPrims {
     memory::desc src, dst;
@@ -90,11 +90,12 @@ struct PoolPrims {
 
 const PoolPrims& pool_prims(const PoolGeom& g) {
     return cached(g, [&] {
-        EDDL_CHECK(g.id == 1 && g.od == 1 && g.kd == 1 && g.plain() && g.c % 16 == 0,
-                   "blocked pooling needs 2-D, undilated, exclude-padding windows over whole blocks of 16 channels");
+        EDDL_CHECK(g.id == 1 && g.od == 1 && g.kd == 1 && g.plain() && block_channels() &&
+                       g.c % block_channels() == 0,
+                   "blocked pooling needs 2-D, undilated, exclude-padding windows over whole blocks of channels");
         PoolPrims p;
-        p.src = memory::desc({g.n, g.c, g.ih, g.iw}, f32, tag::nChw16c);
-        p.dst = memory::desc({g.n, g.c, g.oh, g.ow}, f32, tag::nChw16c);
+        p.src = memory::desc({g.n, g.c, g.ih, g.iw}, f32, blocked_tag());
+        p.dst = memory::desc({g.n, g.c, g.oh, g.ow}, f32, blocked_tag());
         // exclude-padding averages divide by the window clipped to the input, as the loops above do
         const auto algo = g.kind == PoolKind::Max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
         const memory::dims st{g.sh, g.sw}, k{g.kh, g.kw}, pl{g.pt, g.pl}, pr{g.pb, g.pr};

@@ -1,8 +1,10 @@
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/onednn.h"
 
 namespace eddl::cpu {
 
 void register_kernels(KernelTable& t) {
+    t.block = block_channels();
     t.unary = unary;
     t.unary_backward = unary_backward;
     t.binary = binary;
