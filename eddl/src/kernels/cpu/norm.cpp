@@ -1,7 +1,8 @@
-// Batch and group normalization on NCHW, one OpenMP task per channel (group); sums in double for
-// stable statistics, in independent lanes so that they vectorize (oneDNN's took twice our time on
-// NCHW). Blocked (nChw16c, nChw8c) batch normalization runs on oneDNN's JIT primitive, the fast path on
-// that layout (ResNet-18's 20 at batch 16: 29 ms per step against our 45 on NCHW).
+// Batch and group normalization on NCHW, and batch normalization on nChw8c (AVX2), one OpenMP task
+// per channel (block, group); sums in double for stable statistics, in independent lanes so that
+// they vectorize (oneDNN's took twice our time on NCHW). On nChw16c (AVX-512) batch normalization
+// runs on oneDNN's JIT primitive, the fast path on that layout (ResNet-18's 20 at batch 16: 29 ms
+// per step against our 45 on NCHW).
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -213,10 +214,10 @@ void batchnorm_blocked_backward(const NormGeom& g, const float* x, const float* 
 // Our loops run NCHW, and the blocked layout where oneDNN's kernel lost accuracy: with AVX2
 // (nChw8c) its statistics and gradient sums in float put ResNet-18's first-layer SGD step 6.5e-3
 // from float64 (PyTorch 1.2e-3, these loops 1.1e-3); its AVX-512 kernel (nChw16c) was fine.
-bool onednn_norm(const NormGeom& g) { return g.blocked && block_channels() == 16; }
+static bool onednn_norm(const NormGeom& g) { return g.blocked && block_channels() == 16; }
 
 // Channels per panel (see kLanes): 1 on NCHW, the block size on the blocked layout.
-int lanes_per_panel(const NormGeom& g) { return g.blocked ? block_channels() : 1; }
+static int lanes_per_panel(const NormGeom& g) { return g.blocked ? block_channels() : 1; }
 
 void batchnorm(const NormGeom& g, const float* x, const float* gamma, const float* beta, float* y, float* mean,
                float* invstd, float* rmean, float* rvar, float momentum, bool training) {
