@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "eddl/tensor.h"
+#include "tensor/dispatch.h"
 
 using namespace eddl;
 
@@ -223,22 +224,34 @@ TEST(Tensor, ReshapePermuteSelectConcat) {
 }
 
 TEST(Tensor, MatmulMatchesNaive) {
-    // small, and a Dense layer's shape (on AVX2 its B goes through a misaligned copy, see gemm.cpp)
-    for (auto [m, n, k] : {std::tuple{7, 5, 9}, std::tuple{100, 256, 300}})
-    for (bool ta : {false, true})
-        for (bool tb : {false, true}) {
-            auto A = ta ? Tensor::randn({k, m}, 1) : Tensor::randn({m, k}, 1);
-            auto B = tb ? Tensor::randn({n, k}, 2) : Tensor::randn({k, n}, 2);
-            auto C = Tensor::matmul(*A, *B, ta, tb);
-            ASSERT_EQ(C->shape, (Shape{m, n}));
-            for (int i = 0; i < m; ++i)
-                for (int j = 0; j < n; ++j) {
-                    double s = 0;
-                    for (int p = 0; p < k; ++p)
-                        s += double(ta ? A->get({p, i}) : A->get({i, p})) * (tb ? B->get({j, p}) : B->get({p, j}));
-                    ASSERT_NEAR(C->get({i, j}), s, 1e-5 * k) << m << "x" << n << "x" << k;
-                }
-        }
+    // Small, and Dense layers' shapes (on AVX2 gemm splits off B's first 4 columns and computes
+    // them with its own loops, see gemm.cpp); through the kernel table too, for C += A B, with
+    // C wider than the product (ldc > n) and rows that do not fill the loops' 16 lanes.
+    const auto& kt = kernels(Device{});
+    for (auto [m, n, k] : {std::tuple{7, 5, 9}, std::tuple{100, 256, 300}, std::tuple{37, 64, 100}})
+        for (bool ta : {false, true})
+            for (bool tb : {false, true}) {
+                auto A = ta ? Tensor::randn({k, m}, 1) : Tensor::randn({m, k}, 1);
+                auto B = tb ? Tensor::randn({n, k}, 2) : Tensor::randn({k, n}, 2);
+                auto C = Tensor::matmul(*A, *B, ta, tb);
+                ASSERT_EQ(C->shape, (Shape{m, n}));
+                const int ldc = n + 3;
+                auto C0 = Tensor::randn({m, ldc}, 3), Cacc = C0->clone();
+                kt.gemm(ta, tb, m, n, k, 1.0f, A->ptr, ta ? m : k, B->ptr, tb ? k : n, 1.0f, Cacc->ptr, ldc);
+                for (int i = 0; i < m; ++i)
+                    for (int j = 0; j < ldc; ++j) {
+                        if (j >= n) {  // past the product: untouched
+                            ASSERT_EQ(Cacc->get({i, j}), C0->get({i, j}));
+                            continue;
+                        }
+                        double s = 0;
+                        for (int p = 0; p < k; ++p)
+                            s += double(ta ? A->get({p, i}) : A->get({i, p})) * (tb ? B->get({j, p}) : B->get({p, j}));
+                        ASSERT_NEAR(C->get({i, j}), s, 1e-5 * k) << m << "x" << n << "x" << k << " " << ta << tb;
+                        ASSERT_NEAR(Cacc->get({i, j}), s + C0->get({i, j}), 1e-5 * k)
+                            << "C += A B " << m << "x" << n << "x" << k << " " << ta << tb;
+                    }
+            }
     auto A = Tensor::randn({3, 4, 5}, 1), B = Tensor::randn({3, 5, 2}, 2);
     auto C = Tensor::matmul(*A, *B);
     EXPECT_EQ(C->shape, (Shape{3, 4, 2}));

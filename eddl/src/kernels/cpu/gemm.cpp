@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/onednn.h"
@@ -49,6 +50,74 @@ const Matmul& primitive(const Key& key) {
     });
 }
 
+// C[i][0..4) (+)= sum_p op(A)[i][p] B[p][0..4) for rows [lo, hi): the 4 columns gemm() splits
+// off. oneDNN spent ~70 us on such a sliver of a Dense layer (11 GFLOP/s, 3% of an MLP epoch);
+// these loops keep 16 lanes per column in registers. Bt is B's 4 columns transposed (4 x k).
+constexpr int kCols = 4, kLanes = 16;
+
+EDDL_MULTIVERSION void sliver_rows(int64_t lo, int64_t hi, int k, const float* A, int lda, const float* Bt,
+                                   bool acc, float* C, int ldc) {
+    for (int64_t i = lo; i < hi; ++i) {
+        const float* a = A + i * lda;
+        float s[kCols][kLanes] = {};
+        int p = 0;
+        for (; p + kLanes <= k; p += kLanes)
+            for (int c = 0; c < kCols; ++c)
+                for (int l = 0; l < kLanes; ++l) s[c][l] += a[p + l] * Bt[int64_t(c) * k + p + l];
+        for (; p < k; ++p)
+            for (int c = 0; c < kCols; ++c) s[c][0] += a[p] * Bt[int64_t(c) * k + p];
+        for (int c = 0; c < kCols; ++c) {
+            float t = 0;
+            for (int l = 0; l < kLanes; ++l) t += s[c][l];
+            C[i * ldc + c] = acc ? C[i * ldc + c] + t : t;
+        }
+    }
+}
+
+// The same with A transposed (op(A)[i][p] = A[p][i]): lanes run along i, 16 rows at a time.
+EDDL_MULTIVERSION void sliver_rows_ta(int64_t lo, int64_t hi, int k, const float* A, int lda, const float* B,
+                                      int ldb, bool acc, float* C, int ldc) {
+    for (int64_t i0 = lo; i0 < hi; i0 += kLanes) {
+        const int w = int(std::min<int64_t>(kLanes, hi - i0));
+        float s[kCols][kLanes] = {};
+        if (w == kLanes) {
+            for (int p = 0; p < k; ++p)
+                for (int c = 0; c < kCols; ++c)
+                    for (int l = 0; l < kLanes; ++l) s[c][l] += A[int64_t(p) * lda + i0 + l] * B[int64_t(p) * ldb + c];
+        } else {
+            for (int p = 0; p < k; ++p)
+                for (int c = 0; c < kCols; ++c)
+                    for (int l = 0; l < w; ++l) s[c][l] += A[int64_t(p) * lda + i0 + l] * B[int64_t(p) * ldb + c];
+        }
+        for (int l = 0; l < w; ++l)
+            for (int c = 0; c < kCols; ++c) {
+                float& out = C[(i0 + l) * ldc + c];
+                out = acc ? out + s[c][l] : s[c][l];
+            }
+    }
+}
+
+void gemm_sliver(bool ta, int m, int k, const float* A, int lda, const float* B, int ldb, bool acc, float* C,
+                 int ldc) {
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max(k, 1));
+    if (ta) {
+        // whole 16-row blocks per thread
+        const int64_t blocks = (m + kLanes - 1) / kLanes;
+        parallel_chunks(
+            blocks,
+            [&](int64_t lo, int64_t hi) {
+                sliver_rows_ta(lo * kLanes, std::min<int64_t>(m, hi * kLanes), k, A, lda, B, ldb, acc, C, ldc);
+            },
+            std::max<int64_t>(1, grain / kLanes));
+        return;
+    }
+    std::vector<float> Bt(size_t(kCols) * k);
+    for (int p = 0; p < k; ++p)
+        for (int c = 0; c < kCols; ++c) Bt[size_t(c) * k + p] = B[int64_t(p) * ldb + c];
+    parallel_chunks(m, [&](int64_t lo, int64_t hi) { sliver_rows(lo, hi, k, A, lda, Bt.data(), acc, C, ldc); },
+                    grain);
+}
+
 }  // namespace
 
 void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
@@ -60,11 +129,11 @@ void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, in
             // oneDNN 2.6's AVX2 sgemm (gemm:jit; AVX-512 gets brgemm) runs a non-transposed B that
             // is 64-byte aligned, as all our tensors are, at about half speed: a Dense forward
             // 100x1024x1024 ran 44 GFLOP/s against 80 with B 16 bytes off (75 against 127 on 2
-            // threads). So the first 4 columns go alone, and the rest start 16 bytes off (faster
-            // than copying B off: 72 against 49 GFLOP/s).
+            // threads). So the first 4 columns go to gemm_sliver, and the rest start 16 bytes off
+            // (faster than copying B off: 72 against 49 GFLOP/s).
             if (mm.aligned_b_slow && reinterpret_cast<uintptr_t>(B) % 64 == 0) {
-                gemm(ta, tb, m, 4, k, alpha, A, lda, B, ldb, beta, C, ldc);
-                gemm(ta, tb, m, n - 4, k, alpha, A, lda, B + 4, ldb, beta, C + 4, ldc);
+                gemm_sliver(ta, m, k, A, lda, B, ldb, beta == 1.0f, C, ldc);
+                gemm(ta, tb, m, n - kCols, k, alpha, A, lda, B + kCols, ldb, beta, C + kCols, ldc);
                 return;
             }
             dnnl::memory ma(mm.a, onednn_engine(), const_cast<float*>(A)), mb(mm.b, onednn_engine(), const_cast<float*>(B)),
