@@ -55,45 +55,72 @@ const Matmul& primitive(const Key& key) {
 // these loops keep 16 lanes per column in registers. Bt is B's 4 columns transposed (4 x k).
 constexpr int kCols = 4, kLanes = 16;
 
+// Each column's 16 lanes are a separate array so that GCC vectorizes along the lanes (with a
+// [4][16] array it vectorized across the 4 columns, with shuffles).
 EDDL_MULTIVERSION void sliver_rows(int64_t lo, int64_t hi, int k, const float* A, int lda, const float* Bt,
                                    bool acc, float* C, int ldc) {
+    const float *b0 = Bt, *b1 = Bt + k, *b2 = Bt + 2 * int64_t(k), *b3 = Bt + 3 * int64_t(k);
     for (int64_t i = lo; i < hi; ++i) {
         const float* a = A + i * lda;
-        float s[kCols][kLanes] = {};
+        float s0[kLanes] = {}, s1[kLanes] = {}, s2[kLanes] = {}, s3[kLanes] = {};
         int p = 0;
         for (; p + kLanes <= k; p += kLanes)
-            for (int c = 0; c < kCols; ++c)
-                for (int l = 0; l < kLanes; ++l) s[c][l] += a[p + l] * Bt[int64_t(c) * k + p + l];
-        for (; p < k; ++p)
-            for (int c = 0; c < kCols; ++c) s[c][0] += a[p] * Bt[int64_t(c) * k + p];
-        for (int c = 0; c < kCols; ++c) {
-            float t = 0;
-            for (int l = 0; l < kLanes; ++l) t += s[c][l];
-            C[i * ldc + c] = acc ? C[i * ldc + c] + t : t;
+            for (int l = 0; l < kLanes; ++l) {
+                const float x = a[p + l];
+                s0[l] += x * b0[p + l];
+                s1[l] += x * b1[p + l];
+                s2[l] += x * b2[p + l];
+                s3[l] += x * b3[p + l];
+            }
+        for (; p < k; ++p) {
+            s0[0] += a[p] * b0[p];
+            s1[0] += a[p] * b1[p];
+            s2[0] += a[p] * b2[p];
+            s3[0] += a[p] * b3[p];
         }
+        float t[kCols] = {};
+        for (int l = 0; l < kLanes; ++l) {
+            t[0] += s0[l];
+            t[1] += s1[l];
+            t[2] += s2[l];
+            t[3] += s3[l];
+        }
+        for (int c = 0; c < kCols; ++c) C[i * ldc + c] = acc ? C[i * ldc + c] + t[c] : t[c];
     }
 }
 
-// The same with A transposed (op(A)[i][p] = A[p][i]): lanes run along i, 16 rows at a time.
+// The same with A transposed (op(A)[i][p] = A[p][i]): lanes run along i, 16 rows at a time
+// (w < 16 only for the last block).
+template <bool Full>
+[[gnu::always_inline]] inline void sliver_block_ta(int w, int k, const float* A, int lda, const float* B, int ldb, bool acc, float* C, int ldc) {
+    float s0[kLanes] = {}, s1[kLanes] = {}, s2[kLanes] = {}, s3[kLanes] = {};
+    const int n = Full ? kLanes : w;
+    for (int p = 0; p < k; ++p) {
+        const float* a = A + int64_t(p) * lda;
+        const float* b = B + int64_t(p) * ldb;
+        const float c0 = b[0], c1 = b[1], c2 = b[2], c3 = b[3];
+        for (int l = 0; l < n; ++l) {
+            s0[l] += a[l] * c0;
+            s1[l] += a[l] * c1;
+            s2[l] += a[l] * c2;
+            s3[l] += a[l] * c3;
+        }
+    }
+    for (int l = 0; l < n; ++l) {
+        float* out = C + int64_t(l) * ldc;
+        const float t[kCols] = {s0[l], s1[l], s2[l], s3[l]};
+        for (int c = 0; c < kCols; ++c) out[c] = acc ? out[c] + t[c] : t[c];
+    }
+}
+
 EDDL_MULTIVERSION void sliver_rows_ta(int64_t lo, int64_t hi, int k, const float* A, int lda, const float* B,
                                       int ldb, bool acc, float* C, int ldc) {
     for (int64_t i0 = lo; i0 < hi; i0 += kLanes) {
         const int w = int(std::min<int64_t>(kLanes, hi - i0));
-        float s[kCols][kLanes] = {};
-        if (w == kLanes) {
-            for (int p = 0; p < k; ++p)
-                for (int c = 0; c < kCols; ++c)
-                    for (int l = 0; l < kLanes; ++l) s[c][l] += A[int64_t(p) * lda + i0 + l] * B[int64_t(p) * ldb + c];
-        } else {
-            for (int p = 0; p < k; ++p)
-                for (int c = 0; c < kCols; ++c)
-                    for (int l = 0; l < w; ++l) s[c][l] += A[int64_t(p) * lda + i0 + l] * B[int64_t(p) * ldb + c];
-        }
-        for (int l = 0; l < w; ++l)
-            for (int c = 0; c < kCols; ++c) {
-                float& out = C[(i0 + l) * ldc + c];
-                out = acc ? out + s[c][l] : s[c][l];
-            }
+        if (w == kLanes)
+            sliver_block_ta<true>(w, k, A + i0, lda, B, ldb, acc, C + i0 * ldc, ldc);
+        else
+            sliver_block_ta<false>(w, k, A + i0, lda, B, ldb, acc, C + i0 * ldc, ldc);
     }
 }
 
