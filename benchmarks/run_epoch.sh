@@ -47,7 +47,7 @@ if torch_run:
     print(f"torch {torch_run['version']}  BLAS: {torch_run['blas']}")
 mlp = runs[0].get("model", "mlp") == "mlp"
 hdr = ("threads", "eddl s", "pytorch s", "eddl/pytorch", "eddl GFLOP/s", "SGEMM 1024", "SGEMM 100x1024",
-       "epoch % SGEMM1024", "nominal % SGEMM1024", "RSS eddl MB", "RSS pytorch MB", "loss eddl", "loss pytorch")
+       "epoch % SGEMM1024", "nominal % SGEMM1024", "nominal % best SGEMM1024", "RSS eddl MB", "RSS pytorch MB", "loss eddl", "loss pytorch")
 rows = []
 for t in sorted({k[0] for k in by}):
     e = min(by.get((t, "eddl"), []), key=lambda r: r["epoch_seconds"], default=None)
@@ -59,13 +59,17 @@ for t in sorted({k[0] for k in by}):
         f"{e['epoch_seconds'] / p['epoch_seconds']:.3f}",
         *((f"{e['gflops']:.1f}", f"{e['sgemm_gflops_1024']:.1f}", f"{e['sgemm_gflops_100x1024x1024']:.1f}",
            f"{100 * e['gflops'] / e['sgemm_gflops_1024']:.1f}%",
-           f"{100 * e['gflops_nominal'] / e['sgemm_gflops_1024']:.1f}%") if mlp else ("",) * 5),
+           f"{100 * e['gflops_nominal'] / e['sgemm_gflops_1024']:.1f}%",
+           # the SGEMM reference is a 13 ms burst that swings 10-20% on a shared machine: the
+           # conservative figure divides by the highest reading of the runs at this thread count
+           f"{100 * e['gflops_nominal'] / max(r['sgemm_gflops_1024'] for r in by[(t, 'eddl')]):.1f}%")
+          if mlp else ("",) * 6),
         f"{max(r['max_rss_mb'] for r in by[(t, 'eddl')]):.1f}",
         f"{max(r['max_rss_mb'] for r in by[(t, 'pytorch')]):.1f}",
         f"{e['train_loss']:.4f}", f"{p['train_loss']:.4f}",
     ))
 if not mlp:  # no FLOP columns for the CNN
-    keep = [0, 1, 2, 3, 9, 10, 11, 12]
+    keep = [0, 1, 2, 3, 10, 11, 12, 13]
     hdr = tuple(hdr[i] for i in keep)
     rows = [tuple(r[i] for i in keep) for r in rows]
 w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(hdr)]
