@@ -53,6 +53,7 @@ const Matmul& primitive(const Key& key) {
 // C[i][0..4) (+)= sum_p op(A)[i][p] B[p][0..4) for rows [lo, hi): the 4 columns gemm() splits
 // off. oneDNN spent ~70 us on such a sliver of a Dense layer (11 GFLOP/s, 3% of an MLP epoch);
 // these loops keep 16 lanes per column in registers. Bt is B's 4 columns transposed (4 x k).
+// Each row's sums run in a fixed order on one thread: results do not depend on the thread count.
 constexpr int kCols = 4, kLanes = 16;
 
 // Each column's 16 lanes are a separate array so that GCC vectorizes along the lanes (with a
@@ -92,7 +93,8 @@ EDDL_MULTIVERSION void sliver_rows(int64_t lo, int64_t hi, int k, const float* A
 // The same with A transposed (op(A)[i][p] = A[p][i]): lanes run along i, 16 rows at a time
 // (w < 16 only for the last block).
 template <bool Full>
-[[gnu::always_inline]] inline void sliver_block_ta(int w, int k, const float* A, int lda, const float* B, int ldb, bool acc, float* C, int ldc) {
+[[gnu::always_inline]] inline void sliver_block_ta(int w, int k, const float* A, int lda, const float* B, int ldb,
+                                                   bool acc, float* C, int ldc) {
     float s0[kLanes] = {}, s1[kLanes] = {}, s2[kLanes] = {}, s3[kLanes] = {};
     const int n = Full ? kLanes : w;
     for (int p = 0; p < k; ++p) {
