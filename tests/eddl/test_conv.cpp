@@ -1153,6 +1153,38 @@ TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
     expect_same_weights(b, tb);
 }
 
+// Backward after an inference-mode forward (frozen statistics, gradients for a saliency map):
+// the fused forward keeps no inner activations, so backward must not read them (it did, and
+// returned wrong gradients); it gives what the unfused network gives, and predict fuses again.
+TEST(InferenceFusion, BackwardInInferenceModeEqualsTheUnfusedNetwork) {
+    std::vector<float> grads[2];
+    tensor out_before;
+    for (int fuse = 0; fuse < 2; ++fuse) {
+        layer in = Input({3, 16, 16});
+        layer l = ReLu(BatchNormalization(Conv2D(in, 16, {3, 3})));
+        l = MaxPool2D(ReLu(BatchNormalization(Conv2D(l, 16, {3, 3}))), {2, 2});
+        model net = Model({in}, {Softmax(Dense(Flatten(l), 4))});
+        set_seed(net, 7);
+        net->fuse_inference = fuse;
+        build(net, sgd(0.01f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+        auto x = Tensor::randn({2, 3, 16, 16}, 3), y = Tensor::zeros({2, 4});
+        y->set({0, 1}, 1.0f);
+        y->set({1, 2}, 1.0f);
+        set_mode(net, TSMODE);
+        zeroGrads(net);
+        forward(net, {x});
+        if (fuse) EXPECT_TRUE(Tensor::equivalent(*net->outputs[0]->output, *out_before, 1e-5f));
+        else out_before = net->outputs[0]->output->clone();
+        backward(net, {y});
+        grads[fuse] = getGradients(net->layers[1])[0]->to_std();
+        if (fuse) {
+            const auto again = predict(net, {x}, 2)[0];
+            EXPECT_TRUE(Tensor::equivalent(*again, *out_before, 1e-5f));
+        }
+    }
+    EXPECT_EQ(grads[1], grads[0]);
+}
+
 // The blocked layout is the one oneDNN's fast kernels use on this CPU (nChw16c with AVX-512,
 // nChw8c with AVX2): on it, its convolution, batch normalization and pooling are JIT kernels, not
 // its reference loops (nChw16c on an AVX2 CPU got reference batch normalization and pooling and

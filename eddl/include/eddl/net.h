@@ -111,7 +111,8 @@ public:
     /// kernel's layout between calls, and let activations share buffers by lifetime (results
     /// equal the plain path up to rounding). The model's outputs are always in the documented
     /// layout; inner layers' outputs are then not computed, blocked or reused by later layers:
-    /// set false to inspect them after predict().
+    /// set false to inspect them after predict(). backward() after such a forward (inference-mode
+    /// gradients: frozen statistics, saliency maps) first runs the forward again layer by layer.
     /// Weights written by the library (fit, update, setParams, load...) are picked up at the next
     /// forward; after writing into a weight tensor's memory yourself, call set_mode(net, TSMODE) again.
     bool fuse_inference = true;
@@ -162,6 +163,8 @@ private:
     std::set<const Layer*> blocked_plan_;  // training: layers whose outputs are blocked, planned by build()
     void plan_fusions();
     void plan_layouts();
+    bool outputs_fused_ = false;  // the last forward ran forward_inference (backward redoes it)
+    void forward_layers();        // the plain forward, layer by layer
     void forward_inference();
     void own_outputs();
     void acquire_delta(Layer& l);

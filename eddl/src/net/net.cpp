@@ -148,10 +148,15 @@ void Net::forward(const vtensor& in) {
     for (size_t i = 0; i < in.size(); ++i) inputs[i]->output->copy_from(*in[i]);
     bool inference = fuse_inference;
     for (const auto& l : layers) inference = inference && l->mode == TSMODE;
+    outputs_fused_ = inference;
     if (inference) {
         forward_inference();
         return;
     }
+    forward_layers();
+}
+
+void Net::forward_layers() {
     own_outputs();
     for (const auto& l : layers) l->blocked = blocked_training && blocked_plan_.count(l.get());
     weights_changed();  // a training-mode forward moves running statistics
@@ -409,10 +414,17 @@ void Net::backward(const vtensor& targets) {
     EDDL_CHECK(!losses.empty(), "backward: model '" << name << "' was built without losses");
     EDDL_CHECK(targets.size() == outputs.size(), "backward: " << targets.size() << " targets for " << outputs.size()
                                                               << " outputs");
+    for (size_t i = 0; i < outputs.size(); ++i) check_target(*targets[i], *outputs[i], i);
+    // A fused inference forward keeps no inner activations, and backward reads them all (backward
+    // in inference mode: frozen statistics, gradients for saliency maps): the same inputs, still
+    // in the Input layers, go through again layer by layer.
+    if (outputs_fused_) {
+        forward_layers();
+        outputs_fused_ = false;
+    }
     for (const auto& l : layers) l->delta_written = false;
     for (size_t i = 0; i < outputs.size(); ++i) {
         const layer& out = outputs[i];
-        check_target(*targets[i], *out, i);
         // SCE fused with Softmax: the gradient (p - t)/batch goes straight to the logits.
         Layer& dst = fused_softmax_[i] ? *fused_softmax_[i]->parents[0] : *out;
         if (!dst.delta_written) acquire_delta(dst);
