@@ -1156,7 +1156,8 @@ TEST(InferenceFusion, SharedLayersTrainAfterTheOtherNetworkPredicts) {
 // Backward after an inference-mode forward (frozen statistics, gradients for a saliency map):
 // the fused forward keeps no inner activations, so backward must not read them (it did, and
 // returned wrong gradients); it gives what the unfused network gives, and predict fuses again.
-TEST(InferenceFusion, BackwardInInferenceModeEqualsTheUnfusedNetwork) {
+// Backward runs each layer in the mode of the forward it differentiates, not the current one.
+TEST(InferenceFusion, BackwardDifferentiatesTheLastForward) {
     std::vector<float> grads[2];
     tensor out_before;
     for (int fuse = 0; fuse < 2; ++fuse) {
@@ -1175,7 +1176,9 @@ TEST(InferenceFusion, BackwardInInferenceModeEqualsTheUnfusedNetwork) {
         forward(net, {x});
         if (fuse) EXPECT_TRUE(Tensor::equivalent(*net->outputs[0]->output, *out_before, 1e-5f));
         else out_before = net->outputs[0]->output->clone();
+        set_mode(net, TRMODE);  // backward still differentiates that inference-mode forward
         backward(net, {y});
+        EXPECT_EQ(net->layers[2]->mode, TRMODE);
         grads[fuse] = getGradients(net->layers[1])[0]->to_std();
         if (fuse) {
             const auto again = predict(net, {x}, 2)[0];
@@ -1183,6 +1186,24 @@ TEST(InferenceFusion, BackwardInInferenceModeEqualsTheUnfusedNetwork) {
         }
     }
     EXPECT_EQ(grads[1], grads[0]);
+    // and the other way round: a training-mode forward, then set_mode(TSMODE) before backward
+    std::vector<float> train_grads[2];
+    for (int switched = 0; switched < 2; ++switched) {
+        layer in = Input({3, 8, 8});
+        layer l = Dropout(ReLu(BatchNormalization(Conv2D(in, 8, {3, 3}))), 0.5f);
+        model net = Model({in}, {Softmax(Dense(Flatten(l), 4))});
+        set_seed(net, 9);
+        build(net, sgd(0.01f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+        auto x = Tensor::randn({4, 3, 8, 8}, 4), y = Tensor::zeros({4, 4});
+        for (int i = 0; i < 4; ++i) y->set({i, i}, 1.0f);
+        set_mode(net, TRMODE);
+        zeroGrads(net);
+        forward(net, {x});
+        if (switched) set_mode(net, TSMODE);
+        backward(net, {y});
+        train_grads[switched] = getGradients(net->layers[1])[0]->to_std();
+    }
+    EXPECT_EQ(train_grads[1], train_grads[0]);
 }
 
 // The blocked layout is the one oneDNN's fast kernels use on this CPU (nChw16c with AVX-512,

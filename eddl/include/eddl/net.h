@@ -164,6 +164,7 @@ private:
     void plan_fusions();
     void plan_layouts();
     bool outputs_fused_ = false;  // the last forward ran forward_inference (backward redoes it)
+    std::vector<int> forward_modes_;  // per layer, the mode of the last forward (backward uses it)
     void forward_layers();        // the plain forward, layer by layer
     void forward_inference();
     void own_outputs();

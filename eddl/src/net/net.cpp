@@ -149,6 +149,8 @@ void Net::forward(const vtensor& in) {
     bool inference = fuse_inference;
     for (const auto& l : layers) inference = inference && l->mode == TSMODE;
     outputs_fused_ = inference;
+    forward_modes_.clear();
+    for (const auto& l : layers) forward_modes_.push_back(l->mode);
     if (inference) {
         forward_inference();
         return;
@@ -415,6 +417,20 @@ void Net::backward(const vtensor& targets) {
     EDDL_CHECK(targets.size() == outputs.size(), "backward: " << targets.size() << " targets for " << outputs.size()
                                                               << " outputs");
     for (size_t i = 0; i < outputs.size(); ++i) check_target(*targets[i], *outputs[i], i);
+    // Backward differentiates the last forward: each layer runs in the mode its forward ran in
+    // (batch normalization and dropout differ), whatever set_mode did in between.
+    struct Modes {
+        const std::vector<layer>& ls;
+        std::vector<int> now;
+        ~Modes() {
+            for (size_t i = 0; i < now.size(); ++i) ls[i]->mode = now[i];
+        }
+    } restore{layers, {}};
+    if (forward_modes_.size() == layers.size())
+        for (size_t i = 0; i < layers.size(); ++i) {
+            restore.now.push_back(layers[i]->mode);
+            layers[i]->mode = forward_modes_[i];
+        }
     // A fused inference forward keeps no inner activations, and backward reads them all (backward
     // in inference mode: frozen statistics, gradients for saliency maps): the same inputs, still
     // in the Input layers, go through again layer by layer.
