@@ -1206,6 +1206,30 @@ TEST(InferenceFusion, BackwardDifferentiatesTheLastForward) {
     EXPECT_EQ(train_grads[1], train_grads[0]);
 }
 
+// After a fused inference forward, inner layers' outputs were fused away or their buffers reused:
+// getOutput says so instead of returning another layer's activation; the model's inputs and
+// outputs stay readable, and everything is again after a plain forward.
+TEST(InferenceFusion, GetOutputOfALayerFusedAwayThrows) {
+    layer in = Input({3, 12, 12});
+    layer conv = Conv2D(in, 8, {3, 3});
+    layer relu = ReLu(BatchNormalization(conv));
+    layer out = Softmax(Dense(Flatten(MaxPool2D(ReLu(Conv2D(relu, 8, {3, 3})), {2, 2})), 3));
+    model net = Model({in}, {out});
+    build(net, sgd(0.01f), {"soft_cross_entropy"}, {}, CS_CPU(1));
+    auto x = Tensor::randn({2, 3, 12, 12}, 5);
+    predict(net, {x}, 2);
+    for (const layer& l : {conv, relu})
+        expect_error([&] { getOutput(l); }, "'" + l->name + "' is not kept by the last forward");
+    EXPECT_EQ(getOutput(in)->shape, (Shape{2, 3, 12, 12}));
+    EXPECT_EQ(getOutput(out)->shape, (Shape{2, 3}));
+    set_mode(net, TRMODE);
+    forward(net, {x});
+    EXPECT_EQ(getOutput(conv)->shape, (Shape{2, 8, 12, 12}));
+    net->fuse_inference = false;
+    predict(net, {x}, 2);
+    EXPECT_EQ(getOutput(relu)->shape, (Shape{2, 8, 12, 12}));
+}
+
 // The blocked layout is the one oneDNN's fast kernels use on this CPU (nChw16c with AVX-512,
 // nChw8c with AVX2): on it, its convolution, batch normalization and pooling are JIT kernels, not
 // its reference loops (nChw16c on an AVX2 CPU got reference batch normalization and pooling and

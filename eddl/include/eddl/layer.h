@@ -63,6 +63,7 @@ public:
     uint64_t seed = 0;             // per-layer random stream (Dropout)
     uint64_t step = 0;             // training step, mixed into random draws
     bool output_borrowed = false;  // output is a view into a network's shared inference buffers
+    bool output_stale = false;     // the last forward (fused inference) did not keep this output
     bool blocked = false;          // output and delta in oneDNN's channel-blocked layout (Net decides; getOutput converts)
     int batch() const { return output ? output->shape[0] : 0; }
     /// Marks parent p's delta as written and tells whether to accumulate into it.

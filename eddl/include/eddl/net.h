@@ -111,7 +111,7 @@ public:
     /// kernel's layout between calls, and let activations share buffers by lifetime (results
     /// equal the plain path up to rounding). The model's outputs are always in the documented
     /// layout; inner layers' outputs are then not computed, blocked or reused by later layers:
-    /// set false to inspect them after predict(). backward() after such a forward (inference-mode
+    /// set false to inspect them after predict() (getOutput() on them throws). backward() after such a forward (inference-mode
     /// gradients: frozen statistics, saliency maps) first runs the forward again layer by layer.
     /// Weights written by the library (fit, update, setParams, load...) are picked up at the next
     /// forward; after writing into a weight tensor's memory yourself, call set_mode(net, TSMODE) again.

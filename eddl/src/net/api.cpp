@@ -485,6 +485,9 @@ std::string summary(model net) {
 layer getLayer(model net, const std::string& name) { return net->get_layer(name); }
 tensor getOutput(layer l) {
     EDDL_CHECK(l->output, "getOutput: layer '" << l->name << "' has not run forward yet");
+    EDDL_CHECK(!l->output_stale, "getOutput: layer '" << l->name << "' is not kept by the last forward, which ran in "
+                                 "inference mode with fused kernels and shared buffers; set fuse_inference = false "
+                                 "on the model to read inner layers after predict");
     return l->blocked ? unblocked(*l->output) : l->output->clone();
 }
 vlayer getOut(model net) { return net->outputs; }

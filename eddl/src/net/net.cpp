@@ -160,6 +160,7 @@ void Net::forward(const vtensor& in) {
 
 void Net::forward_layers() {
     own_outputs();
+    for (const auto& l : layers) l->output_stale = false;
     for (const auto& l : layers) l->blocked = blocked_training && blocked_plan_.count(l.get());
     weights_changed();  // a training-mode forward moves running statistics
     for (const auto& [conv, fusion] : fusions_) static_cast<LConv2D*>(fusion.conv)->release_packed();
@@ -321,6 +322,9 @@ void Net::forward_inference() {
         release_after(i);
     }
     for (const auto& o : outputs) to_nchw(o.get());
+    // what getOutput may read now: inputs, outputs and what stays held; the rest was computed
+    // inside a fused chain or its buffer was given to a later layer
+    for (const auto& l : layers) l->output_stale = !own.count(owner(l.get())) && !holds.count(owner(l.get()));
 }
 
 // Every convolution, with the BatchNormalization and ReLu that follow it when the inner links feed
