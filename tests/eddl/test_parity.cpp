@@ -216,46 +216,102 @@ double rel_error(const std::vector<double>& got, const Tensor& want) {
 
 std::vector<double> as_double(const Tensor& t) { return {t.ptr, t.ptr + t.size}; }
 
-// One SGD step from hash weights against PyTorch's float64 run of the same network. Outputs, the
-// loss and running statistics: 1e-4 relative per element. Weight steps (w_after - w_before): a
-// deep network's gradients in float32 are ~1e-3 away from exact, so ours must be within 1e-4 or
-// within twice PyTorch's own float32 error, whichever is larger; so is the inference output after
-// the step, which carries the steps' error.
+// How many of the units the reference recorded near a kink (a ReLU input within 3e-4 of 0, a
+// max-pool window whose two largest values are that close) our last forward put on the other
+// side. Crossing one switches that unit's gradient path: the gradient is then an equally valid
+// but different one, 1e-3..1e-2 away from exact arithmetic's (PyTorch's float32 run does the same).
+int crossed_kinks(model net, const std::string& c) {
+    vtensor relus, pool_ins;  // in NCHW (getOutput converts channel-blocked activations)
+    for (const auto& l : by_creation(net, "ReLu")) relus.push_back(getOutput(l));
+    for (const auto& l : by_creation(net, "MaxPool2D")) pool_ins.push_back(getOutput(l->parents[0]));
+    const auto relu = ref(c, "kinks"), pool = ref(c, "pool_kinks");
+    int crossed = 0;
+    for (int64_t r = 0; r < relu->shape[0]; ++r) {
+        const float* row = relu->ptr + 3 * r;  // call, flat index, float64 input value
+        const Tensor& out = *relus.at(size_t(row[0]));
+        if ((out.ptr[int64_t(row[1])] > 0) == (row[2] > 0)) continue;  // output > 0 exactly when input > 0
+        if (++crossed <= 5)
+            std::cout << c << ": crossed ReLU " << row[0] << " element " << int64_t(row[1]) << " (float64 input " << row[2]
+                      << ", our output " << out.ptr[int64_t(row[1])] << ")\n";
+    }
+    for (int64_t r = 0; r < pool->shape[0]; ++r) {
+        const float* row = pool->ptr + 4 * r;  // call, index of the max, of the runner-up, gap
+        const Tensor& in = *pool_ins.at(size_t(row[0]));
+        if (in.ptr[int64_t(row[1])] > in.ptr[int64_t(row[2])]) continue;
+        if (++crossed <= 5)
+            std::cout << c << ": crossed max-pool " << row[0] << " elements " << int64_t(row[1]) << ", " << int64_t(row[2])
+                      << " (float64 gap " << row[3] << ")\n";
+    }
+    std::cout << c << ": " << relu->shape[0] << " ReLU inputs and " << pool->shape[0]
+              << " max-pool windows lie within 3e-4 of a kink; our forward crossed " << crossed << "\n";
+    return crossed;
+}
+
+// Up to 256 evenly spaced elements of each parameter's gradient, in hash_init's order (the
+// script's grad_sample over canonical_grads).
+std::vector<double> grad_samples(model net) {
+    std::vector<double> out;
+    for (std::string type : {"Conv2D", "ConvT2D", "BatchNormalization", "Dense"})
+        for (const auto& l : by_creation(net, type))
+            for (const auto& g : l->gradients) {
+                const int64_t m = std::min<int64_t>(g->size, 256);
+                for (int64_t j = 0; j < m; ++j) out.push_back(g->ptr[j * g->size / m]);
+            }
+    return out;
+}
+
+// One SGD step from hash weights against PyTorch's float64 run of the same network: outputs, the
+// loss and running statistics within 1e-4 relative per element; gradients (three whole tensors
+// and a sample of every parameter's) and the inference output after the step within 1e-4 relative
+// (L2) whenever our forward crossed none of the recorded kinks. Where it crossed some, exact
+// agreement is impossible for any float32 run, and they are held to a coarse 5e-2 (a wrong
+// gradient is off by O(1)). The step itself (w_after - w_before) is also held to 1e-4 beyond the
+// rounding of the float32 weights it is read from, which alone is 1.5e-4 for U-Net's last layer.
 void reference_net_step(model net, const std::string& c, const tensor& x, const tensor& y) {
     hash_init(net);
     forward(net, {x});
     expect_close(*net->outputs[0]->output, *ref(c, "out0"), "first forward output", 1e-6f);
+    const bool exact = crossed_kinks(net, c) == 0;  // train_batch's forward repeats this one bit for bit
     for (const auto& bn : by_creation(net, "BatchNormalization")) {  // undo that forward's statistics update
         bn->states[0]->fill_(0.0f);
         bn->states[1]->fill_(1.0f);
     }
     const vlayer convs = by_creation(net, "Conv2D"), bns = by_creation(net, "BatchNormalization");
-    std::map<std::string, tensor> watched{{"conv_first", convs.front()->params[0]},
-                                          {"conv_k", (c == "resnet18" ? convs[7] : convs.back())->params[0]}};
-    if (c == "resnet18") watched["fc"] = getParams(getLayer(net, "classifier"))[0];
-    else watched["convt_last"] = by_creation(net, "ConvT2D").back()->params[0];
+    const bool resnet = c.rfind("resnet18", 0) == 0;
+    std::map<std::string, layer> watched{{"conv_first", convs.front()}, {"conv_k", resnet ? convs[7] : convs.back()}};
+    if (resnet) watched["fc"] = getLayer(net, "classifier");
+    else watched["convt_last"] = by_creation(net, "ConvT2D").back();
     std::map<std::string, std::vector<double>> before;
-    for (const auto& [k, t] : watched) before[k] = as_double(*t);
+    for (const auto& [k, l] : watched) before[k] = as_double(*l->params[0]);
 
     reset_loss(net);
     train_batch(net, {x}, {y});
     const float loss = ref(c, "losses")->ptr[0];
     EXPECT_NEAR(get_losses(net)[0], loss, 1e-4f * std::fabs(loss));
-    auto check = [&](const std::string& k, const std::vector<double>& got) {
+    auto check = [&](const std::string& k, const std::vector<double>& got, double allowance = 0) {
         const double err = rel_error(got, *ref(c, k)), torch_err = ref(c, k + "_f32err")->ptr[0];
-        EXPECT_LE(err, std::max(1e-4, 2 * torch_err)) << k << ": PyTorch's float32 error is " << torch_err;
+        EXPECT_LE(err, (exact ? 1e-4 : 5e-2) + allowance) << k << ": PyTorch's float32 error is " << torch_err;
         std::cout << c << " " << k << ": relative error " << err << " (PyTorch float32: " << torch_err << ")\n";
     };
-    for (const auto& [k, t] : watched) {
-        std::vector<double> step = as_double(*t);
-        for (size_t i = 0; i < step.size(); ++i) step[i] -= before[k][i];
-        check(k + "_step", step);
+    for (const auto& [k, l] : watched) check(k + "_grad", as_double(*l->gradients[0]));
+    check("grad_samples", grad_samples(net));
+    for (const auto& [k, l] : watched) {
+        std::vector<double> step = as_double(*l->params[0]);
+        double rounding = 0, norm = 0;  // half an ulp of each updated weight, against the step's size
+        for (size_t i = 0; i < step.size(); ++i) {
+            const float w = l->params[0]->ptr[i];
+            const double ulp = std::nextafter(std::fabs(w), INFINITY) - std::fabs(w);
+            rounding += ulp * ulp / 4;
+            step[i] -= before[k][i];
+            norm += step[i] * step[i];
+        }
+        check(k + "_step", step, std::sqrt(rounding / std::max(norm, 1e-300)));
     }
     expect_close(*bns.back()->states[0], *ref(c, "bn_last_mean_final"), "last running mean", 1e-6f);
     expect_close(*bns.back()->states[1], *ref(c, "bn_last_var_final"), "last running variance", 1e-6f);
     predict(net, {x});
-    // after the step the output depends on every weight step, so it carries their float32 error
-    check("out_eval", as_double(*(c == "resnet18" ? getLayer(net, "classifier") : net->outputs[0])->output));
+    // after the step the output depends on every weight step, so it carries their error
+    check("out_eval", as_double(*(resnet ? getLayer(net, "classifier") : net->outputs[0])->output));
 }
 
 }  // namespace
@@ -269,6 +325,19 @@ TEST(PyTorchParity, ResNet18OneSgdStep) {
     y->set({0, 3}, 1.0f);
     y->set({1, 7}, 1.0f);
     reference_net_step(net, "resnet18", x, y);
+}
+
+// The same on 3x64x64, with an input whose float64 forward keeps >= 1e-5 from every kink (chosen
+// by the script), so that float32 runs seldom cross one and the 1e-4 bound applies.
+TEST(PyTorchParity, ResNet18At64OneSgdStep) {
+    model net = ResNet18({3, 64, 64}, 10);
+    build(net, sgd(0.1f, 0.9f), {"soft_cross_entropy"}, {}, CS_CPU(2));
+    auto x = Tensor::zeros({2, 3, 64, 64});
+    hash_fill(*x, uint64_t(ref("resnet18_64", "input_seed")->ptr[0]), Fill::Input);
+    auto y = Tensor::zeros({2, 10});
+    y->set({0, 3}, 1.0f);
+    y->set({1, 7}, 1.0f);
+    reference_net_step(net, "resnet18_64", x, y);
 }
 
 TEST(PyTorchParity, UNetOneSgdStep) {
