@@ -305,19 +305,33 @@ class KinkRecorder(TorchFunctionMode):
     call: relu rows (call, flat index, value), pool rows (call, index of the max, index of the
     runner-up, gap); flat indices into the op's input tensor."""
 
-    def __init__(self):
+    def __init__(self, force=None):
         super().__init__()
         self.relu, self.pool, self.relu_calls, self.pool_calls = [], [], 0, 0
+        self.force = force  # a unit (kind 0 ReLU / 1 max-pool, call, index, runner-up) to put across its kink
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func in (torch.relu, torch.relu_, torch.nn.functional.relu):
-            v = args[0].detach().flatten()
+            x = args[0]
+            v = x.detach().flatten()
             for i in torch.nonzero(v.abs() < KINK_BAND).flatten().tolist():
                 self.relu.append((self.relu_calls, i, float(v[i])))
+            out = func(*args, **kwargs)
+            if self.force and self.force[:2] == (0, self.relu_calls):
+                e = torch.zeros_like(v)
+                e[self.force[2]] = 1.0 if v[self.force[2]] < 0 else -1.0  # open a closed gate, close an open one
+                out = out + e.reshape(x.shape) * x
             self.relu_calls += 1
-        elif func in (torch.nn.functional.max_pool2d, torch.max_pool2d):
+            return out
+        if func in (torch.nn.functional.max_pool2d, torch.max_pool2d):
             self.record_pool(args, kwargs)
+            if self.force and self.force[:2] == (1, self.pool_calls):
+                x = args[0]
+                e = torch.zeros(x.numel(), dtype=x.dtype)
+                _, _, a, b = self.force
+                e[b] = (x.detach().flatten()[a] - x.detach().flatten()[b]) * (1 + 1e-6)  # the runner-up wins by ~1e-12
+                args = (x + e.reshape(x.shape),) + tuple(args[1:])
             self.pool_calls += 1
         return func(*args, **kwargs)
 
@@ -349,6 +363,9 @@ def reference_net(name):
     if name.startswith("resnet18"):
         import torchvision
         net = torchvision.models.resnet18(num_classes=10)
+        for m in net.modules():
+            if isinstance(m, torch.nn.ReLU):
+                m.inplace = False  # the same values; a forced unit needs the ReLU's input
         size = 64 if name == "resnet18_64" else 224
         x = torch.empty(2, 3, size, size)
         y = torch.zeros(2, 10)
@@ -382,11 +399,12 @@ def input_seed(name):
     return seed
 
 
-def reference_net_step(name, dtype, seed):
+def reference_net_step(name, dtype, seed, force=None):
     """Hash weights, hash input `seed`, one SGD(0.1, momentum 0.9) step in `dtype`. Returns float64
     arrays: the train-mode output before the step, the loss, the gradients of chosen weights and a
     sample of every parameter's gradient, the change of the chosen weights (the step), the last
-    running statistics, the inference output after; and the kinks the forward came near."""
+    running statistics, the inference output after; and the kinks the forward came near. `force`:
+    a unit that the training forward puts on the other side of its kink."""
     net, x, y, loss_fn = reference_net(name)
     hash_init(net)
     hash_fill(x, seed, "input")
@@ -402,7 +420,7 @@ def reference_net_step(name, dtype, seed):
         watched["convt_last"] = [m for m in net.modules() if type(m) is torch.nn.ConvTranspose2d][-1].weight
     before = {k: v.detach().clone() for k, v in watched.items()}
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-    rec = KinkRecorder()
+    rec = KinkRecorder(force)
     with rec:
         out = net(x)
     loss = loss_fn(out, y)
@@ -447,7 +465,8 @@ def grad_sample(g):
 def run_reference_net(name, out_dir):
     """Saves the float64 run as the reference and, with each tensor, the error of PyTorch's own
     float32 run against it (||f32 - f64|| / ||f64||); kinks.npy / pool_kinks.npy: the units of the
-    float64 forward within KINK_BAND of a kink."""
+    float64 forward within KINK_BAND of a kink; kink_units.npy and *_kink_deltas.npy: the effect of
+    crossing the closest of them."""
     seed = input_seed(name)
     (f64, kinks), (f32, _) = reference_net_step(name, torch.float64, seed), reference_net_step(name, torch.float32, seed)
     d = os.path.join(out_dir, name)
@@ -457,7 +476,21 @@ def run_reference_net(name, out_dir):
         err = np.linalg.norm(f32[k] - v) / max(np.linalg.norm(v), 1e-30)
         np.save(os.path.join(d, k + "_f32err.npy"), np.array([err], dtype=np.float32))
         print(f"{name} {k}: PyTorch float32 vs float64 relative error {err:.2e}")
+    # The units closest to a kink (the closest, and up to 4 within 2e-6): for each, how the gradients
+    # and the output after the step change when the forward crosses it (the first step is -0.1 times
+    # the gradient). A float32 run that crosses only these is held to 1e-4 against the reference
+    # plus the changes of those it crossed.
+    units = sorted([(abs(v), (0, c, i, -1)) for c, i, v in kinks.relu] + [(g, (1, c, a, b)) for c, a, b, g in kinks.pool])
+    units = [u for m, u in units[:4] if m < 2e-6] or [units[0][1]]
+    deltas = {k: [] for k in f64 if k.endswith("_grad") or k in ("grad_samples", "out_eval")}
+    for u in units:
+        forced, _ = reference_net_step(name, torch.float64, seed, force=u)
+        for k in deltas:
+            deltas[k].append((forced[k] - f64[k]).flatten())
+    for k, rows in deltas.items():
+        np.save(os.path.join(d, k + "_kink_deltas.npy"), np.array(rows, dtype=np.float32))
     # flat indices < 2^24 are exact in float32
+    np.save(os.path.join(d, "kink_units.npy"), np.array(units, dtype=np.float32))
     np.save(os.path.join(d, "input_seed.npy"), np.array([seed], dtype=np.float32))
     np.save(os.path.join(d, "kinks.npy"), np.array(kinks.relu, dtype=np.float32).reshape(-1, 3))
     np.save(os.path.join(d, "pool_kinks.npy"), np.array(kinks.pool, dtype=np.float32).reshape(-1, 4))
