@@ -2,6 +2,7 @@
 // finite differences in every padding / stride / dilation / group combination, and shape errors.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "expect_error.h"
 #include "gradcheck.h"
+#include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/onednn.h"
 #include "layers/layers.h"
 
@@ -1274,6 +1276,67 @@ TEST(BlockedLayout, IsWhatOneDnnComputesInOnThisCpu) {
         for (int ch = 0; ch < 16; ++ch)
             for (int hw = 0; hw < 36; ++hw)
                 ASSERT_EQ(nchw->ptr[(n * 16 + ch) * 36 + hw], raw.ptr[((n * (16 / b) + ch / b) * 36 + hw) * b + ch % b]);
+}
+
+// NCHW <-> [N][C/B][H][W][B], the channel-blocked layout.
+std::vector<float> to_blocked(const Tensor& t, int B) {
+    const int n = t.shape[0], c = t.shape[1], hw = t.shape[2] * t.shape[3];
+    std::vector<float> out(t.size);
+    for (int i = 0; i < n; ++i)
+        for (int ch = 0; ch < c; ++ch)
+            for (int p = 0; p < hw; ++p) out[((size_t(i) * (c / B) + ch / B) * hw + p) * B + ch % B] = t.ptr[(size_t(i) * c + ch) * hw + p];
+    return out;
+}
+float blocked_at(const std::vector<float>& v, int c, int hw, int B, int i, int ch, int p) {
+    return v[((size_t(i) * (c / B) + ch / B) * hw + p) * B + ch % B];
+}
+
+// Our Winograd F(2x2, 3x3), which inference uses where oneDNN has no Winograd kernel (AVX2),
+// against the plain reference loops, for both block sizes whatever the CPU: odd sizes (tiles
+// half outside), no, symmetric and asymmetric padding, two images, bias, a folded scale, ReLU,
+// tiles in several chunks; and bit for bit the same results on 1 and 3 threads.
+TEST(Winograd, F23MatchesTheReferenceForBothBlockSizes) {
+    const int threads = omp_get_max_threads();
+    for (int B : {8, 16})
+        for (const auto& p : {std::array<int, 4>{1, 1, 1, 1}, std::array<int, 4>{0, 0, 0, 0}, std::array<int, 4>{0, 1, 1, 0}})
+            for (bool relu : {false, true}) {
+                SCOPED_TRACE("block " + std::to_string(B) + " pads t b l r " + std::to_string(p[0]) + std::to_string(p[1]) +
+                             std::to_string(p[2]) + std::to_string(p[3]) + (relu ? " relu" : ""));
+                const int ic = B, oc = 2 * B, ih = 7, iw = 9, oh = ih + p[0] + p[1] - 2, ow = iw + p[2] + p[3] - 2;
+                const Cfg c{ic, ih, iw, oc, 3, 3, 1, 1, 1, 1, 1, "", {}};
+                auto x = Tensor::randn({2, ic, ih, iw}, 1), w = Tensor::randn({oc, ic, 3, 3}, 2);
+                auto scale = Tensor::randn({oc}, 3), bias = Tensor::randn({oc}, 4), ws = w->clone();
+                for (int64_t i = 0; i < ws->size; ++i) ws->ptr[i] *= scale->ptr[i / (ic * 9)];
+                std::vector<float> want = ref_conv(*x, *ws, bias.get(), oh, ow, p[0], p[2], c);
+                if (relu)
+                    for (auto& v : want) v = std::max(v, 0.0f);
+
+                ConvGeom g{2, ic, ih, iw, oc, oh, ow, 3, 3, 1, 1, p[0], p[2], p[1], p[3], 1, 1, 1};
+                g.src_blocked = g.dst_blocked = true;
+                ASSERT_TRUE(cpu::winograd_f23_fits(g, B));
+                std::vector<float> U(size_t(cpu::winograd_f23_weights_size(g)));
+                cpu::winograd_f23_weights(g, w->ptr, scale->ptr, U.data());
+                const int chunk = 16;  // 40 or 32 tiles: three or two chunks
+                std::vector<float> src = to_blocked(*x, B), V(size_t(16) * chunk * ic), M(size_t(16) * chunk * oc);
+                std::vector<std::vector<float>> got;
+                for (int t : {1, 3}) {
+                    omp_set_num_threads(t);
+                    got.emplace_back(size_t(2) * oc * oh * ow, -1.0f);
+                    cpu::winograd_f23(g, B, src.data(), U.data(), bias->ptr, relu, got.back().data(), V.data(), M.data(), chunk);
+                }
+                omp_set_num_threads(threads);
+                EXPECT_EQ(got[0], got[1]) << "results depend on the thread count";
+                double worst = 0;
+                for (int i = 0; i < 2; ++i)
+                    for (int f = 0; f < oc; ++f)
+                        for (int q = 0; q < oh * ow; ++q) {
+                            const float r = want[(size_t(i) * oc + f) * oh * ow + q];
+                            const float o = blocked_at(got[0], oc, oh * ow, B, i, f, q);
+                            ASSERT_NEAR(o, r, 1e-4f * (1.0f + std::fabs(r))) << "image " << i << " filter " << f << " pixel " << q;
+                            worst = std::max(worst, double(std::fabs(o - r)));
+                        }
+                std::cout << "block " << B << ": largest difference " << worst << "\n";
+            }
 }
 
 // Training keeps activations whose channels come in whole blocks (of 16 or 8) blocked through

@@ -194,6 +194,7 @@ struct InferencePrims {
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward prim;
     const void* weights_layout;  // layout_key(pd.weights_desc())
+    bool winograd = false;       // oneDNN's Winograd kernel
 };
 
 // One address per distinct weights layout, so that a layer's pack serves every primitive that
@@ -248,7 +249,7 @@ const InferencePrims& inference_prims(const ConvGeom& g, bool bias, bool relu, b
         bool made = false;
         if (winograd) try {
                 p.pd = make(dnnl::algorithm::convolution_winograd);
-                made = true;
+                made = p.winograd = true;
             } catch (const dnnl::error&) {  // this shape or CPU has no Winograd kernel
             }
         if (!made) p.pd = make(dnnl::algorithm::convolution_direct);
@@ -281,6 +282,22 @@ memory packed_weights(const ConvGeom& g, const InferencePrims& p, const float* w
     return to;
 }
 
+// The weights in winograd_f23's layout, times the per-output-channel scale if any: from the
+// layer's pack when it holds them, else transformed (into the pack when the layer keeps one).
+const float* winograd_weights(const ConvGeom& g, const float* w, const float* scale, PackedWeights* pack) {
+    static const char ours = 0;  // the pack key of this layout
+    if (pack && pack->key == &ours && pack->data) return pack->data.get();
+    const size_t n = size_t(winograd_f23_weights_size(g));
+    float* U = static_cast<float*>(pack ? nullptr : scratch(kWei, n * sizeof(float)));
+    if (pack) {
+        pack->data = std::shared_ptr<float>(new float[n], std::default_delete<float[]>());
+        pack->key = &ours;
+        U = pack->data.get();
+    }
+    winograd_f23_weights(g, w, scale, U);
+    return U;
+}
+
 }  // namespace
 
 void conv(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
@@ -309,6 +326,15 @@ void conv_inference(const ConvGeom& g, const float* src, const float* w, const f
             float* folded = static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float)));
             for (int c = 0; c < g.oc; ++c) folded[c] = (b ? b[c] : 0.0f) * e.scale[c] + e.shift[c];
             bias = folded;
+        }
+        const int block = block_channels();
+        if (e.winograd && !p.winograd && winograd_f23_fits(g, block)) {  // oneDNN has none for this CPU
+            const float* U = winograd_weights(g, w, e.scale, e.packed);
+            const int chunk = winograd_f23_chunk(g);
+            const size_t tiles = size_t(16) * chunk * sizeof(float);
+            winograd_f23(g, block, src, U, bias, e.relu, dst, static_cast<float*>(scratch(kSrc, tiles * g.ic)),
+                         static_cast<float*>(scratch(kDst, tiles * g.oc)), chunk);
+            return;
         }
         memory wm = packed_weights(g, p, w, e.scale, e.packed), s = as(p.src, src, p.pd.src_desc(), kSrc);
         Out d = out_as(p.dst, dst, p.pd.dst_desc(), kDst, false, 0);

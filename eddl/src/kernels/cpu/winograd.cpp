@@ -1,0 +1,190 @@
+// Winograd F(2x2, 3x3) convolution for inference, over channel-blocked activations, for CPUs on
+// which oneDNN 2.6 has no f32 Winograd kernel (all but AVX-512: its direct kernels already run
+// VGG-16's 3x3 layers at the machine's FMA peak on AVX2, so only fewer multiplications go faster).
+//
+// Each 2x2 output tile is A^T [ sum over input channels of (G k G^T) . (B^T d B) ] A, with d the
+// tile's 4x4 input patch and k a 3x3 filter: 16 products per tile and channel pair instead of 36.
+// Summed over the input channels, they become 16 matrix products M[xi] = V[xi] U[xi], tiles x ic
+// times ic x oc (sgemm), between transforms (B^T d B, A^T m A) on vectors of a channel block.
+#include <dnnl.hpp>
+#include <omp.h>
+
+#include <algorithm>
+
+#include "kernels/cpu/cpu_kernels.h"
+
+namespace eddl::cpu {
+namespace {
+
+// U's rows are oc + kPad floats and U starts kPad floats into its buffer: oneDNN's AVX2 sgemm
+// reads a 64-byte aligned B at about half speed (see gemm.cpp).
+constexpr int kPad = 4;
+
+int ldu(const ConvGeom& g) { return g.oc + kPad; }
+
+template <int B>
+struct Lanes {
+    typedef float v __attribute__((vector_size(B * sizeof(float)), aligned(sizeof(float))));  // unaligned access
+};
+
+// Where tile t (numbered over images, then rows, then columns of tiles) starts.
+struct Tile {
+    int n, y, x;  // image, top-left output row and column
+};
+inline Tile tile(int t, int th, int tw) { return {t / (th * tw), 2 * (t / tw % th), 2 * (t % tw)}; }
+
+// V[xi][t - base][c] for tiles [t0, t1) of a chunk of n tiles starting at `base`.
+template <int B>
+[[gnu::always_inline]] inline void input_transform(const ConvGeom& g, const float* src, int t0, int t1, int base, int n,
+                                                   float* V) {
+    using v = typename Lanes<B>::v;
+    const int th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2, cb = g.ic / B;
+    const size_t xi = size_t(n) * g.ic, plane = size_t(g.ih) * g.iw * B;
+    for (int t = t0; t < t1; ++t) {
+        const Tile tl = tile(t, th, tw);
+        const int y0 = tl.y - g.pt, x0 = tl.x - g.pl;
+        const bool inside = y0 >= 0 && y0 + 4 <= g.ih && x0 >= 0 && x0 + 4 <= g.iw;
+        const float* image = src + size_t(tl.n) * cb * plane;
+        for (int c = 0; c < cb; ++c) {
+            const float* s = image + c * plane;
+            v d[4][4];
+            for (int r = 0; r < 4; ++r)
+                for (int q = 0; q < 4; ++q) {
+                    const int y = y0 + r, x = x0 + q;
+                    d[r][q] = inside || (y >= 0 && y < g.ih && x >= 0 && x < g.iw)
+                                  ? *reinterpret_cast<const v*>(s + (size_t(y) * g.iw + x) * B)
+                                  : v{};
+                }
+            v e[4][4];  // B^T d
+            for (int q = 0; q < 4; ++q) {
+                e[0][q] = d[0][q] - d[2][q];
+                e[1][q] = d[1][q] + d[2][q];
+                e[2][q] = d[2][q] - d[1][q];
+                e[3][q] = d[1][q] - d[3][q];
+            }
+            float* out = V + size_t(t - base) * g.ic + c * B;  // (B^T d) B
+            for (int r = 0; r < 4; ++r) {
+                *reinterpret_cast<v*>(out + (r * 4 + 0) * xi) = e[r][0] - e[r][2];
+                *reinterpret_cast<v*>(out + (r * 4 + 1) * xi) = e[r][1] + e[r][2];
+                *reinterpret_cast<v*>(out + (r * 4 + 2) * xi) = e[r][2] - e[r][1];
+                *reinterpret_cast<v*>(out + (r * 4 + 3) * xi) = e[r][1] - e[r][3];
+            }
+        }
+    }
+}
+
+// dst tiles [t0, t1) from M[xi][t - base][o]: A^T m A + bias, then ReLU; tiles past the
+// output's last row or column write only what is inside.
+template <int B>
+[[gnu::always_inline]] inline void output_transform(const ConvGeom& g, const float* M, int t0, int t1, int base, int n,
+                                                    const float* bias, bool relu, float* dst) {
+    using v = typename Lanes<B>::v;
+    const int th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2, ob = g.oc / B;
+    const size_t xi = size_t(n) * g.oc, plane = size_t(g.oh) * g.ow * B;
+    for (int t = t0; t < t1; ++t) {
+        const Tile tl = tile(t, th, tw);
+        float* image = dst + size_t(tl.n) * ob * plane;
+        for (int c = 0; c < ob; ++c) {
+            const float* m = M + size_t(t - base) * g.oc + c * B;
+            v mm[16];
+            for (int k = 0; k < 16; ++k) mm[k] = *reinterpret_cast<const v*>(m + k * xi);
+            v s[2][4];  // A^T m
+            for (int q = 0; q < 4; ++q) {
+                s[0][q] = mm[q] + mm[4 + q] + mm[8 + q];
+                s[1][q] = mm[4 + q] - mm[8 + q] - mm[12 + q];
+            }
+            const v bv = bias ? *reinterpret_cast<const v*>(bias + c * B) : v{};
+            float* d = image + c * plane;
+            for (int r = 0; r < 2 && tl.y + r < g.oh; ++r) {
+                const v o[2] = {s[r][0] + s[r][1] + s[r][2] + bv, s[r][1] - s[r][2] - s[r][3] + bv};
+                for (int q = 0; q < 2 && tl.x + q < g.ow; ++q)
+                    *reinterpret_cast<v*>(d + (size_t(tl.y + r) * g.ow + tl.x + q) * B) = relu ? (o[q] > 0 ? o[q] : v{}) : o[q];
+            }
+        }
+    }
+}
+
+// Compiled for each ISA (the vectors become AVX-512, AVX2 or SSE registers).
+EDDL_MULTIVERSION void input_transform_8(const ConvGeom& g, const float* src, int t0, int t1, int base, int n, float* V) {
+    input_transform<8>(g, src, t0, t1, base, n, V);
+}
+EDDL_MULTIVERSION void input_transform_16(const ConvGeom& g, const float* src, int t0, int t1, int base, int n, float* V) {
+    input_transform<16>(g, src, t0, t1, base, n, V);
+}
+EDDL_MULTIVERSION void output_transform_8(const ConvGeom& g, const float* M, int t0, int t1, int base, int n,
+                                          const float* bias, bool relu, float* dst) {
+    output_transform<8>(g, M, t0, t1, base, n, bias, relu, dst);
+}
+EDDL_MULTIVERSION void output_transform_16(const ConvGeom& g, const float* M, int t0, int t1, int base, int n,
+                                           const float* bias, bool relu, float* dst) {
+    output_transform<16>(g, M, t0, t1, base, n, bias, relu, dst);
+}
+
+}  // namespace
+
+bool winograd_f23_fits(const ConvGeom& g, int block) {
+    return (block == 8 || block == 16) && !g.volumetric() && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 &&
+           g.dh == 1 && g.dw == 1 && g.groups == 1 && g.src_blocked && g.dst_blocked && g.ic % block == 0 &&
+           g.oc % block == 0 && g.oh == g.ih + g.pt + g.pb - 2 && g.ow == g.iw + g.pl + g.pr - 2;
+}
+
+int64_t winograd_f23_weights_size(const ConvGeom& g) { return int64_t(16) * g.ic * ldu(g) + kPad; }
+
+void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale, float* buf) {
+    float* U = buf + kPad;
+    const int L = ldu(g);
+    parallel_chunks(g.oc, [&](int64_t lo, int64_t hi) {
+        for (int64_t o = lo; o < hi; ++o)
+            for (int i = 0; i < g.ic; ++i) {
+                const float* k = w + (o * g.ic + i) * 9;
+                const float s = scale ? scale[o] : 1.0f;
+                float gk[4][3];  // G k
+                for (int c = 0; c < 3; ++c) {
+                    gk[0][c] = k[c];
+                    gk[1][c] = 0.5f * (k[c] + k[3 + c] + k[6 + c]);
+                    gk[2][c] = 0.5f * (k[c] - k[3 + c] + k[6 + c]);
+                    gk[3][c] = k[6 + c];
+                }
+                for (int r = 0; r < 4; ++r) {  // (G k) G^T
+                    const float u[4] = {gk[r][0], 0.5f * (gk[r][0] + gk[r][1] + gk[r][2]),
+                                        0.5f * (gk[r][0] - gk[r][1] + gk[r][2]), gk[r][2]};
+                    for (int c = 0; c < 4; ++c) U[(size_t(r * 4 + c) * g.ic + i) * L + o] = s * u[c];
+                }
+            }
+    }, 1);
+}
+
+void winograd_f23(const ConvGeom& g, int block, const float* src, const float* weights, const float* bias, bool relu,
+                  float* dst, float* V, float* M, int chunk) {
+    const float* U = weights + kPad;
+    const int T = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
+    int failed = 0;
+    // Chunks of tiles in turn, each in three phases across the threads: transform the chunk's
+    // input, 16 products (one thread each, so a tile's sums never depend on the thread count),
+    // transform the output.
+#pragma omp parallel if (T > 1)
+    for (int base = 0; base < T; base += chunk) {
+        const int n = std::min(T - base, chunk), nt = omp_get_num_threads(), me = omp_get_thread_num();
+        const int t0 = base + int(int64_t(n) * me / nt), t1 = base + int(int64_t(n) * (me + 1) / nt);
+        if (block == 8) input_transform_8(g, src, t0, t1, base, n, V);
+        else input_transform_16(g, src, t0, t1, base, n, V);
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int x = 0; x < 16; ++x)
+            if (dnnl_sgemm('N', 'N', n, g.oc, g.ic, 1.0f, V + size_t(x) * n * g.ic, g.ic, U + size_t(x) * g.ic * ldu(g),
+                           ldu(g), 0.0f, M + size_t(x) * n * g.oc, g.oc) != dnnl_success) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        if (block == 8) output_transform_8(g, M, t0, t1, base, n, bias, relu, dst);
+        else output_transform_16(g, M, t0, t1, base, n, bias, relu, dst);
+#pragma omp barrier
+    }
+    EDDL_CHECK(!failed, "Winograd convolution " << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc
+                                                << " filters 3x3: oneDNN's sgemm failed");
+}
+
+// V and M together up to ~4 MB (they stay in cache between the phases), and at least 16 rows per sgemm.
+int winograd_f23_chunk(const ConvGeom& g) { return std::clamp(65536 / (g.ic + g.oc), 16, 512); }
+
+}  // namespace eddl::cpu
