@@ -24,7 +24,8 @@ int ldu(const ConvGeom& g) { return g.oc + kPad; }
 
 template <int B>
 struct Lanes {
-    typedef float v __attribute__((vector_size(B * sizeof(float)), aligned(sizeof(float))));  // unaligned access
+    // unaligned access; may alias the float buffers it is read from and written to (as __m256 does)
+    typedef float v __attribute__((vector_size(B * sizeof(float)), aligned(sizeof(float)), may_alias));
 };
 
 // Where tile t (numbered over images, then rows, then columns of tiles) starts.
