@@ -1294,7 +1294,8 @@ float blocked_at(const std::vector<float>& v, int c, int hw, int B, int i, int c
 // Our Winograd F(2x2, 3x3), which inference uses where oneDNN has no Winograd kernel (AVX2),
 // against the plain reference loops, for both block sizes whatever the CPU: odd sizes (tiles
 // half outside), no, symmetric and asymmetric padding, two images, bias, a folded scale, ReLU,
-// tiles in several chunks; and bit for bit the same results on 1 and 3 threads.
+// tiles in several chunks, transposed and rotated weights (training's backward data); and bit for
+// bit the same results on 1 and 3 threads.
 TEST(Winograd, F23MatchesTheReferenceForBothBlockSizes) {
     const int threads = omp_get_max_threads();
     for (int B : {8, 16})
@@ -1336,6 +1337,22 @@ TEST(Winograd, F23MatchesTheReferenceForBothBlockSizes) {
                             worst = std::max(worst, double(std::fabs(o - r)));
                         }
                 std::cout << "block " << B << ": largest difference " << worst << "\n";
+                if (relu) continue;
+                // transposed weights (backward data): filter (o, i) is wl[i][o] rotated by 180 degrees
+                auto wl = Tensor::randn({ic, oc, 3, 3}, 5), w2 = Tensor::zeros({oc, ic, 3, 3});
+                for (int o = 0; o < oc; ++o)
+                    for (int i = 0; i < ic; ++i)
+                        for (int t = 0; t < 9; ++t) w2->ptr[(o * ic + i) * 9 + t] = wl->ptr[(i * oc + o) * 9 + 8 - t];
+                want = ref_conv(*x, *w2, nullptr, oh, ow, p[0], p[2], c);
+                cpu::winograd_f23_weights(g, wl->ptr, nullptr, U.data(), true);
+                cpu::winograd_f23(g, B, src.data(), U.data(), nullptr, false, got[0].data(), V.data(), M.data(), chunk);
+                for (int i = 0; i < 2; ++i)
+                    for (int f = 0; f < oc; ++f)
+                        for (int q = 0; q < oh * ow; ++q) {
+                            const float r = want[(size_t(i) * oc + f) * oh * ow + q];
+                            ASSERT_NEAR(blocked_at(got[0], oc, oh * ow, B, i, f, q), r, 1e-4f * (1.0f + std::fabs(r)))
+                                << "transposed weights: image " << i << " filter " << f << " pixel " << q;
+                        }
             }
 }
 

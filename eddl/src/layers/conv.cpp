@@ -111,7 +111,7 @@ Dhw dhw(const Shape& s, int rank) {
 ConvGeom LConv2D::geom(int batch) const {
     const Dhw i = dhw(parents[0]->out_shape, rank), o = dhw(out_shape, rank);
     return ConvGeom{batch, parents[0]->out_shape[0], i.h, i.w, filters, o.h, o.w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw,
-                    groups, i.d, o.d, kd, sd, pf, pk, dd, parents[0]->blocked, blocked};
+                    groups, i.d, o.d, kd, sd, pf, pk, dd, parents[0]->blocked, blocked, winograd};
 }
 
 void LConv2D::init_params(uint64_t s) {

@@ -145,6 +145,7 @@ public:
     /// layout once and reused until weights_epoch() moves.
     void forward_inference(const class LBatchNorm* bn, bool relu, bool dst_blocked, bool winograd, Tensor& out);
     void release_packed() { packed_ = {}; }  ///< frees the inference copy of the weights (training)
+    bool winograd = false;  ///< training: Winograd allowed (ConvGeom::winograd; the Net sets it)
     int filters, groups, rank;
     int kd = 1, kh = 1, kw = 1, sd = 1, sh = 1, sw = 1, dd = 1, dh = 1, dw = 1;
     int pf = 0, pk = 0, pt = 0, pb = 0, pl = 0, pr = 0;  // padding: front/back (depth), top/bottom, left/right

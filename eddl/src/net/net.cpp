@@ -161,7 +161,10 @@ void Net::forward(const vtensor& in) {
 void Net::forward_layers() {
     own_outputs();
     for (const auto& l : layers) l->output_stale = false;
-    for (const auto& l : layers) l->blocked = blocked_training && blocked_plan_.count(l.get());
+    for (const auto& l : layers) {
+        l->blocked = blocked_training && blocked_plan_.count(l.get());
+        if (auto* conv = dynamic_cast<LConv2D*>(l.get())) conv->winograd = winograd;
+    }
     weights_changed();  // a training-mode forward moves running statistics
     for (const auto& [conv, fusion] : fusions_) static_cast<LConv2D*>(fusion.conv)->release_packed();
     for (const auto& l : layers) {

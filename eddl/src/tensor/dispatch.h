@@ -77,6 +77,9 @@ struct ConvGeom {
     int n, ic, ih, iw, oc, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups;
     int id = 1, od = 1, kd = 1, sd = 1, pf = 0, pk = 0, dd = 1;  // depth: size, kernel, stride, pads front/back, dilation
     bool src_blocked = false, dst_blocked = false;               // 2-D only
+    // training: 3x3 stride-1 layers may run forward and backward-data as Winograd transforms where
+    // oneDNN has no Winograd kernel (rounding differences of about 1e-6 relative per layer)
+    bool winograd = false;
     bool volumetric() const { return id != 1 || od != 1 || kd != 1 || pf != 0 || pk != 0; }
     auto operator<=>(const ConvGeom&) const = default;
 };

@@ -141,8 +141,55 @@ void guarded(const ConvGeom& g, const char* what, F f) {
     }
 }
 
+// Whether oneDNN has an f32 Winograd kernel on this CPU (AVX-512: yes; AVX2: no).
+bool onednn_winograd() {
+    static const bool has = [] {
+        const memory::desc act({1, 64, 8, 8}, f32, blocked_tag());
+        try {
+            dnnl::convolution_forward::primitive_desc(
+                dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_winograd,
+                                                act, memory::desc({64, 64, 3, 3}, f32, tag::any), act, {1, 1}, {1, 1},
+                                                {1, 1}),
+                onednn_engine());
+            return true;
+        } catch (const dnnl::error&) {
+            return false;
+        }
+    }();
+    return has;
+}
+
+// Training runs 3x3 stride-1 layers on our Winograd (forward and backward-data) when allowed and
+// oneDNN has none (there its direct kernels are used, as before).
+bool winograd_training(const ConvGeom& g) {
+    return g.winograd && block_channels() && winograd_f23_fits(g, block_channels()) && !onednn_winograd();
+}
+
+// The backward-data convolution of g: the output's gradient convolved with the weights
+// transposed and rotated, padding 2 - p.
+ConvGeom backward_data_geom(const ConvGeom& g) {
+    ConvGeom d = g;
+    d.ic = g.oc, d.oc = g.ic, d.ih = g.oh, d.iw = g.ow, d.oh = g.ih, d.ow = g.iw;
+    d.pt = 2 - g.pt, d.pb = 2 - g.pb, d.pl = 2 - g.pl, d.pr = 2 - g.pr;
+    d.src_blocked = g.dst_blocked, d.dst_blocked = g.src_blocked;
+    return d;
+}
+
+// dst = our Winograd convolution with weights w (transposed: w is [ic][oc][3][3] rotated, for
+// backward data), transformed into scratch at each call (training changes them every step).
+void winograd_with(const ConvGeom& g, const float* src, const float* w, bool transposed, const float* b, float* dst) {
+    auto* U = static_cast<float*>(scratch(kWei, size_t(winograd_f23_weights_size(g)) * sizeof(float)));
+    winograd_f23_weights(g, w, nullptr, U, transposed);
+    const int chunk = winograd_f23_chunk(g);
+    const size_t tiles = size_t(16) * chunk * sizeof(float);
+    winograd_f23(g, block_channels(), src, U, b, false, dst, static_cast<float*>(scratch(kSrc, tiles * g.ic)),
+                 static_cast<float*>(scratch(kDst, tiles * g.oc)), chunk);
+}
+
 template <bool T>
 void conv_impl(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst) {
+    if constexpr (!T)
+        if (winograd_training(g)) return winograd_with(g, src, w, false, b, dst);
     guarded(g, "convolution", [&] {
         const auto& p = conv_prims<T>(g, b != nullptr);
         memory s = as(p.src, src, p.fpd.src_desc(), kSrc), wm = as(p.wei, w, p.fpd.weights_desc(), kWei);
@@ -175,7 +222,12 @@ void conv_backward_impl(const ConvGeom& g, const float* src, const float* w, con
             onednn_stream().wait();
             if (db && acc_grads) axpby(1.0f, bias_out, 1.0f, db, g.oc);
         }
-        if (dsrc) {
+        if (dsrc && !T && winograd_training(g) && winograd_f23_fits(backward_data_geom(g), block_channels())) {
+            const int64_t n = int64_t(g.n) * g.ic * g.ih * g.iw;
+            float* out = acc_dsrc ? static_cast<float*>(scratch(kAcc, size_t(n) * sizeof(float))) : dsrc;
+            winograd_with(backward_data_geom(g), ddst, w, true, nullptr, out);
+            if (acc_dsrc) axpby(1.0f, out, 1.0f, dsrc, n);
+        } else if (dsrc) {
             if (!dw || dd.get_desc() != p.dpd.diff_dst_desc()) dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst);
             memory wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
             Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, acc_dsrc, int64_t(g.n) * g.ic * g.id * g.ih * g.iw);

@@ -60,13 +60,15 @@ void conv(const ConvGeom& g, const float* src, const float* w, const float* b, f
 // Winograd F(2x2, 3x3) inference convolution (winograd.cpp) for 3x3 stride-1 layers whose input
 // and output are channel-blocked (block 8 or 16), on CPUs where oneDNN has no Winograd kernel.
 // Weights: winograd_f23_weights_size floats made by winograd_f23_weights from [oc][ic][3][3]
-// (times scale[oc] if given). Tiles go through in chunks of `chunk` (winograd_f23_chunk's size
+// (times scale[oc] if given), or with transposed from [ic][oc][3][3] rotated by 180 degrees (the
+// backward-data convolution of a layer whose weights those are). Tiles go through in chunks of `chunk` (winograd_f23_chunk's size
 // by default), with scratch V of 16 * chunk * ic floats and M of 16 * chunk * oc. Results do not
 // depend on the thread count.
 bool winograd_f23_fits(const ConvGeom& g, int block);
 int64_t winograd_f23_weights_size(const ConvGeom& g);
 int winograd_f23_chunk(const ConvGeom& g);
-void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale, float* weights);
+void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale, float* weights,
+                          bool transposed = false);
 void winograd_f23(const ConvGeom& g, int block, const float* src, const float* weights, const float* bias, bool relu,
                   float* dst, float* V, float* M, int chunk);
 void conv_backward(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw, float* db,

@@ -126,18 +126,23 @@ EDDL_MULTIVERSION void output_transform_16(const ConvGeom& g, const float* M, in
 bool winograd_f23_fits(const ConvGeom& g, int block) {
     return (block == 8 || block == 16) && !g.volumetric() && g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 &&
            g.dh == 1 && g.dw == 1 && g.groups == 1 && g.src_blocked && g.dst_blocked && g.ic % block == 0 &&
-           g.oc % block == 0 && g.oh == g.ih + g.pt + g.pb - 2 && g.ow == g.iw + g.pl + g.pr - 2;
+           g.oc % block == 0 && g.pt >= 0 && g.pb >= 0 && g.pl >= 0 && g.pr >= 0 && g.oh == g.ih + g.pt + g.pb - 2 &&
+           g.ow == g.iw + g.pl + g.pr - 2;
 }
 
 int64_t winograd_f23_weights_size(const ConvGeom& g) { return int64_t(16) * g.ic * ldu(g) + kPad; }
 
-void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale, float* buf) {
+void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale, float* buf, bool transposed) {
     float* U = buf + kPad;
     const int L = ldu(g);
-    parallel_chunks(g.oc, [&](int64_t lo, int64_t hi) {
-        for (int64_t o = lo; o < hi; ++o)
-            for (int i = 0; i < g.ic; ++i) {
-                const float* k = w + (o * g.ic + i) * 9;
+    // one row i of every U[xi] per task: its 16 output runs are contiguous (training transforms
+    // the weights at every step); filter (i, o) is w[o][i], or for transposed w[i][o] rotated
+    parallel_chunks(g.ic, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i)
+            for (int o = 0; o < g.oc; ++o) {
+                const float* f = transposed ? w + (i * g.oc + o) * 9 : w + (int64_t(o) * g.ic + i) * 9;
+                float k[9];
+                for (int t = 0; t < 9; ++t) k[t] = transposed ? f[8 - t] : f[t];
                 const float s = scale ? scale[o] : 1.0f;
                 float gk[4][3];  // G k
                 for (int c = 0; c < 3; ++c) {
