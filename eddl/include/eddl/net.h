@@ -116,10 +116,11 @@ public:
     /// Weights written by the library (fit, update, setParams, load...) are picked up at the next
     /// forward; after writing into a weight tensor's memory yourself, call set_mode(net, TSMODE) again.
     bool fuse_inference = true;
-    /// With fuse_inference: 2-D 3x3 stride-1 convolutions whose channels come in whole blocks run
-    /// as Winograd transforms, about twice as fast: oneDNN's kernels on AVX-512, our F(2x2, 3x3)
-    /// on CPUs for which oneDNN has none (AVX2); outputs differ from the direct convolution by
-    /// rounding, about 1e-6 relative per layer. false: direct only.
+    /// 2-D 3x3 stride-1 convolutions whose channels come in whole blocks run as Winograd
+    /// transforms, about twice as fast: in inference (with fuse_inference) oneDNN's kernels on
+    /// AVX-512 and our F(2x2, 3x3) on CPUs for which oneDNN has none (AVX2); on those CPUs also in
+    /// training (forward and backward-data; the weight gradient stays direct). Results differ from
+    /// the direct convolution by rounding, about 1e-6 relative per layer. false: direct only.
     bool winograd = true;
     /// In training, keep 2-D activations (and their gradients) whose channels come in whole
     /// blocks (of 16 on CPUs with AVX-512, of 8 with AVX2) in oneDNN's channel-blocked layout along chains of convolutions (transposed
