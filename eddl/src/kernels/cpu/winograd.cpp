@@ -1,6 +1,7 @@
-// Winograd F(2x2, 3x3) convolution for inference, over channel-blocked activations, for CPUs on
-// which oneDNN 2.6 has no f32 Winograd kernel (all but AVX-512: its direct kernels already run
-// VGG-16's 3x3 layers at the machine's FMA peak on AVX2, so only fewer multiplications go faster).
+// Winograd F(2x2, 3x3) convolution over channel-blocked activations (inference, and training's
+// forward and backward-data products), for CPUs on which oneDNN 2.6 has no f32 Winograd kernel
+// (all but AVX-512: its direct kernels already run VGG-16's 3x3 layers at the machine's FMA peak
+// on AVX2, so only fewer multiplications go faster).
 //
 // Each 2x2 output tile is A^T [ sum over input channels of (G k G^T) . (B^T d B) ] A, with d the
 // tile's 4x4 input patch and k a 3x3 filter: 16 products per tile and channel pair instead of 36.
@@ -166,9 +167,9 @@ void winograd_f23(const ConvGeom& g, int block, const float* src, const float* w
     const int T = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
     int failed = 0;
     // Chunks of tiles in turn, each in three phases across the threads: transform the chunk's
-    // input, 16 products (one thread each, so a tile's sums never depend on the thread count),
-    // transform the output.
-#pragma omp parallel if (T > 1)
+    // input, 16 products (one thread each: sgemm inside a parallel region runs on its caller's
+    // thread, so a tile's sums never depend on the thread count), transform the output.
+#pragma omp parallel
     for (int base = 0; base < T; base += chunk) {
         const int n = std::min(T - base, chunk), nt = omp_get_num_threads(), me = omp_get_thread_num();
         const int t0 = base + int(int64_t(n) * me / nt), t1 = base + int(int64_t(n) * (me + 1) / nt);
