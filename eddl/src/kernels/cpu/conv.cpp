@@ -175,15 +175,20 @@ ConvGeom backward_data_geom(const ConvGeom& g) {
     return d;
 }
 
+// Our Winograd convolution with transformed weights U, its tiles' scratch from this thread's buffers.
+void run_winograd(const ConvGeom& g, const float* src, const float* U, const float* b, bool relu, float* dst) {
+    const int chunk = winograd_f23_chunk(g);
+    const size_t tiles = size_t(16) * chunk * sizeof(float);
+    winograd_f23(g, block_channels(), src, U, b, relu, dst, static_cast<float*>(scratch(kSrc, tiles * g.ic)),
+                 static_cast<float*>(scratch(kDst, tiles * g.oc)), chunk);
+}
+
 // dst = our Winograd convolution with weights w (transposed: w is [ic][oc][3][3] rotated, for
 // backward data), transformed into scratch at each call (training changes them every step).
 void winograd_with(const ConvGeom& g, const float* src, const float* w, bool transposed, const float* b, float* dst) {
     auto* U = static_cast<float*>(scratch(kWei, size_t(winograd_f23_weights_size(g)) * sizeof(float)));
     winograd_f23_weights(g, w, nullptr, U, transposed);
-    const int chunk = winograd_f23_chunk(g);
-    const size_t tiles = size_t(16) * chunk * sizeof(float);
-    winograd_f23(g, block_channels(), src, U, b, false, dst, static_cast<float*>(scratch(kSrc, tiles * g.ic)),
-                 static_cast<float*>(scratch(kDst, tiles * g.oc)), chunk);
+    run_winograd(g, src, U, b, false, dst);
 }
 
 template <bool T>
@@ -379,15 +384,8 @@ void conv_inference(const ConvGeom& g, const float* src, const float* w, const f
             for (int c = 0; c < g.oc; ++c) folded[c] = (b ? b[c] : 0.0f) * e.scale[c] + e.shift[c];
             bias = folded;
         }
-        const int block = block_channels();
-        if (e.winograd && !p.winograd && winograd_f23_fits(g, block)) {  // oneDNN has none for this CPU
-            const float* U = winograd_weights(g, w, e.scale, e.packed);
-            const int chunk = winograd_f23_chunk(g);
-            const size_t tiles = size_t(16) * chunk * sizeof(float);
-            winograd_f23(g, block, src, U, bias, e.relu, dst, static_cast<float*>(scratch(kSrc, tiles * g.ic)),
-                         static_cast<float*>(scratch(kDst, tiles * g.oc)), chunk);
-            return;
-        }
+        if (e.winograd && !p.winograd && winograd_f23_fits(g, block_channels()))  // oneDNN has none for this CPU
+            return run_winograd(g, src, winograd_weights(g, w, e.scale, e.packed), bias, e.relu, dst);
         memory wm = packed_weights(g, p, w, e.scale, e.packed), s = as(p.src, src, p.pd.src_desc(), kSrc);
         Out d = out_as(p.dst, dst, p.pd.dst_desc(), kDst, false, 0);
         std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, d.prim}};
