@@ -288,6 +288,7 @@ TEST(Net, ModelAndBuildErrors) {
     expect_error([&] { build(net, sgd(), {"msx"}, {}); }, "unknown loss 'msx'");
     expect_error([&] { forward(net, {Tensor::ones({2, 8})}); }, "not built");
     build(net, sgd(), {"mse"}, {"mse"}, CS_CPU(1));
+    expect_error([&] { backward(net, {Tensor::ones({2, 3})}); }, "has no forward to differentiate");
     expect_error([&] { forward(net, {Tensor::ones({2, 7})}); }, "shape (2, 7) given to Input");
     expect_error([&] { fit(net, {Tensor::ones({4, 8})}, {Tensor::ones({5, 3})}, 2, 1); }, "inputs have 4 samples");
     expect_error([&] { fit(net, {Tensor::ones({4, 8})}, {Tensor::ones({4, 2})}, 2, 1); }, "target 0 has shape (2, 2)");

@@ -421,6 +421,8 @@ void Net::compute_loss(const vtensor& targets) {
 
 void Net::backward(const vtensor& targets) {
     EDDL_CHECK(!losses.empty(), "backward: model '" << name << "' was built without losses");
+    EDDL_CHECK(forward_modes_.size() == layers.size(),
+               "backward: model '" << name << "' has no forward to differentiate; call forward(net, inputs) first");
     EDDL_CHECK(targets.size() == outputs.size(), "backward: " << targets.size() << " targets for " << outputs.size()
                                                               << " outputs");
     for (size_t i = 0; i < outputs.size(); ++i) check_target(*targets[i], *outputs[i], i);
@@ -433,11 +435,10 @@ void Net::backward(const vtensor& targets) {
             for (size_t i = 0; i < now.size(); ++i) ls[i]->mode = now[i];
         }
     } restore{layers, {}};
-    if (forward_modes_.size() == layers.size())
-        for (size_t i = 0; i < layers.size(); ++i) {
-            restore.now.push_back(layers[i]->mode);
-            layers[i]->mode = forward_modes_[i];
-        }
+    for (size_t i = 0; i < layers.size(); ++i) {
+        restore.now.push_back(layers[i]->mode);
+        layers[i]->mode = forward_modes_[i];
+    }
     // A fused inference forward keeps no inner activations, and backward reads them all (backward
     // in inference mode: frozen statistics, gradients for saliency maps): the same inputs, still
     // in the Input layers, go through again layer by layer.
