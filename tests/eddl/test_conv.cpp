@@ -1294,8 +1294,8 @@ float blocked_at(const std::vector<float>& v, int c, int hw, int B, int i, int c
 // Our Winograd F(2x2, 3x3), which inference uses where oneDNN has no Winograd kernel (AVX2),
 // against the plain reference loops, for both block sizes whatever the CPU: odd sizes (tiles
 // half outside), no, symmetric and asymmetric padding, two images, bias, a folded scale, ReLU,
-// tiles in several chunks, transposed and rotated weights (training's backward data); and bit for
-// bit the same results on 1 and 3 threads.
+// tiles in several chunks, transposed and rotated weights (training's backward data), the weight
+// gradient (accumulated); and bit for bit the same results on 1 and 3 threads.
 TEST(Winograd, F23MatchesTheReferenceForBothBlockSizes) {
     const int threads = omp_get_max_threads();
     for (int B : {8, 16})
@@ -1353,6 +1353,34 @@ TEST(Winograd, F23MatchesTheReferenceForBothBlockSizes) {
                             ASSERT_NEAR(blocked_at(got[0], oc, oh * ow, B, i, f, q), r, 1e-4f * (1.0f + std::fabs(r)))
                                 << "transposed weights: image " << i << " filter " << f << " pixel " << q;
                         }
+                // weight gradient (the dual F(3x3, 2x2)) from the input and an output gradient dy,
+                // added to what dw holds, on 1 and 3 threads
+                auto dy = Tensor::randn({2, oc, oh, ow}, 6);
+                std::vector<double> dw_want(size_t(oc) * ic * 9, 0.5);
+                for (int n = 0; n < 2; ++n)
+                    for (int o = 0; o < oc; ++o)
+                        for (int i = 0; i < ic; ++i)
+                            for (int t = 0; t < 9; ++t)
+                                for (int y = 0; y < oh; ++y)
+                                    for (int xx = 0; xx < ow; ++xx) {
+                                        const int iy = y + t / 3 - p[0], ix = xx + t % 3 - p[2];
+                                        if (iy >= 0 && iy < ih && ix >= 0 && ix < iw)
+                                            dw_want[(size_t(o) * ic + i) * 9 + t] +=
+                                                double(dy->get({n, o, y, xx})) * x->get({n, i, iy, ix});
+                                    }
+                const std::vector<float> dyb = to_blocked(*dy, B);
+                std::vector<float> E(size_t(16) * chunk * oc), S(size_t(16) * oc * ic);
+                std::vector<std::vector<float>> dws;
+                for (int t : {1, 3}) {
+                    omp_set_num_threads(t);
+                    dws.emplace_back(size_t(oc) * ic * 9, 0.5f);
+                    cpu::winograd_f23_weight_grad(g, B, src.data(), dyb.data(), dws.back().data(), true, V.data(), E.data(),
+                                                  S.data(), chunk);
+                }
+                omp_set_num_threads(threads);
+                EXPECT_EQ(dws[0], dws[1]) << "weight gradient depends on the thread count";
+                for (size_t k = 0; k < dw_want.size(); ++k)
+                    ASSERT_NEAR(dws[0][k], dw_want[k], 1e-4 * (1.0 + std::fabs(dw_want[k]))) << "weight gradient element " << k;
             }
 }
 

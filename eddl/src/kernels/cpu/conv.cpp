@@ -159,8 +159,8 @@ bool onednn_winograd() {
     return has;
 }
 
-// Training runs 3x3 stride-1 layers on our Winograd (forward and backward-data) when allowed and
-// oneDNN has none (there its direct kernels are used, as before).
+// Training runs 3x3 stride-1 layers on our Winograd (forward, backward-data and weight gradient)
+// when allowed and oneDNN has none (there its direct kernels are used, as before).
 bool winograd_training(const ConvGeom& g) {
     return g.winograd && block_channels() && winograd_f23_fits(g, block_channels()) && !onednn_winograd();
 }
@@ -215,9 +215,18 @@ void conv_backward_impl(const ConvGeom& g, const float* src, const float* w, con
     guarded(g, "convolution backward", [&] {
         const auto& p = conv_prims<T>(g, dw && db);
         memory dd;
-        if (dw) {
+        bool have_dd = false;
+        if (dw && !db && !T && winograd_training(g)) {  // (a bias's gradient: oneDNN computes both)
+            const int chunk = winograd_f23_chunk(g);
+            const size_t tiles = size_t(16) * chunk * sizeof(float);
+            winograd_f23_weight_grad(g, block_channels(), src, ddst, dw, acc_grads,
+                                     static_cast<float*>(scratch(kSrc, tiles * g.ic)),
+                                     static_cast<float*>(scratch(kDst, tiles * g.oc)),
+                                     static_cast<float*>(scratch(kWei, size_t(16) * g.oc * g.ic * sizeof(float))), chunk);
+        } else if (dw) {
             memory s = as(p.src, src, p.wpd.src_desc(), kSrc);
             dd = as(p.dst, ddst, p.wpd.diff_dst_desc(), kDst);
+            have_dd = true;
             Out dwo = out_as(p.wei, dw, p.wpd.diff_weights_desc(), kWei, acc_grads, weight_size(g));
             std::unordered_map<int, memory> args{{DNNL_ARG_SRC, s}, {DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_DIFF_WEIGHTS, dwo.prim}};
             float* bias_out = db && acc_grads ? static_cast<float*>(scratch(kBias, size_t(g.oc) * sizeof(float))) : db;
@@ -233,7 +242,7 @@ void conv_backward_impl(const ConvGeom& g, const float* src, const float* w, con
             winograd_with(backward_data_geom(g), ddst, w, true, nullptr, out);
             if (acc_dsrc) axpby(1.0f, out, 1.0f, dsrc, n);
         } else if (dsrc) {
-            if (!dw || dd.get_desc() != p.dpd.diff_dst_desc()) dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst);
+            if (!have_dd || dd.get_desc() != p.dpd.diff_dst_desc()) dd = as(p.dst, ddst, p.dpd.diff_dst_desc(), kDst);
             memory wm = as(p.wei, w, p.dpd.weights_desc(), kWei);
             Out ds = out_as(p.src, dsrc, p.dpd.diff_src_desc(), kSrc, acc_dsrc, int64_t(g.n) * g.ic * g.id * g.ih * g.iw);
             p.bwd_data.execute(onednn_stream(), {{DNNL_ARG_DIFF_DST, dd}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DIFF_SRC, ds.prim}});

@@ -71,6 +71,11 @@ void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale,
                           bool transposed = false);
 void winograd_f23(const ConvGeom& g, int block, const float* src, const float* weights, const float* bias, bool relu,
                   float* dst, float* V, float* M, int chunk);
+// The weight gradient [oc][ic][3][3] of such a layer from its input and its output's gradient
+// (both blocked), written or added (accumulate). Scratch: V as above, E of 16 * chunk * oc floats,
+// S of 16 * oc * ic.
+void winograd_f23_weight_grad(const ConvGeom& g, int block, const float* src, const float* ddst, float* dw,
+                              bool accumulate, float* V, float* E, float* S, int chunk);
 void conv_backward(const ConvGeom& g, const float* src, const float* w, const float* ddst, float* dw, float* db,
                    bool acc_grads, float* dsrc, bool acc_dsrc);
 void conv_transpose(const ConvGeom& g, const float* src, const float* w, const float* b, float* dst);

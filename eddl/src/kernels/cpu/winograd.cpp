@@ -1,5 +1,5 @@
 // Winograd F(2x2, 3x3) convolution over channel-blocked activations (inference, and training's
-// forward and backward-data products), for CPUs on which oneDNN 2.6 has no f32 Winograd kernel
+// forward and backward-data products; its dual F(3x3, 2x2) for the weight gradient), for CPUs on which oneDNN 2.6 has no f32 Winograd kernel
 // (all but AVX-512: its direct kernels already run VGG-16's 3x3 layers at the machine's FMA peak
 // on AVX2, so only fewer multiplications go faster).
 //
@@ -122,6 +122,52 @@ EDDL_MULTIVERSION void output_transform_16(const ConvGeom& g, const float* M, in
     output_transform<16>(g, M, t0, t1, base, n, bias, relu, dst);
 }
 
+// E[xi][t - base][o] = A e A^T for tiles [t0, t1): e is the tile's 2x2 block of the output's
+// gradient (zero past the last row or column), A = (A^T)^T the 4x2 output transform's matrix.
+template <int B>
+[[gnu::always_inline]] inline void gradient_transform(const ConvGeom& g, const float* ddst, int t0, int t1, int base, int n,
+                                                      float* E) {
+    using v = typename Lanes<B>::v;
+    const int th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2, ob = g.oc / B;
+    const size_t xi = size_t(n) * g.oc, plane = size_t(g.oh) * g.ow * B;
+    for (int t = t0; t < t1; ++t) {
+        const Tile tl = tile(t, th, tw);
+        const float* image = ddst + size_t(tl.n) * ob * plane;
+        for (int c = 0; c < ob; ++c) {
+            const float* s = image + c * plane;
+            v e[2][2];
+            for (int r = 0; r < 2; ++r)
+                for (int q = 0; q < 2; ++q)
+                    e[r][q] = tl.y + r < g.oh && tl.x + q < g.ow
+                                  ? *reinterpret_cast<const v*>(s + (size_t(tl.y + r) * g.ow + tl.x + q) * B)
+                                  : v{};
+            v a[4][2];  // A e
+            for (int q = 0; q < 2; ++q) {
+                a[0][q] = e[0][q];
+                a[1][q] = e[0][q] + e[1][q];
+                a[2][q] = e[0][q] - e[1][q];
+                a[3][q] = -e[1][q];
+            }
+            float* out = E + size_t(t - base) * g.oc + c * B;  // (A e) A^T
+            for (int r = 0; r < 4; ++r) {
+                *reinterpret_cast<v*>(out + (r * 4 + 0) * xi) = a[r][0];
+                *reinterpret_cast<v*>(out + (r * 4 + 1) * xi) = a[r][0] + a[r][1];
+                *reinterpret_cast<v*>(out + (r * 4 + 2) * xi) = a[r][0] - a[r][1];
+                *reinterpret_cast<v*>(out + (r * 4 + 3) * xi) = -a[r][1];
+            }
+        }
+    }
+}
+
+EDDL_MULTIVERSION void gradient_transform_8(const ConvGeom& g, const float* ddst, int t0, int t1, int base, int n,
+                                            float* E) {
+    gradient_transform<8>(g, ddst, t0, t1, base, n, E);
+}
+EDDL_MULTIVERSION void gradient_transform_16(const ConvGeom& g, const float* ddst, int t0, int t1, int base, int n,
+                                             float* E) {
+    gradient_transform<16>(g, ddst, t0, t1, base, n, E);
+}
+
 }  // namespace
 
 bool winograd_f23_fits(const ConvGeom& g, int block) {
@@ -189,6 +235,57 @@ void winograd_f23(const ConvGeom& g, int block, const float* src, const float* w
     }
     EDDL_CHECK(!failed, "Winograd convolution " << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc
                                                 << " filters 3x3: oneDNN's sgemm failed");
+}
+
+void winograd_f23_weight_grad(const ConvGeom& g, int block, const float* src, const float* ddst, float* dw,
+                              bool accumulate, float* V, float* E, float* S, int chunk) {
+    const int T = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
+    int failed = 0;
+    // The dual algorithm, F(3x3, 2x2): a tile adds G^T [(B^T d B) . (A e A^T)] G to each filter's
+    // gradient; summed over tiles first, 16 products S[xi] = E[xi]^T V[xi] (oc x ic, over the
+    // tiles), each accumulated by one thread over the chunks in order, then transformed once.
+#pragma omp parallel
+    for (int base = 0; base < T; base += chunk) {
+        const int n = std::min(T - base, chunk), nt = omp_get_num_threads(), me = omp_get_thread_num();
+        const int t0 = base + int(int64_t(n) * me / nt), t1 = base + int(int64_t(n) * (me + 1) / nt);
+        if (block == 8) {
+            input_transform_8(g, src, t0, t1, base, n, V);
+            gradient_transform_8(g, ddst, t0, t1, base, n, E);
+        } else {
+            input_transform_16(g, src, t0, t1, base, n, V);
+            gradient_transform_16(g, ddst, t0, t1, base, n, E);
+        }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int x = 0; x < 16; ++x)
+            if (dnnl_sgemm('T', 'N', g.oc, g.ic, n, 1.0f, E + size_t(x) * n * g.oc, g.oc, V + size_t(x) * n * g.ic, g.ic,
+                           base == 0 ? 0.0f : 1.0f, S + size_t(x) * g.oc * g.ic, g.ic) != dnnl_success) {
+#pragma omp atomic write
+                failed = 1;
+            }
+    }
+    EDDL_CHECK(!failed, "Winograd weight gradient " << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc
+                                                    << " filters 3x3: oneDNN's sgemm failed");
+    const size_t per = size_t(g.oc) * g.ic;
+    parallel_chunks(g.oc, [&](int64_t lo, int64_t hi) {
+        for (int64_t o = lo; o < hi; ++o)
+            for (int i = 0; i < g.ic; ++i) {
+                float m[4][4];
+                for (int x = 0; x < 16; ++x) m[x / 4][x % 4] = S[x * per + size_t(o) * g.ic + i];
+                float r[3][4];  // G^T m, G^T = [[1, .5, .5, 0], [0, .5, -.5, 0], [0, .5, .5, 1]]
+                for (int q = 0; q < 4; ++q) {
+                    r[0][q] = m[0][q] + 0.5f * (m[1][q] + m[2][q]);
+                    r[1][q] = 0.5f * (m[1][q] - m[2][q]);
+                    r[2][q] = 0.5f * (m[1][q] + m[2][q]) + m[3][q];
+                }
+                float* d = dw + (size_t(o) * g.ic + i) * 9;  // (G^T m) G
+                for (int a = 0; a < 3; ++a) {
+                    const float k[3] = {r[a][0] + 0.5f * (r[a][1] + r[a][2]), 0.5f * (r[a][1] - r[a][2]),
+                                        0.5f * (r[a][1] + r[a][2]) + r[a][3]};
+                    for (int b = 0; b < 3; ++b) d[a * 3 + b] = accumulate ? d[a * 3 + b] + k[b] : k[b];
+                }
+            }
+    }, 1);
 }
 
 // V and M together up to ~4 MB (they stay in cache between the phases), and at least 16 rows per sgemm.
