@@ -119,7 +119,12 @@ int main(int argc, char** argv) try {
     data.SetSplit("training");
     model net = UNet({3, kSize, kSize}, 1, 3, 16);
     build(net, adam(0.003f), {"dice"}, {"dice"}, CS_CPU(args.threads));
-    fit(net, data, args.epochs);
+    // the learning rate decays to a tenth by the last epoch: at a constant 0.003 the validation
+    // Dice swung between 0.85 and 0.99 from one epoch to the next (the weights and the batch
+    // statistics still moving fast)
+    FitOptions opts;
+    opts.callbacks = {LearningRateScheduler(CosineDecay(0.003f, args.epochs, 0.0003f))};
+    fit(net, data, args.epochs, opts);
 
     // 4. Dice on the validation split, and overlays of its first batch.
     auto validation = data.Source("validation");
