@@ -119,8 +119,9 @@ public:
     /// 2-D 3x3 stride-1 convolutions whose channels come in whole blocks run as Winograd
     /// transforms, about twice as fast: in inference (with fuse_inference) oneDNN's kernels on
     /// AVX-512 and our F(2x2, 3x3) on CPUs for which oneDNN has none (AVX2); on those CPUs also in
-    /// training (forward and backward-data; the weight gradient stays direct). Results differ from
-    /// the direct convolution by rounding, about 1e-6 relative per layer. false: direct only.
+    /// training (forward, backward-data, and the weight gradient of layers without bias). Results
+    /// differ from the direct convolution by rounding, about 1e-6 relative per layer. false:
+    /// direct only.
     bool winograd = true;
     /// In training, keep 2-D activations (and their gradients) whose channels come in whole
     /// blocks (of 16 on CPUs with AVX-512, of 8 with AVX2) in oneDNN's channel-blocked layout along chains of convolutions (transposed
