@@ -207,65 +207,78 @@ void winograd_f23_weights(const ConvGeom& g, const float* w, const float* scale,
     }, 1);
 }
 
-void winograd_f23(const ConvGeom& g, int block, const float* src, const float* weights, const float* bias, bool relu,
-                  float* dst, float* V, float* M, int chunk) {
-    const float* U = weights + kPad;
+namespace {
+
+// The T tiles of g in chunks, in turn, each in three phases across the threads: transform(t0, t1,
+// base, n) on this thread's share [t0, t1) of the chunk [base, base + n); the 16 products
+// product(x, base, n), one thread each (sgemm inside a parallel region runs on its caller's
+// thread, and x goes to the same thread in every chunk), so that no sum depends on the thread
+// count; then finish(t0, t1, base, n) on the same share.
+template <class Transform, class Product, class Finish>
+void by_chunks(const ConvGeom& g, int chunk, const char* what, Transform transform, Product product, Finish finish) {
     const int T = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
     int failed = 0;
-    // Chunks of tiles in turn, each in three phases across the threads: transform the chunk's
-    // input, 16 products (one thread each: sgemm inside a parallel region runs on its caller's
-    // thread, so a tile's sums never depend on the thread count), transform the output.
 #pragma omp parallel
     for (int base = 0; base < T; base += chunk) {
         const int n = std::min(T - base, chunk), nt = omp_get_num_threads(), me = omp_get_thread_num();
         const int t0 = base + int(int64_t(n) * me / nt), t1 = base + int(int64_t(n) * (me + 1) / nt);
-        if (block == 8) input_transform_8(g, src, t0, t1, base, n, V);
-        else input_transform_16(g, src, t0, t1, base, n, V);
+        transform(t0, t1, base, n);
 #pragma omp barrier
 #pragma omp for schedule(static)
         for (int x = 0; x < 16; ++x)
-            if (dnnl_sgemm('N', 'N', n, g.oc, g.ic, 1.0f, V + size_t(x) * n * g.ic, g.ic, U + size_t(x) * g.ic * ldu(g),
-                           ldu(g), 0.0f, M + size_t(x) * n * g.oc, g.oc) != dnnl_success) {
+            if (product(x, base, n) != dnnl_success) {
 #pragma omp atomic write
                 failed = 1;
             }
-        if (block == 8) output_transform_8(g, M, t0, t1, base, n, bias, relu, dst);
-        else output_transform_16(g, M, t0, t1, base, n, bias, relu, dst);
+        finish(t0, t1, base, n);
 #pragma omp barrier
     }
-    EDDL_CHECK(!failed, "Winograd convolution " << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc
-                                                << " filters 3x3: oneDNN's sgemm failed");
+    EDDL_CHECK(!failed, what << " " << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc
+                             << " filters 3x3: oneDNN's sgemm failed");
+}
+
+}  // namespace
+
+void winograd_f23(const ConvGeom& g, int block, const float* src, const float* weights, const float* bias, bool relu,
+                  float* dst, float* V, float* M, int chunk) {
+    const float* U = weights + kPad;
+    by_chunks(
+        g, chunk, "Winograd convolution",
+        [&](int t0, int t1, int base, int n) {
+            if (block == 8) input_transform_8(g, src, t0, t1, base, n, V);
+            else input_transform_16(g, src, t0, t1, base, n, V);
+        },
+        [&](int x, int, int n) {
+            return dnnl_sgemm('N', 'N', n, g.oc, g.ic, 1.0f, V + size_t(x) * n * g.ic, g.ic,
+                              U + size_t(x) * g.ic * ldu(g), ldu(g), 0.0f, M + size_t(x) * n * g.oc, g.oc);
+        },
+        [&](int t0, int t1, int base, int n) {
+            if (block == 8) output_transform_8(g, M, t0, t1, base, n, bias, relu, dst);
+            else output_transform_16(g, M, t0, t1, base, n, bias, relu, dst);
+        });
 }
 
 void winograd_f23_weight_grad(const ConvGeom& g, int block, const float* src, const float* ddst, float* dw,
                               bool accumulate, float* V, float* E, float* S, int chunk) {
-    const int T = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
-    int failed = 0;
     // The dual algorithm, F(3x3, 2x2): a tile adds G^T [(B^T d B) . (A e A^T)] G to each filter's
     // gradient; summed over tiles first, 16 products S[xi] = E[xi]^T V[xi] (oc x ic, over the
     // tiles), each accumulated by one thread over the chunks in order, then transformed once.
-#pragma omp parallel
-    for (int base = 0; base < T; base += chunk) {
-        const int n = std::min(T - base, chunk), nt = omp_get_num_threads(), me = omp_get_thread_num();
-        const int t0 = base + int(int64_t(n) * me / nt), t1 = base + int(int64_t(n) * (me + 1) / nt);
-        if (block == 8) {
-            input_transform_8(g, src, t0, t1, base, n, V);
-            gradient_transform_8(g, ddst, t0, t1, base, n, E);
-        } else {
-            input_transform_16(g, src, t0, t1, base, n, V);
-            gradient_transform_16(g, ddst, t0, t1, base, n, E);
-        }
-#pragma omp barrier
-#pragma omp for schedule(static)
-        for (int x = 0; x < 16; ++x)
-            if (dnnl_sgemm('T', 'N', g.oc, g.ic, n, 1.0f, E + size_t(x) * n * g.oc, g.oc, V + size_t(x) * n * g.ic, g.ic,
-                           base == 0 ? 0.0f : 1.0f, S + size_t(x) * g.oc * g.ic, g.ic) != dnnl_success) {
-#pragma omp atomic write
-                failed = 1;
+    by_chunks(
+        g, chunk, "Winograd weight gradient",
+        [&](int t0, int t1, int base, int n) {
+            if (block == 8) {
+                input_transform_8(g, src, t0, t1, base, n, V);
+                gradient_transform_8(g, ddst, t0, t1, base, n, E);
+            } else {
+                input_transform_16(g, src, t0, t1, base, n, V);
+                gradient_transform_16(g, ddst, t0, t1, base, n, E);
             }
-    }
-    EDDL_CHECK(!failed, "Winograd weight gradient " << g.n << "x" << g.ic << "x" << g.ih << "x" << g.iw << " -> " << g.oc
-                                                    << " filters 3x3: oneDNN's sgemm failed");
+        },
+        [&](int x, int base, int n) {
+            return dnnl_sgemm('T', 'N', g.oc, g.ic, n, 1.0f, E + size_t(x) * n * g.oc, g.oc, V + size_t(x) * n * g.ic,
+                              g.ic, base == 0 ? 0.0f : 1.0f, S + size_t(x) * g.oc * g.ic, g.ic);
+        },
+        [](int, int, int, int) {});
     const size_t per = size_t(g.oc) * g.ic;
     parallel_chunks(g.oc, [&](int64_t lo, int64_t hi) {
         for (int64_t o = lo; o < hi; ++o)
